@@ -1,0 +1,1 @@
+# The microapp's side: runtime, SDK (`import microapp`), app loader and the board's main program.

@@ -1,0 +1,63 @@
+"""Every limit the host enforces, in one place; the defaults are bluenet's."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+
+from shared_buffers import protocol as P
+
+
+def _default_costs() -> dict[int, tuple[int, int]]:
+    # (constant, per payload byte) per request type: cost 1 each is bluenet's consecutive-call
+    # limit. YIELD is a final status, not a request, and costs nothing.
+    return {t: (1, 0) for t in range(P.TYPE_COUNT)}
+
+
+@dataclass(frozen=True)
+class Limits:
+    tick_ms: int = 100
+    # Fuel (seeds 000/001): each request costs costs[type] = (base, per_byte); an entry stops
+    # resuming the microapp once it has used `entry_budget`.
+    entry_budget: int = 3
+    costs: dict[int, tuple[int, int]] = field(default_factory=_default_costs)
+    # Interrupts: at most this many per registration (type, sub-id) per tick.
+    interrupts_per_registration: int = 3
+    max_registrations: int = 8
+    # The microapp's context stack depth (runtime side; the host learns free slots from yields).
+    stack_depth: int = P.DEFAULT_STACK_DEPTH
+    pins: int = 32
+    max_log_line: int = 256
+
+    def cost(self, msg_type: int, length: int) -> int:
+        base, per_byte = self.costs.get(msg_type, (1, 0))
+        return base + per_byte * length
+
+    def with_overrides(self, pairs: list[str]) -> "Limits":
+        """Apply NAME=INT overrides (the CLI's --limit); cost.TYPE=BASE[,PER_BYTE] sets a cost."""
+        known = {f.name: f for f in fields(self) if f.name != "costs"}
+        changes: dict[str, object] = {}
+        costs = dict(self.costs)
+        for pair in pairs:
+            name, sep, value = pair.partition("=")
+            if not sep:
+                raise ValueError(f"limit {pair!r}: expected NAME=VALUE")
+            if name.startswith("cost."):
+                type_name = name[5:].upper()
+                if type_name not in P.TYPE_NAMES:
+                    raise ValueError(f"limit {pair!r}: no message type {type_name}")
+                base, _, per_byte = value.partition(",")
+                costs[P.TYPE_NAMES.index(type_name)] = (_int(pair, base), _int(pair, per_byte or "0"))
+                continue
+            if name not in known:
+                raise ValueError(f"limit {pair!r}: unknown limit; known: {', '.join(sorted(known))}, cost.TYPE")
+            changes[name] = _int(pair, value)
+        return replace(self, costs=costs, **changes)
+
+
+def _int(pair: str, text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise ValueError(f"limit {pair!r}: {text!r} is not an integer") from None
+    if value < 0:
+        raise ValueError(f"limit {pair!r}: must not be negative")
+    return value
