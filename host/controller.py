@@ -10,13 +10,13 @@ violation and the app is faulted, never resumed in the wrong place.
 from __future__ import annotations
 
 import struct
-from typing import Protocol
 
 from host import interrupts as I
 from host.clock import Clock
 from host.device import Device
 from host.interrupts import Registry
 from host.limits import Limits
+from host.links import AppHung, Link
 from host.requests import RequestHandlers
 from shared_buffers import protocol as P
 from shared_buffers.buffers import describe, irq_id
@@ -31,14 +31,6 @@ FAULTED = 4       # protocol violation: the app is stopped
 _CONTINUE = struct.Struct("<BBBBHI")
 _IRQ_HEADER = struct.Struct("<BBBBH")
 _YIELD_NAMES = {P.YIELD_SETUP: "setup", P.YIELD_LOOP: "loop", P.YIELD_ASYNC: "loop"}
-
-
-class Link(Protocol):
-    """Hands control to the microapp and back; the controller never knows which kind it has."""
-    m2b: bytearray
-    b2m: bytearray
-
-    def resume(self) -> None: ...
 
 
 class Controller:
@@ -147,6 +139,10 @@ class Controller:
                     return self._hard_yield(call_id)
                 else:
                     return self._violation(f"yielded without a request or final status: {describe(m2b)}")
+        except AppHung as e:
+            self._record_fault("watchdog", str(e))
+            self.enabled = False
+            return FAULTED
         finally:
             self.fuel_used += fuel
 

@@ -8,6 +8,7 @@ from host.controller import Controller
 from host.device import Device
 from host.events import Event
 from host.limits import Limits
+from host.links import Link
 from host.links.greenlet_link import GreenletLink
 from shared_buffers import protocol as P
 
@@ -32,11 +33,14 @@ def read_app(path: str):
 class Simulation:
     def __init__(self, code, events: Iterable[Event] = (), limits: Limits | None = None,
                  on_log: Callable[[int, str], None] | None = None,
-                 trace: Callable[[str, bytearray, bytearray], None] | None = None) -> None:
+                 trace: Callable[[str, bytearray, bytearray], None] | None = None,
+                 link: Link | None = None) -> None:
+        """code: the app (source or code object) for the greenlet link; or pass a ready `link`
+        (a board's serial link) that already holds the app, with code=None."""
         self.limits = limits or Limits()
         self.clock = VirtualClock()
         self.device = Device(self.clock, self.limits.pins, on_log=on_log)
-        self.link = GreenletLink(code, self.limits.stack_depth, trace)
+        self.link = link if link is not None else GreenletLink(code, self.limits.stack_depth, trace)
         self.controller = Controller(self.link, self.device, self.limits, self.clock)
         self.events = sorted(events, key=lambda e: e.time_ms)
         self._next_event = 0
@@ -44,7 +48,9 @@ class Simulation:
 
     def run(self, ticks: int) -> dict:
         """Run `ticks` ticks (tick n at n * tick_ms; tick 0 runs setup); return the summary."""
-        self.link.bind()
+        bind = getattr(self.link, "bind", None)
+        if bind is not None:
+            bind()
         for _ in range(ticks):
             self.step()
         return self.summary()
