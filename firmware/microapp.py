@@ -89,8 +89,14 @@ def digital_read(pin):
 
 def on_pin_change(pin, handler, edge=EDGE_CHANGE, mode=PIN_INPUT):
     """handler(pin, level) runs as an interrupt whenever the input pin changes on `edge`."""
-    _rt.handlers[(PIN << 8) | pin] = lambda f: handler(f[_P + 1], f[_P + 2])
-    pin_mode(pin, mode, edge)
+    key = (PIN << 8) | pin
+    # Set before asking: the first interrupt may arrive while the request is being answered.
+    _rt.handlers[key] = lambda f: handler(f[_P + 1], f[_P + 2])
+    try:
+        pin_mode(pin, mode, edge)
+    except RequestError:
+        del _rt.handlers[key]
+        raise
 
 
 # -- mesh -----------------------------------------------------------------------------------

@@ -4,8 +4,8 @@
 # Runs under MicroPython: const() is a compile-time constant there, the identity in CPython.
 try:
     from micropython import const
-except ImportError:
-    def const(x):
+except ImportError:  # CPython
+    def const(x):  # type: ignore[misc]
         return x
 
 # Message types (header byte 0), as bluenet numbers them.
