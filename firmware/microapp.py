@@ -22,7 +22,12 @@ BROADCAST = 0
 _P = HEADER_SIZE  # payload offset
 _LOG_CHUNK = PAYLOAD_SIZE - 2
 
-_rt = None  # the Runtime serving this app; set by the link with bind()
+class _Unbound:
+    def __getattr__(self, name):
+        raise RuntimeError("microapp calls work in setup(), loop() and handlers, not at import")
+
+
+_rt = _Unbound()  # the Runtime serving this app; set by the link with bind()
 
 
 class RequestError(Exception):
@@ -32,8 +37,9 @@ class RequestError(Exception):
 
 
 def bind(runtime):
+    """Serve SDK calls with `runtime`; None while an app is being imported."""
     global _rt
-    _rt = runtime
+    _rt = _Unbound() if runtime is None else runtime
 
 
 def _call(msg_type, length, what):

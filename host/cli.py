@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from host.events import EventsError, load_events
 from host.limits import Limits
 from host.simulator import AppLoadError, Simulation, read_app
+from host.trace import SwitchTrace
 
 
 class CliError(Exception):
@@ -41,13 +43,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
                      help="override a limit, e.g. entry_budget=5 or cost.LOG=1,1 (repeatable)")
     run.add_argument("--quiet", action="store_true", help="do not print the log lines")
+    run.add_argument("--trace", metavar="FILE", help="write both buffers' type/ack/ids at every switch")
     board = sub.add_parser("board", help="start a virtual MicroPython board on a pseudo-terminal")
     board.add_argument("--flash", metavar="DIR", help="directory holding the board's filesystem")
     return parser
 
 
 def _print_log(t_ms: int, text: str) -> None:
-    print(f"t={t_ms / 1000:.3f}s {text}")
+    try:
+        print(f"t={t_ms / 1000:.3f}s {text}")
+    except BrokenPipeError:  # piped into head & co.: the run goes on, its log stays in the summary
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -60,22 +66,35 @@ def cmd_run(args: argparse.Namespace) -> int:
         events = load_events(args.events, args.seed) if args.events else []
     except (AppLoadError, EventsError) as e:
         raise CliError(str(e)) from None
+    json_file = _open_for_writing(args.json) if args.json else None  # a bad path fails before the run
+    trace_file = _open_for_writing(args.trace) if args.trace else None
+    trace = SwitchTrace(trace_file) if trace_file else None
     try:
-        sim = Simulation(code, events, limits, on_log=None if args.quiet else _print_log)
+        sim = Simulation(code, events, limits, on_log=None if args.quiet else _print_log, trace=trace)
     except Exception as e:  # the app's top-level code raised while importing
         raise CliError(f"{args.app}: does not import: {type(e).__name__}: {e}") from None
-    summary = sim.run(args.ticks)
+    if trace is not None:
+        trace.clock = sim.clock
+    try:
+        summary = sim.run(args.ticks)
+    finally:
+        if trace_file:
+            trace_file.close()
     interrupts = summary["interrupts"]
     print(f"{summary['ticks']} ticks, {sum(summary['requests'].values())} requests, "
           f"{interrupts['delivered']}/{interrupts['generated']} interrupts delivered, "
           f"{len(summary['faults'])} faults", file=sys.stderr)
-    if args.json:
-        try:
-            with open(args.json, "w", encoding="utf-8") as f:
-                json.dump(summary, f, indent=1)
-        except OSError as e:
-            raise CliError(f"{args.json}: {e.strerror}") from None
+    if json_file:
+        with json_file:
+            json.dump(summary, json_file, indent=1)
     return 0
+
+
+def _open_for_writing(path: str):
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as e:
+        raise CliError(f"{path}: {e.strerror}") from None
 
 
 def cmd_board(args: argparse.Namespace) -> int:

@@ -20,12 +20,12 @@ class SwitchTrace:
     def __init__(self, out: TextIO | None = None, clock: Clock | None = None) -> None:
         self.steps: list[Step] = []
         self._out = out
-        self._clock = clock
+        self.clock = clock
 
     def __call__(self, direction: str, m2b: bytearray, b2m: bytearray) -> None:
         step = Step(direction, (type_name(b2m[0]), ack_name(b2m[1])), (type_name(m2b[0]), ack_name(m2b[1])))
         self.steps.append(step)
         if self._out is not None:
-            t = self._clock.now_ms / 1000 if self._clock else 0.0
+            t = self.clock.now_ms / 1000 if self.clock else 0.0
             self._out.write(f"t={t:.3f}s {direction} b2m={step.b2m[0]}/{step.b2m[1]} call={b2m[2]} "
                             f"irq={irq_id(b2m)} m2b={step.m2b[0]}/{step.m2b[1]} call={m2b[2]}\n")

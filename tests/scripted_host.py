@@ -82,8 +82,8 @@ def host():
 
 def main():
     runtime = Runtime(m2b, b2m, host, 1)
-    microapp.bind(runtime)
     setup, loop = load_app(APP)
+    microapp.bind(runtime)
     next_entry()
     show("host->app")
     try:

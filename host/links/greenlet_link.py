@@ -45,8 +45,8 @@ class GreenletLink:
             resume = glet.switch
         self.runtime = Runtime(self.m2b, self.b2m, yield_to_host, self._stack_depth)
         self.resume = resume
-        self.bind()
         self._entry_points = load_app(self._code)
+        self.bind()
 
     def bind(self) -> None:
         """Point the SDK at this link's runtime (one simulation runs at a time in a process)."""
