@@ -6,7 +6,8 @@ from shared_buffers.protocol import (
     BLE, BLE_SCAN_REGISTER, BLE_SCAN_START, BLE_SCAN_STOP, EDGE_CHANGE, EDGE_FALLING, EDGE_NONE,
     EDGE_RISING, HEADER_SIZE, LOG, LOG_FLAG_NEWLINE, LOG_STR, MESH, MESH_LISTEN, MESH_MAX_DATA,
     MESH_OWN_ID, MESH_SEND, PAYLOAD_SIZE, PIN, PIN_INPUT, PIN_INPUT_PULLUP, PIN_MODE, PIN_OUTPUT,
-    PIN_READ, PIN_WRITE, SUCCESS, ack_name,
+    PIN_READ, PIN_WRITE, SIG_APP_FAULT, SIG_BUSY, SIG_HANDLER_FAULT, SIG_QUEUE_FULL, SIG_THROTTLED,
+    SIG_WATCHDOG, SIGNAL, SIGNAL_NAMES, SIGNAL_REGISTER, SIGNAL_RESERVE, SUCCESS, ack_name,
 )
 
 INPUT = PIN_INPUT
@@ -18,6 +19,13 @@ CHANGE = EDGE_CHANGE
 LOW = 0
 HIGH = 1
 BROADCAST = 0
+# Why an event reached the app only as a signal (on_signal's signal_code).
+THROTTLED = SIG_THROTTLED
+BUSY = SIG_BUSY
+QUEUE_FULL = SIG_QUEUE_FULL
+HANDLER_FAULT = SIG_HANDLER_FAULT
+WATCHDOG = SIG_WATCHDOG
+APP_FAULT = SIG_APP_FAULT
 
 _P = HEADER_SIZE  # payload offset
 _LOG_CHUNK = PAYLOAD_SIZE - 2
@@ -153,6 +161,28 @@ def ble_scan_start():
 def ble_scan_stop():
     _rt.m2b[_P] = BLE_SCAN_STOP
     _call(BLE, 1, "ble_scan_stop")
+
+
+# -- signals (seed 003) ---------------------------------------------------------------------
+def on_signal(handler):
+    """handler(signal_from, signal_code) runs, at the start of a later tick, for each event the
+    host dropped or aborted: signal_from is the event's interrupt id, signal_code why (THROTTLED,
+    BUSY, QUEUE_FULL, HANDLER_FAULT, WATCHDOG, APP_FAULT; signal_name() spells it)."""
+    _rt.handlers[SIGNAL << 8] = lambda f: handler(f[_P + 1] | (f[_P + 2] << 8), f[_P])
+    _rt.m2b[_P] = SIGNAL_REGISTER
+    _call(SIGNAL, 1, "on_signal")
+
+
+def reserve_signal_budget(n):
+    """Let the host deliver up to n signals per tick (0: none; they are skipped, and counted)."""
+    m2b = _rt.m2b
+    m2b[_P] = SIGNAL_RESERVE
+    m2b[_P + 1] = n
+    _call(SIGNAL, 2, "reserve_signal_budget")
+
+
+def signal_name(code):
+    return SIGNAL_NAMES[code] if 0 <= code < len(SIGNAL_NAMES) else str(code)
 
 
 # -- time -----------------------------------------------------------------------------------

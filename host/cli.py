@@ -1,13 +1,18 @@
-"""The `microapp` command: run a microapp in the simulator (or on a board), start a virtual board."""
+"""The `microapp` command: run a microapp in the simulator (or on a board), start a virtual board,
+show and enable apps (their persisted state)."""
 from __future__ import annotations
 
 import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 
+from host.app_state import DEFAULT_STATE_FILE, StateFileError, StateStore, app_name, format_status
+from host.clock import WallClock
 from host.events import EventsError, load_events
-from host.limits import Limits
+from host.faults import DEFAULT_POLICY, FaultPolicy
+from host.limits import BLUENET_CALL_DURATION_MS, Limits
 from host.simulator import AppLoadError, Simulation, read_app
 from host.trace import SwitchTrace
 
@@ -44,6 +49,21 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a limit, e.g. entry_budget=5 or cost.LOG=1,1 (repeatable)")
     run.add_argument("--quiet", action="store_true", help="do not print the log lines")
     run.add_argument("--trace", metavar="FILE", help="write both buffers' type/ack/ids at every switch")
+    run.add_argument("--fault-policy", default=DEFAULT_POLICY, metavar="POLICY",
+                     help=f"when the app's code raises: stop, restart or restart-up-to-N (default {DEFAULT_POLICY})")
+    run.add_argument("--strict-timing", action="store_true",
+                     help=f"stop the app when one call into it takes over {BLUENET_CALL_DURATION_MS} ms, as bluenet")
+    state_help = f"the apps' persisted flags and counters (default {DEFAULT_STATE_FILE})"
+    run.add_argument("--state", metavar="FILE", default=DEFAULT_STATE_FILE, help=state_help)
+    run.add_argument("--port", metavar="URL",
+                     help="run on the board at this serial port (pyserial URL; the firmware must be on it)")
+    run.add_argument("--baud", type=_positive, default=115200, help="the board's baud rate (default 115200)")
+    status = sub.add_parser("status", help="each app's flags and counters")
+    status.add_argument("app", nargs="?", help="only this app (its .py file or name)")
+    status.add_argument("--state", metavar="FILE", default=DEFAULT_STATE_FILE, help=state_help)
+    enable = sub.add_parser("enable", help="let a disabled app run again; clears did-reboot and exceeded-call-duration")
+    enable.add_argument("app", help="the app's .py file or name")
+    enable.add_argument("--state", metavar="FILE", default=DEFAULT_STATE_FILE, help=state_help)
     board = sub.add_parser("board", help="start a virtual MicroPython board on a pseudo-terminal")
     board.add_argument("--flash", metavar="DIR", help="directory holding the board's filesystem")
     return parser
@@ -59,8 +79,11 @@ def _print_log(t_ms: int, text: str) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     try:
         limits = Limits().with_overrides(args.limit)
+        policy = FaultPolicy.parse(args.fault_policy)
     except ValueError as e:
         raise CliError(str(e)) from None
+    if args.strict_timing and not limits.call_duration_ms:
+        limits = replace(limits, call_duration_ms=BLUENET_CALL_DURATION_MS)
     try:
         code = read_app(args.app)
         events = load_events(args.events, args.seed) if args.events else []
@@ -69,10 +92,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     json_file = _open_for_writing(args.json) if args.json else None  # a bad path fails before the run
     trace_file = _open_for_writing(args.trace) if args.trace else None
     trace = SwitchTrace(trace_file) if trace_file else None
+    store, name = StateStore(args.state), app_name(args.app)
     try:
-        sim = Simulation(code, events, limits, on_log=None if args.quiet else _print_log, trace=trace)
-    except Exception as e:  # the app's top-level code raised while importing
+        store.put(name, store.get(name))  # a corrupt or unwritable state file fails before the run
+    except StateFileError as e:
+        raise CliError(str(e)) from None
+    except OSError as e:
+        raise CliError(f"{args.state}: {e.strerror}") from None
+    link, clock = (_board_link(args, limits, trace), WallClock()) if args.port else (None, None)
+    try:
+        sim = Simulation(code, events, limits, on_log=None if args.quiet else _print_log, trace=trace,
+                         policy=policy, store=store, app_name=name, link=link, clock=clock)
+    except Exception as e:  # the app's top-level code raised (or hung) while importing
         raise CliError(f"{args.app}: does not import: {type(e).__name__}: {e}") from None
+    if not sim.controller.enabled:
+        print(f"microapp: {name} is disabled{_flags(sim.summary())}; "
+              f"`microapp enable {name}` lets it run again", file=sys.stderr)
     if trace is not None:
         trace.clock = sim.clock
     try:
@@ -83,11 +118,63 @@ def cmd_run(args: argparse.Namespace) -> int:
     interrupts = summary["interrupts"]
     print(f"{summary['ticks']} ticks, {sum(summary['requests'].values())} requests, "
           f"{interrupts['delivered']}/{interrupts['generated']} interrupts delivered, "
-          f"{len(summary['faults'])} faults", file=sys.stderr)
+          f"{len(summary['faults'])} faults, {summary['restarts']} restarts"
+          f"{'' if summary['enabled'] else f'; {name} disabled' + _flags(summary)}", file=sys.stderr)
     if json_file:
         with json_file:
             json.dump(summary, json_file, indent=1)
     return 0
+
+
+def _board_link(args: argparse.Namespace, limits: Limits, trace: SwitchTrace | None):
+    """The app sent to the board at --port, and a serial link running it (real time)."""
+    from host.board_install import InstallError, connect_with_app
+    from host.links.serial_link import BoardError
+    with open(args.app, "rb") as f:  # read_app() has checked that it reads and compiles
+        app = f.read()
+    try:
+        return connect_with_app(args.port, app, args.baud, stack_depth=limits.stack_depth,
+                                trace=trace, watchdog_ms=limits.watchdog_ms or 2000)
+    except (InstallError, BoardError) as e:
+        raise CliError(str(e)) from None
+
+
+def _flags(summary: dict) -> str:
+    flags = [f for f, key in (("did-reboot", "did_reboot"), ("exceeded-call-duration", "exceeded_call_duration"))
+             if summary[key]]
+    return f" ({', '.join(flags)})" if flags else ""
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    apps = _load_state(args.state)
+    if args.app:
+        apps = {_known(apps, args.app, args.state): apps[app_name(args.app)]}
+    print(format_status(apps) if apps else f"no apps in {args.state} yet")
+    return 0
+
+
+def cmd_enable(args: argparse.Namespace) -> int:
+    name = _known(_load_state(args.state), args.app, args.state)
+    try:
+        StateStore(args.state).enable(name)
+    except OSError as e:
+        raise CliError(f"{args.state}: {e.strerror}") from None
+    print(f"{name}: enabled (did-reboot and exceeded-call-duration cleared)")
+    return 0
+
+
+def _load_state(path: str) -> dict:
+    try:
+        return StateStore(path).load()
+    except StateFileError as e:
+        raise CliError(str(e)) from None
+
+
+def _known(apps: dict, app: str, path: str) -> str:
+    name = app_name(app)
+    if name not in apps:
+        raise CliError(f"no app {name!r} in {path} (known: {', '.join(sorted(apps)) or 'none'})")
+    return name
 
 
 def _open_for_writing(path: str):
@@ -105,7 +192,7 @@ def cmd_board(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return {"run": cmd_run, "board": cmd_board}[args.command](args)
+        return {"run": cmd_run, "board": cmd_board, "status": cmd_status, "enable": cmd_enable}[args.command](args)
     except CliError as e:
         print(f"microapp: error: {e}", file=sys.stderr)
         return 2

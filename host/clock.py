@@ -28,6 +28,10 @@ class WallClock(Clock):
     def now_ms(self) -> int:
         return int((time.monotonic() - self._start) * 1000)
 
+    def set(self, t_ms: int) -> None:
+        """Wall time cannot be set: wait until it is t_ms (the simulation's step paces ticks)."""
+        self.sleep_until(t_ms)
+
     def sleep_until(self, t_ms: int) -> None:
         delay = t_ms / 1000 - (time.monotonic() - self._start)
         if delay > 0:

@@ -6,18 +6,28 @@ request runs seed 001's sequence: read, validate, charge fuel, execute, write th
 The host keeps a model of the contexts the microapp holds open and checks every message against
 it: a message from the wrong context, or a request where a final status must be, is a protocol
 violation and the app is faulted, never resumed in the wrong place.
+
+Faults are contained (docs/faults.md): an exception out of setup(), loop() or a handler restarts
+the app or stops it as the fault policy says; a hang (watchdog), an over-long call and a protocol
+violation stop it with bluenet's flags. Every event generated for the app is delivered, or
+dropped with a signal (throttled, busy, host queue full, aborted), or still waits in the bounded
+host queue: generated = delivered + signalled + queued, nothing uncounted.
 """
 from __future__ import annotations
 
 import struct
+from collections import deque
+from typing import Callable
 
 from host import interrupts as I
 from host.clock import Clock
 from host.device import Device
+from host.faults import FaultPolicy
 from host.interrupts import Registry
 from host.limits import Limits
-from host.links import AppHung, Link
+from host.links import AppHung, CallTooLong, Link
 from host.requests import RequestHandlers
+from host.signals import Signals
 from shared_buffers import protocol as P
 from shared_buffers.buffers import describe, irq_id
 
@@ -26,15 +36,25 @@ YIELDED = 0       # the serviced context made a hard yield (its final status for
 SPENT = 1         # the fuel budget ran out: handled, but resumed only at the next entry
 HANDLER_DONE = 2  # an interrupt handler reported its final status
 BUSY = 3          # the microapp refused the interrupt (stack full)
-FAULTED = 4       # protocol violation: the app is stopped
+FAULTED = 4       # the app faulted: it was restarted or stopped
+
+# Kinds of fault, and the signal an event it aborts carries. Only EXCEPTION (the app's code
+# raised) goes to the fault policy; the others always stop the app.
+EXCEPTION = "exception"
+WATCHDOG = "watchdog"
+CALL_TOO_LONG = "call duration"
+PROTOCOL = "protocol"
+_SIGNAL_OF = {EXCEPTION: P.SIG_HANDLER_FAULT, WATCHDOG: P.SIG_WATCHDOG,
+              CALL_TOO_LONG: P.SIG_APP_FAULT, PROTOCOL: P.SIG_APP_FAULT}
 
 _CONTINUE = struct.Struct("<BBBBHI")
 _IRQ_HEADER = struct.Struct("<BBBBH")
-_YIELD_NAMES = {P.YIELD_SETUP: "setup", P.YIELD_LOOP: "loop", P.YIELD_ASYNC: "loop"}
+_YIELD_NAMES = {P.YIELD_SETUP: "setup", P.YIELD_LOOP: "loop", P.YIELD_ASYNC: "loop"}  # where it raised
 
 
 class Controller:
-    def __init__(self, link: Link, device: Device, limits: Limits, clock: Clock) -> None:
+    def __init__(self, link: Link, device: Device, limits: Limits, clock: Clock,
+                 policy: FaultPolicy | None = None) -> None:
         self.link = link
         self.m2b = link.m2b
         self.b2m = link.b2m
@@ -44,20 +64,43 @@ class Controller:
         self.registry = Registry(limits.max_registrations, limits.interrupts_per_registration,
                                  limits.stack_depth)
         self.handlers = RequestHandlers(device, self.registry, limits).table
+        self.signals = Signals(limits)
+        self.handlers[P.SIGNAL] = self.signals.request
         self._base = [limits.cost(t, 0) for t in range(256)]
         self._per_byte = [limits.cost(t, 1) - self._base[t] for t in range(256)]
         self.enabled = True
         self.ticks = 0
         self.requests = [0] * 256
         self.fuel_used = 0
-        self.interrupts = {"generated": 0, "delivered": 0, "throttled": 0, "gated": 0, "busy": 0}
+        self.interrupts = {"generated": 0, "delivered": 0, "throttled": 0, "gated": 0, "busy": 0,
+                           "queue_full": 0, "aborted": 0}
         self.faults: list[dict] = []
         self.host_errors = 0
         # Interrupt ids of the handler contexts the microapp holds open, innermost last; the
         # main context (setup/loop) is always below them.
         self.contexts: list[int] = []
+        # Events held back while the microapp has no empty slot: (type, payload, interrupt id).
+        self.queue: deque[tuple[int, bytes, int]] = deque()
+        self.policy = policy or FaultPolicy()
+        self.app_faults = 0
+        self.restarts = 0
+        self.did_reboot = False  # bluenet's flags: set when the app is stopped for a hang or
+        self.exceeded_call_duration = False  # an over-long call; cleared only by enable()
+        self.setup_done = False
+        # Called when enabled or a flag changes (the simulator persists the app's state then).
+        self.on_flags: Callable[[], None] | None = None
+        # Odd while an entry runs; the watchdog reads it with the request count as progress.
+        self.entry_seq = 0
+        self._restarted = 0  # restarts since the app was last enabled: what the policy counts
+        self._accepted = False  # the app took the event this entry offered
+        self._abort_code = P.SIG_APP_FAULT  # the signal for an event a fault kept from the app
         self._call_id = 0
         self._irq_id = 0
+        self._signal_id = 0
+        watchdog = getattr(link, "watchdog", None)
+        if watchdog is not None:
+            requests = self.requests  # summed only while an entry runs: an idle look is cheap
+            watchdog.follow(lambda: (self.entry_seq, sum(requests) if self.entry_seq & 1 else 0))
 
     # -- entries ----------------------------------------------------------------------------
     def tick(self) -> None:
@@ -66,11 +109,17 @@ class Controller:
         if not self.enabled:
             return
         self.registry.new_tick()
+        if self.signals.pending:
+            self._deliver_signals()
+            if not self.enabled:
+                return
         for _ in range(len(self.contexts) + 1):
             _CONTINUE.pack_into(self.b2m, 0, P.CONTINUE, P.NO_REQUEST, self._next_call_id(), 4, 0,
                                 self.clock.now_ms & 0xFFFFFFFF)
             if self._run_entry(0) != HANDLER_DONE:
-                return
+                break
+        if self.queue:
+            self._drain()
 
     def interrupt(self, msg_type: int, sub_id: int, data: bytes) -> str:
         """Offer an event to the microapp; returns what became of it (host.interrupts)."""
@@ -79,21 +128,78 @@ class Controller:
         outcome = self.registry.admit((msg_type << 8) | sub_id)
         if outcome == I.NOT_REGISTERED:
             return outcome
-        counters = self.interrupts
-        counters["generated"] += 1
-        if outcome != I.DELIVERED:
-            counters[outcome] += 1
-            return outcome
-        self._irq_id = self._irq_id % 0xFFFF + 1
+        self.interrupts["generated"] += 1
+        self._irq_id = irq = self._irq_id % 0x7FFF + 1  # signal deliveries use ids >= 0x8000
+        if outcome == I.THROTTLED:
+            return self._drop(I.THROTTLED, P.SIG_THROTTLED, irq)
+        queue = self.queue
+        if outcome == I.GATED or queue:  # behind the events already waiting, in order
+            if len(queue) >= self.limits.host_queue:
+                return self._drop(I.QUEUE_FULL, P.SIG_QUEUE_FULL, irq)
+            self.interrupts["gated"] += 1
+            queue.append((msg_type, data, irq))
+            outcome = I.GATED
+        else:
+            outcome = self._offer(msg_type, data, irq)
+        if queue:
+            self._drain()
+        return outcome
+
+    def _offer(self, msg_type: int, data: bytes, irq: int) -> str:
+        """One interrupt entry for an admitted event."""
         b2m = self.b2m
-        _IRQ_HEADER.pack_into(b2m, 0, msg_type, P.REQUEST, self._next_call_id(), len(data), self._irq_id)
+        _IRQ_HEADER.pack_into(b2m, 0, msg_type, P.REQUEST, self._next_call_id(), len(data), irq)
         b2m[P.HEADER_SIZE:P.HEADER_SIZE + len(data)] = data
-        if self._run_entry(self._irq_id) == BUSY:
-            counters["busy"] += 1
+        self._accepted = False
+        if self._run_entry(irq) == BUSY:
             self.registry.slots = 0
-            return I.BUSY
-        counters["delivered"] += 1
-        return I.DELIVERED
+            return self._drop(I.BUSY, P.SIG_BUSY, irq)
+        if self._accepted:
+            self.interrupts["delivered"] += 1
+            return I.DELIVERED
+        return self._drop(I.ABORTED, self._abort_code, irq)  # the app faulted before taking it
+
+    def _drain(self) -> None:
+        """Offer held-back events, oldest first, while the microapp reports an empty slot and
+        the host's model has one too (a drained event whose handler stays open takes a slot
+        that the next report has not shown yet)."""
+        queue, limit = self.queue, self.limits.stack_depth
+        while queue and self.enabled and self.registry.slots > 0 and len(self.contexts) < limit:
+            self._offer(*queue.popleft())
+
+    def _drop(self, outcome: str, code: int, irq: int) -> str:
+        self.interrupts[outcome] += 1
+        self.signals.record(code, irq)
+        return outcome
+
+    def _deliver_signals(self) -> None:
+        """Hand pending signals to the app's signal handler, each as a SIGNAL interrupt entry,
+        up to the app's reserved budget; with no handler or no reservation skip them (counted)."""
+        signals = self.signals
+        if not self.setup_done:  # the app registers its handler in setup()
+            return
+        if not (signals.handler and signals.budget):
+            signals.skip_pending()
+            return
+        b2m = self.b2m
+        for _ in range(signals.budget):
+            if not signals.pending or self.registry.slots <= 0:
+                return
+            code, source = signals.pending.popleft()
+            self._signal_id = self._signal_id % 0x7FFF + 1
+            irq = P.SIGNAL_ID_BIT | self._signal_id
+            _IRQ_HEADER.pack_into(b2m, 0, P.SIGNAL, P.REQUEST, self._next_call_id(), 3, irq)
+            b2m[P.HEADER_SIZE] = code
+            b2m[P.HEADER_SIZE + 1] = source & 0xFF
+            b2m[P.HEADER_SIZE + 2] = source >> 8
+            result = self._run_entry(irq)
+            if result == BUSY:
+                signals.pending.appendleft((code, source))
+                self.registry.slots = 0
+                return
+            signals.delivered += 1
+            if result == FAULTED:
+                return
 
     def _next_call_id(self) -> int:
         # Ids die with their entry: each entry gets the next one (1..255; 0 names no context).
@@ -110,13 +216,14 @@ class Controller:
         budget = self.limits.entry_budget
         fuel = 0
         accepted = False
+        self.entry_seq += 1
         try:
             while True:
                 resume()
                 b_ack = b2m[1]
                 if b_ack == P.IN_PROGRESS and irq:
                     if not accepted:
-                        accepted = True
+                        accepted = self._accepted = True
                         self.contexts.append(irq)
                 elif b_ack != P.NO_REQUEST or irq:
                     return self._interrupt_answer(call_id, irq, accepted)
@@ -140,11 +247,15 @@ class Controller:
                 else:
                     return self._violation(f"yielded without a request or final status: {describe(m2b)}")
         except AppHung as e:
-            self._record_fault("watchdog", str(e))
-            self.enabled = False
-            return FAULTED
+            # The context it hung in: the new interrupt (not yet taken: dropped by _offer), or
+            # the innermost open one.
+            culprit = self.contexts[-1] if self.contexts and (accepted or not irq) else 0
+            return self._fault(WATCHDOG, "watchdog", str(e), culprit)
+        except CallTooLong as e:
+            return self._fault(CALL_TOO_LONG, "call duration", str(e))
         finally:
             self.fuel_used += fuel
+            self.entry_seq += 1
 
     def _call(self, handler, m2b: bytearray, n: int) -> int:
         try:
@@ -158,11 +269,17 @@ class Controller:
         m2b = self.m2b
         if m2b[2] != call_id:
             return self._violation(f"final status from call id {m2b[2]} in entry {call_id}")
-        ack = m2b[1]
+        ack, sub_type = m2b[1], m2b[P.HEADER_SIZE]
+        if sub_type != P.YIELD_ASYNC:  # delay() may yield from any context; the rest end the main one
+            if sub_type != P.YIELD_LOOP and sub_type != P.YIELD_SETUP:
+                return self._violation(f"final status with YIELD sub-type {sub_type}")
+            if self.contexts:  # bluenet's old bug: loop() run where a handler should have been
+                return self._violation(f"{_YIELD_NAMES[sub_type]}() ended while the handler of "
+                                       f"interrupt {self.contexts[-1]} was being serviced")
+            self.setup_done = True
         if ack >= P.ERROR:
-            where = _YIELD_NAMES.get(m2b[P.HEADER_SIZE], "handler")
-            self._record_fault(where, _error_text(m2b, P.HEADER_SIZE + 2))
-        elif ack != P.NO_REQUEST:
+            return self._fault(EXCEPTION, _YIELD_NAMES[sub_type], _error_text(m2b, P.HEADER_SIZE + 2))
+        if ack != P.NO_REQUEST:
             return self._violation(f"final status with ack {P.ack_name(ack)}")
         self.registry.slots = m2b[P.HEADER_SIZE + 1]
         m2b[1] = P.SUCCESS
@@ -183,29 +300,108 @@ class Controller:
             return self._violation(f"interrupt answered {P.ack_name(ack)}")
         if accepted or not irq:
             self.contexts.pop()
+        else:
+            self._accepted = True  # taken and finished within this entry
         if ack == P.ERROR:
-            self._record_fault(f"{P.type_name(b2m[0])} handler", _error_text(b2m, P.HEADER_SIZE))
+            return self._fault(EXCEPTION, f"{P.type_name(b2m[0])} handler",
+                               _error_text(b2m, P.HEADER_SIZE), expected)
         self.registry.slots = min(self.registry.slots + 1, self.limits.stack_depth)
         return HANDLER_DONE
 
     # -- faults -----------------------------------------------------------------------------
     def _violation(self, text: str) -> int:
-        self._record_fault("protocol", text)
-        self.enabled = False
+        return self._fault(PROTOCOL, "protocol", text)
+
+    def _fault(self, kind: str, where: str, text: str, culprit: int = 0) -> int:
+        """Contain a fault of the app: record it, abort every event it holds (open handlers,
+        the host queue) with a signal, then restart it or stop it. culprit: the interrupt id
+        of the accepted event whose handler faulted or hung (its signal says so)."""
+        self._record_fault(where, text)
+        self.app_faults += 1
+        self._abort_code = code = _SIGNAL_OF[kind]
+        signals = self.signals
+        aborted = self.contexts if culprit in self.contexts else self.contexts + [culprit]
+        for irq in aborted:
+            if irq and not irq & P.SIGNAL_ID_BIT:  # nothing is signalled about a signal
+                signals.record(code if irq == culprit else P.SIG_APP_FAULT, irq)
+        self.contexts.clear()
+        queue = self.queue
+        while queue:
+            self._drop(I.ABORTED, P.SIG_APP_FAULT, queue.popleft()[2])
+        if kind == EXCEPTION and self.policy.restarts(self._restarted):
+            self._restart()
+        else:
+            if kind == WATCHDOG:
+                self.did_reboot = True
+            elif kind == CALL_TOO_LONG:
+                self.exceeded_call_duration = True
+            self._stop()
         return FAULTED
+
+    def _restart(self) -> None:
+        self.restarts += 1
+        self._restarted += 1
+        self._start_afresh()
+
+    def _start_afresh(self) -> None:
+        self._forget_app()
+        try:
+            self.link.restart()
+        except Exception as e:  # the top-level code hung (AppHung) or raised this time
+            self._record_fault("restart", f"{type(e).__name__}: {e}")
+            self.app_faults += 1
+            self.did_reboot = isinstance(e, AppHung)
+            self._stop()
+
+    def _stop(self) -> None:
+        self.enabled = False
+        if self.on_flags is not None:
+            self.on_flags()
+
+    def _forget_app(self) -> None:
+        """The host's model of a fresh app: nothing registered, nothing open, setup() to run."""
+        self.registry.clear()
+        self.contexts.clear()
+        self.setup_done = False
+        self.signals.app_restarted()
+
+    def enable(self) -> None:
+        """bluenet's Enable: clear the flags and start the app afresh (setup() at the next
+        tick); the fault policy counts restarts from zero again."""
+        self.did_reboot = self.exceeded_call_duration = False
+        self._restarted = 0
+        self.enabled = True
+        self._start_afresh()
+        if self.enabled and self.on_flags is not None:
+            self.on_flags()
 
     def _record_fault(self, where: str, text: str) -> None:
         self.faults.append({"time_ms": self.clock.now_ms, "where": where, "error": text})
 
     # -- reporting --------------------------------------------------------------------------
+    def accounting(self) -> dict:
+        """Where every generated event went: uncounted is always 0."""
+        c = self.interrupts
+        signalled = c["throttled"] + c["busy"] + c["queue_full"] + c["aborted"]
+        queued = len(self.queue)
+        return {"generated": c["generated"], "delivered": c["delivered"], "signalled": signalled,
+                "queued": queued, "uncounted": c["generated"] - c["delivered"] - signalled - queued}
+
     def summary(self) -> dict:
         return {
             "ticks": self.ticks,
+            "entries": self.entry_seq // 2,
             "requests": {P.type_name(t): n for t, n in enumerate(self.requests) if n},
             "interrupts": dict(self.interrupts),
+            "accounting": self.accounting(),
+            "signals": self.signals.summary(),
             "fuel_used": self.fuel_used,
             "faults": list(self.faults),
+            "fault_policy": str(self.policy),
+            "restarts": self.restarts,
             "enabled": self.enabled,
+            "did_reboot": self.did_reboot,
+            "exceeded_call_duration": self.exceeded_call_duration,
             "host_errors": self.host_errors,
         }
 

@@ -7,8 +7,10 @@ from shared_buffers import protocol as P
 DELIVERED = "delivered"
 NOT_REGISTERED = "not_registered"
 THROTTLED = "throttled"
-GATED = "gated"  # the host holds it back: the microapp reported no empty slot (after ERR_BUSY)
+GATED = "gated"  # held back in the host queue: the microapp reported no empty slot (after ERR_BUSY)
 BUSY = "busy"    # the microapp refused it: its context stack was full
+QUEUE_FULL = "queue_full"  # refused: the host queue of held-back events was full
+ABORTED = "aborted"  # dropped: the app faulted before it took the event (restarted or stopped)
 
 
 class Registry:
@@ -19,8 +21,15 @@ class Registry:
         self.per_tick = per_tick
         self.counts: dict[int, int] = {}
         self.edges: dict[int, int] = {}  # PIN registrations: which edge
+        self.stack_depth = stack_depth
         # Empty interrupt slots the microapp last reported; 0 closes the gate (bluenet).
         self.slots = stack_depth
+
+    def clear(self) -> None:
+        """The app restarted: no registrations, an empty context stack."""
+        self.counts.clear()
+        self.edges.clear()
+        self.slots = self.stack_depth
 
     def register(self, key: int, edge: int = 0) -> int:
         if key not in self.counts:

@@ -12,6 +12,9 @@ def _default_costs() -> dict[int, tuple[int, int]]:
     return {t: (1, 0) for t in range(P.TYPE_COUNT)}
 
 
+BLUENET_CALL_DURATION_MS = 20
+
+
 @dataclass(frozen=True)
 class Limits:
     tick_ms: int = 100
@@ -26,6 +29,20 @@ class Limits:
     stack_depth: int = P.DEFAULT_STACK_DEPTH
     pins: int = 32
     max_log_line: int = 256
+    # Fault containment (docs/faults.md). A call into the microapp that does not yield within
+    # watchdog_ms of wall time is preempted; the app is flagged did-reboot and stopped (0: off).
+    watchdog_ms: int = 1000
+    # bluenet's per-call limit, measured after the call: a longer call flags the app
+    # exceeded-call-duration and stops it. 0 = not checked (the simulator's default);
+    # `--strict-timing` sets BLUENET_CALL_DURATION_MS.
+    call_duration_ms: int = 0
+    # Events held back while the microapp has no empty interrupt slot; more are refused.
+    host_queue: int = 8
+    # Signals: delivered per tick unless the app reserves another budget (at most
+    # max_signal_budget); at most signal_queue wait, more are counted as overflowed.
+    signal_budget: int = 1
+    max_signal_budget: int = 8
+    signal_queue: int = 32
 
     def cost(self, msg_type: int, length: int) -> int:
         base, per_byte = self.costs.get(msg_type, (1, 0))

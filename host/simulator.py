@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from host.clock import VirtualClock
+from host.app_state import StateStore
+from host.clock import Clock, VirtualClock
 from host.controller import Controller
 from host.device import Device
 from host.events import Event
+from host.faults import FaultPolicy
 from host.limits import Limits
 from host.links import Link
 from host.links.greenlet_link import GreenletLink
@@ -34,14 +36,26 @@ class Simulation:
     def __init__(self, code, events: Iterable[Event] = (), limits: Limits | None = None,
                  on_log: Callable[[int, str], None] | None = None,
                  trace: Callable[[str, bytearray, bytearray], None] | None = None,
-                 link: Link | None = None) -> None:
+                 link: Link | None = None, policy: FaultPolicy | None = None,
+                 store: StateStore | None = None, app_name: str = "app",
+                 clock: Clock | None = None) -> None:
         """code: the app (source or code object) for the greenlet link; or pass a ready `link`
-        (a board's serial link) that already holds the app, with code=None."""
+        (a board's serial link) that already holds the app, with code=None. policy: what a
+        fault does (restart up to 3 times by default). store: where the app's flags and counters
+        persist under `app_name` (an app saved as disabled starts disabled); None: not kept.
+        clock: a VirtualClock by default; a WallClock paces the ticks in real time (a board)."""
         self.limits = limits or Limits()
-        self.clock = VirtualClock()
+        self.clock = clock or VirtualClock()
         self.device = Device(self.clock, self.limits.pins, on_log=on_log)
-        self.link = link if link is not None else GreenletLink(code, self.limits.stack_depth, trace)
-        self.controller = Controller(self.link, self.device, self.limits, self.clock)
+        self.link = link if link is not None else GreenletLink(
+            code, self.limits.stack_depth, trace, self.limits.watchdog_ms, self.limits.call_duration_ms)
+        self.controller = Controller(self.link, self.device, self.limits, self.clock, policy)
+        self.store = store
+        self.app_name = app_name
+        if store is not None:
+            self._saved = store.get(app_name)
+            self._saved.apply_to(self.controller)
+            self.controller.on_flags = self.save_state
         self.events = sorted(events, key=lambda e: e.time_ms)
         self._next_event = 0
         self._tick_no = 0
@@ -51,9 +65,19 @@ class Simulation:
         bind = getattr(self.link, "bind", None)
         if bind is not None:
             bind()
-        for _ in range(ticks):
-            self.step()
+        try:
+            for _ in range(ticks):
+                self.step()
+        finally:
+            if self.store is not None:
+                self.save_state()
         return self.summary()
+
+    def save_state(self) -> None:
+        """Persist the app's flags and counters (the store's state from before this run plus
+        this run's)."""
+        assert self.store is not None
+        self.store.put(self.app_name, self._saved.after_run(self.controller))
 
     def step(self) -> None:
         """Deliver the events due by the next tick, each at its own time, then run the tick."""

@@ -76,8 +76,6 @@ BUFFER_SIZE = const(54)
 YIELD_SETUP = const(1)
 YIELD_LOOP = const(2)
 YIELD_ASYNC = const(3)
-# ours: the end of a signal handler run (seed 003), and the stop of a faulted app.
-YIELD_SIGNAL = const(4)
 
 # CONTINUE payload: [0:4] time of the tick in ms, u32 little-endian.
 
@@ -113,15 +111,18 @@ BLE_SCAN_REGISTER = const(3)  # registers the BLE scan interrupt
 BLE_SCAN_RESULT = const(4)    # interrupt: [1:7] MAC, [7] rssi (i8), [8:] advertisement data
 
 # SIGNAL interrupt payload: [0] reason code, [1:3] interrupt id of what was dropped or aborted.
+# Events get interrupt ids 1..0x7FFF; a signal's own delivery gets one with bit 15 set.
 # SIGNAL request payload: [0] op.
-SIGNAL_RESERVE = const(1)  # [1] budget (signals per entry) the app reserves
+SIGNAL_RESERVE = const(1)  # [1] budget (signals per tick) the app reserves
 SIGNAL_REGISTER = const(2)  # the app has a signal handler
+SIGNAL_ID_BIT = const(0x8000)
 SIG_THROTTLED = const(1)
 SIG_BUSY = const(2)
 SIG_QUEUE_FULL = const(3)
-SIG_HANDLER_FAULT = const(4)
-SIG_WATCHDOG = const(5)
-SIGNAL_NAMES = ("NONE", "THROTTLED", "BUSY", "QUEUE_FULL", "HANDLER_FAULT", "WATCHDOG")
+SIG_HANDLER_FAULT = const(4)  # this event's handler raised
+SIG_WATCHDOG = const(5)  # the app hung while this event was open or waiting
+SIG_APP_FAULT = const(6)  # the app faulted elsewhere (or broke the protocol) and was restarted or stopped
+SIGNAL_NAMES = ("NONE", "THROTTLED", "BUSY", "QUEUE_FULL", "HANDLER_FAULT", "WATCHDOG", "APP_FAULT")
 
 # Interrupt sources are keyed (type, sub-id): a PIN interrupt by its pin, MESH, BLE and SIGNAL by 0.
 DEFAULT_STACK_DEPTH = const(3)

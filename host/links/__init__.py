@@ -13,6 +13,12 @@ class AppHung(Exception):
     microapp (preempted the greenlet, reset the board). The controller faults and disables it."""
 
 
+class CallTooLong(Exception):
+    """resume() came back, but later than the per-call limit (bluenet's 20 ms, measured after
+    the call as bluenet does; the simulator checks it with --strict-timing). The controller flags
+    the app exceeded-call-duration and disables it."""
+
+
 class Link(Protocol):
     m2b: bytearray  # microapp-to-host buffer (requests)
     b2m: bytearray  # host-to-microapp buffer (ticks and interrupts)

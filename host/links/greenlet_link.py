@@ -1,6 +1,7 @@
 """The simulator's link: the microapp is a greenlet; both buffers are bytearrays both sides hold."""
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 import greenlet
@@ -8,44 +9,64 @@ import greenlet
 from firmware import microapp
 from firmware.loader import load_app
 from firmware.runtime import Runtime
+from host.links import CallTooLong
+from host.watchdog import Watchdog
 from shared_buffers import protocol as P
 from shared_buffers.buffers import new_buffer
+
+# Greenlets of replaced microapps that would not end when unwound (an app that catches
+# GreenletExit and goes on). Kept, never resumed: freeing one would run it again, unwatched.
+_UNFINISHED: list[greenlet.greenlet] = []
+_UNWIND_TRIES = 10
 
 
 class GreenletLink:
     def __init__(self, code, stack_depth: int = P.DEFAULT_STACK_DEPTH,
-                 trace: Callable[[str, bytearray, bytearray], None] | None = None) -> None:
+                 trace: Callable[[str, bytearray, bytearray], None] | None = None,
+                 watchdog_ms: int = 1000, call_duration_ms: int = 0) -> None:
         """code: the app's source text or code object. trace(direction, m2b, b2m) is called at
-        every switch ("host->app" before resuming, "app->host" when it yields back)."""
+        every switch ("host->app" before resuming, "app->host" when it yields back).
+        watchdog_ms: a call into the app that does not yield within it (wall time) is preempted
+        and resume() raises AppHung (0: no watchdog). call_duration_ms: a call that took longer
+        makes resume() raise CallTooLong (0: not measured; bluenet's limit is 20)."""
         self.m2b = new_buffer()
         self.b2m = new_buffer()
         self._code = code
         self._stack_depth = stack_depth
         self._trace = trace
+        self._call_limit_s = call_duration_ms / 1000
+        self.watchdog = Watchdog(watchdog_ms / 1000) if watchdog_ms else None
         self.runtime: Runtime
+        self._glet: greenlet.greenlet | None = None
         self.restart()
 
     def restart(self) -> None:
-        """A fresh microapp: new runtime, new module namespace, setup() at the next resume."""
+        """A fresh microapp: new runtime, new module namespace, setup() at the next resume.
+        The replaced one is unwound first. Raises AppHung when the top-level code spins."""
+        if self._glet:  # started and not finished
+            self._unwind(self._glet)
         glet = greenlet.greenlet(self._main)
         self._glet = glet
         switch_to_host = glet.parent.switch
+        resume: Callable[[], None] = glet.switch
         if self._trace is not None:
-            trace, m2b, b2m = self._trace, self.m2b, self.b2m
+            trace, m2b, b2m, switch_to_app = self._trace, self.m2b, self.b2m, glet.switch
 
             def yield_to_host() -> None:
                 trace("app->host", m2b, b2m)
                 switch_to_host()
 
-            def resume() -> None:
+            def traced_resume() -> None:
                 trace("host->app", m2b, b2m)
-                glet.switch()
+                switch_to_app()
+            resume = traced_resume
         else:
             yield_to_host = switch_to_host
-            resume = glet.switch
+        if self._call_limit_s:
+            resume = _timed(resume, self._call_limit_s)
         self.runtime = Runtime(self.m2b, self.b2m, yield_to_host, self._stack_depth)
         self.resume = resume
-        self._entry_points = load_app(self._code)
+        self._entry_points = self._load()
         self.bind()
 
     def bind(self) -> None:
@@ -54,3 +75,49 @@ class GreenletLink:
 
     def _main(self) -> None:
         self.runtime.run(*self._entry_points)
+
+    def _load(self):
+        watchdog = self.watchdog
+        if watchdog is None:
+            return load_app(self._code)
+        watchdog.app = self._glet
+        watchdog.loading = True
+        watchdog.guard += 1
+        try:
+            return load_app(self._code)
+        finally:
+            watchdog.guard += 1
+            watchdog.loading = False
+
+    def _unwind(self, glet: greenlet.greenlet) -> None:
+        """End a replaced microapp: GreenletExit where it is suspended, so its frames unwind,
+        under the watchdog; one that will not end is kept and never resumed."""
+        watchdog = self.watchdog
+        if watchdog is not None:
+            watchdog.app = glet
+            watchdog.guard += 1
+        try:
+            for _ in range(_UNWIND_TRIES):  # a request made while unwinding gets GreenletExit too
+                glet.throw(greenlet.GreenletExit)
+                if glet.dead:
+                    break
+        except Exception:  # AppHung (it spins instead of ending), or its own cleanup raised
+            pass
+        finally:
+            if watchdog is not None:
+                watchdog.guard += 1
+        if not glet.dead:
+            _UNFINISHED.append(glet)
+
+
+def _timed(resume: Callable[[], None], limit_s: float) -> Callable[[], None]:
+    """resume() measured as bluenet measures a call: after it returns (--strict-timing only)."""
+    clock = time.perf_counter
+
+    def timed_resume() -> None:
+        start = clock()
+        resume()
+        took = clock() - start
+        if took > limit_s:
+            raise CallTooLong(f"a call took {took * 1000:.1f} ms, over the {limit_s * 1000:.0f} ms limit")
+    return timed_resume

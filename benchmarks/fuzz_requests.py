@@ -1,0 +1,150 @@
+"""Fuzz the host's request path: a firmware stand-in that writes random and mutated bytes into
+the request buffer (any type, ack, call id, length, interrupt id, payload) at every resume, and
+now and then into the interrupt answer in b2m. The host must never raise: each buffer ends as a
+handled request, an error ack, or a protocol fault (the app is then enabled again and the
+fuzzing goes on).
+
+    python benchmarks/fuzz_requests.py N [--seed S]
+
+prints `fuzz_cases: N`, `host_exceptions: 0` (exceptions the controller let escape plus request
+handlers that raised), and what the host made of the cases.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+import traceback
+from typing import Callable
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from host.simulator import Simulation  # noqa: E402
+from shared_buffers import protocol as P  # noqa: E402
+from shared_buffers.buffers import new_buffer  # noqa: E402
+
+_H = P.HEADER_SIZE
+
+# Well-formed requests to mutate: (type, payload).
+CORPUS = [
+    (P.LOG, b"\x00\x01hello"), (P.LOG, b"\x01\x01\x2a\x00\x00\x00"), (P.LOG, b"\x00\x00part"),
+    (P.PIN, b"\x01\x04\x00\x03"), (P.PIN, b"\x01\x05\x01\x00"), (P.PIN, b"\x02\x04"), (P.PIN, b"\x03\x05\x01"),
+    (P.MESH, b"\x02"), (P.MESH, b"\x01\x00abc"), (P.MESH, b"\x01\x07\x01\x02\x03\x04\x05\x06\x07"),
+    (P.MESH, b"\x03"), (P.BLE, b"\x01"), (P.BLE, b"\x02"), (P.BLE, b"\x03"),
+    (P.SIGNAL, b"\x01\x02"), (P.SIGNAL, b"\x02"),
+]
+_BOUNDARY = (0, 1, 2, 3, 4, 5, 6, 0x0B, 0x10, 0x2F, 0x30, 0x31, 0x7F, 0x80, 0xFE, 0xFF)
+
+
+class FuzzLink:
+    """A Link whose microapp side is `write(m2b, b2m)`, called at every resume."""
+
+    def __init__(self, write: Callable[[bytearray, bytearray], None]) -> None:
+        self.m2b = new_buffer()
+        self.b2m = new_buffer()
+        self.resumes = 0
+        self._write = write
+
+    def resume(self) -> None:
+        self.resumes += 1
+        self._write(self.m2b, self.b2m)
+
+    def restart(self) -> None:
+        pass
+
+
+def write_case(rng: random.Random, m2b: bytearray, b2m: bytearray) -> None:
+    """One fuzz case: random bytes, a mutated well-formed request, or random header fields."""
+    entry = b2m[P.OFF_CALL_ID]
+    kind = rng.random()
+    if kind < 0.2:
+        m2b[:] = rng.randbytes(P.BUFFER_SIZE)
+    elif kind < 0.7:
+        msg_type, payload = rng.choice(CORPUS)
+        m2b[:_H] = bytes((msg_type, P.REQUEST, entry, len(payload), 0, 0))
+        m2b[_H:_H + len(payload)] = payload
+        for _ in range(rng.randrange(4)):
+            at = rng.randrange(_H + len(payload) + 2)
+            m2b[at] = rng.choice(_BOUNDARY) if rng.random() < 0.5 else m2b[at] ^ (1 << rng.randrange(8))
+    elif kind < 0.9:
+        m2b[0] = rng.randrange(P.TYPE_COUNT + 2)
+        m2b[1] = P.REQUEST if rng.random() < 0.6 else rng.randrange(0x12)
+        m2b[2] = entry if rng.random() < 0.8 else rng.randrange(256)
+        m2b[3] = rng.randrange(P.PAYLOAD_SIZE + 1) if rng.random() < 0.9 else rng.randrange(256)
+        m2b[_H:] = rng.randbytes(P.PAYLOAD_SIZE)
+    else:  # a final status, mostly well formed
+        m2b[:_H] = bytes((P.YIELD, rng.choice((P.NO_REQUEST, P.ERROR, rng.randrange(256))),
+                          entry, 2, 0, 0))
+        m2b[_H] = rng.choice((P.YIELD_SETUP, P.YIELD_LOOP, P.YIELD_ASYNC, rng.randrange(256)))
+        m2b[_H + 1] = rng.randrange(5)
+    if rng.random() < 0.1:  # an interrupt answer (or garbage) in b2m
+        b2m[1] = rng.choice((P.IN_PROGRESS, P.SUCCESS, P.ERROR, P.ERR_BUSY, rng.randrange(256)))
+        if rng.random() < 0.3:
+            b2m[2:6] = rng.randbytes(4)
+
+
+def fuzz(n: int, seed: int = 0) -> dict:
+    """Feed at least n cases; returns the figures (host_exceptions must be 0)."""
+    rng = random.Random(seed)
+    link = FuzzLink(lambda m2b, b2m: write_case(rng, m2b, b2m))
+    sim = Simulation(None, link=link)
+    c = sim.controller
+    escaped: list[str] = []
+    faults = 0
+
+    def listen() -> None:  # as if the app had asked: interrupts exercise the answer path
+        c.registry.register(P.MESH << 8)
+        for pin in (0, 2, 4, 6):
+            c.registry.register((P.PIN << 8) | pin)
+    listen()
+    while link.resumes < n:
+        try:
+            if rng.random() < 0.25:
+                pin = rng.randrange(8)
+                c.interrupt(P.MESH if pin & 1 else P.PIN, pin & 6,
+                            bytes((P.MESH_RECEIVED if pin & 1 else P.PIN_EVENT, pin)) + rng.randbytes(rng.randrange(8)))
+            else:
+                sim.step()
+            if not c.enabled:
+                faults += len(c.faults)
+                c.faults.clear()
+                c.enable()
+                listen()
+        except Exception:
+            escaped.append(traceback.format_exc())
+        if len(sim.device.log) > 10_000:  # what the fuzzed app logs is not kept
+            sim.device.log.clear()
+            sim.device.mesh_sent.clear()
+            sim.device.pin_changes.clear()
+    return {
+        "fuzz_cases": link.resumes,
+        "host_exceptions": len(escaped) + c.host_errors,
+        "protocol_faults": faults + sum(1 for f in c.faults if f["where"] == "protocol"),
+        "requests_handled": sum(c.requests),
+        "interrupts_generated": c.interrupts["generated"],
+        "uncounted_events": c.accounting()["uncounted"],
+        "first_exception": escaped[0] if escaped else "",
+    }
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("n", type=int, help="how many buffers to feed")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    figures = fuzz(args.n, args.seed)
+    elapsed = time.perf_counter() - start
+    first = figures.pop("first_exception")
+    for name, value in figures.items():
+        print(f"{name}: {value}")
+    print(f"fuzz_cases_per_s: {figures['fuzz_cases'] / elapsed:.0f}")
+    if first:
+        print(first, file=sys.stderr)
+    return 1 if figures["host_exceptions"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,224 @@
+"""The simulator's watchdog and the per-call limit: an app that never yields, wherever it spins and
+however it tries to hold on, is stopped and flagged did-reboot while the host runs on; with
+--strict-timing a call over the limit flags exceeded-call-duration. (Limits here are short so
+that the tests are quick; nothing asserts how long anything took.)"""
+import textwrap
+
+import pytest
+
+from host import interrupts as I
+from host.limits import Limits
+from host.links import greenlet_link
+from host.simulator import Simulation
+from shared_buffers import protocol as P
+
+FAST = Limits(watchdog_ms=100)
+MESH_EVENT = bytes((P.MESH_RECEIVED, 2)) + b"x"
+
+
+def sim_of(source, limits=FAST):
+    return Simulation(textwrap.dedent(source), limits=limits)
+
+
+def assert_stopped_by_watchdog(sim, time_ms):
+    c = sim.controller
+    assert not c.enabled and c.did_reboot and not c.exceeded_call_duration
+    assert c.faults == [{"time_ms": time_ms, "where": "watchdog",
+                         "error": "no yield within 100 ms: stopped by the watchdog"}]
+    entries = c.entry_seq
+    sim.run(5)  # the host goes on ticking; the app is not called again
+    assert c.entry_seq == entries and c.ticks == sim._tick_no
+
+
+@pytest.mark.parametrize("source, time_ms", [
+    ("""
+        def loop():
+            while True:
+                pass
+    """, 100),
+    ("""
+        def setup():
+            while True:
+                pass
+    """, 0),
+    ("""
+        def work():
+            pass
+        def loop():       # catches whatever is raised into it, and goes on spinning
+            while True:
+                try:
+                    while True:
+                        work()
+                except BaseException:
+                    pass
+    """, 100),
+    ("""
+        import time
+        def loop():       # blocked in a system call rather than spinning
+            time.sleep(3600)
+    """, 100),
+    ("""
+        import microapp
+        def loop():       # yields a few times, then spins: the clock starts at its last yield
+            for i in range(2):
+                print(i)
+            while True:
+                pass
+    """, 100),
+], ids=["loop", "setup", "catches-everything", "blocking-sleep", "after-requests"])
+def test_an_app_that_never_yields_is_stopped_and_the_host_runs_on(source, time_ms):
+    sim = sim_of(source)
+    sim.run(3)
+    assert_stopped_by_watchdog(sim, time_ms)
+
+
+def test_a_handler_that_never_yields_is_stopped_and_its_event_signalled():
+    sim = sim_of("""
+        import microapp
+        def on_message(stone_id, data):
+            print("got", data)
+            while True:
+                pass
+        def setup():
+            microapp.on_mesh_message(on_message)
+            microapp.mesh_listen()
+    """)
+    sim.run(2)
+    assert sim.controller.interrupt(P.MESH, 0, MESH_EVENT) == I.DELIVERED  # it took the event, then hung
+    assert_stopped_by_watchdog(sim, 100)
+    assert list(sim.controller.signals.pending) == [(P.SIG_WATCHDOG, 1)]
+    assert sim.controller.accounting()["uncounted"] == 0
+
+
+def test_a_handler_that_hangs_before_any_request_loses_its_event_with_a_signal():
+    sim = sim_of("""
+        import microapp
+        def setup():
+            microapp.on_mesh_message(lambda stone_id, data: [None for _ in iter(int, 1)])
+            microapp.mesh_listen()
+    """)
+    sim.run(2)
+    # the host never saw the app take the event: it is dropped, and signalled, not lost
+    assert sim.controller.interrupt(P.MESH, 0, MESH_EVENT) == I.ABORTED
+    assert_stopped_by_watchdog(sim, 100)
+    assert list(sim.controller.signals.pending) == [(P.SIG_WATCHDOG, 1)]
+    assert sim.controller.accounting() == {"generated": 1, "delivered": 0, "signalled": 1, "queued": 0,
+                                           "uncounted": 0}
+
+
+def test_top_level_code_that_never_ends_fails_the_load():
+    with pytest.raises(Exception, match="stopped by the watchdog"):
+        sim_of("""
+            while True:
+                pass
+        """)
+
+
+def test_an_entry_longer_than_the_limit_is_fine_while_the_app_keeps_yielding():
+    # one entry of 30 requests, 10 ms apart: 300 ms in all, but never 100 ms without a yield
+    sim = sim_of("""
+        import time
+        def loop():
+            for i in range(30):
+                time.sleep(0.01)
+                print(i)
+    """, Limits(watchdog_ms=100, entry_budget=1000))
+    sim.run(2)
+    assert sim.controller.enabled and sim.controller.faults == []
+    assert len(sim.device.log) == 30
+
+
+def test_the_limit_is_configurable():
+    sim = sim_of("""
+        def loop():
+            while True:
+                pass
+    """, Limits(watchdog_ms=150))
+    sim.run(2)
+    assert sim.controller.faults[0]["error"] == "no yield within 150 ms: stopped by the watchdog"
+
+
+def test_a_hung_app_restarted_by_enable_runs_afresh_and_gets_its_signal():
+    sim = sim_of("""
+        import microapp
+        hang = True
+        def on_message(stone_id, data):
+            print("message", data)
+            while hang:
+                pass
+        def on_signal(signal_from, code):
+            print("signal", signal_from, microapp.signal_name(code))
+        def setup():
+            microapp.on_signal(on_signal)
+            microapp.on_mesh_message(on_message)
+            microapp.mesh_listen()
+    """)
+    sim.run(2)
+    sim.controller.interrupt(P.MESH, 0, MESH_EVENT)
+    assert not sim.controller.enabled
+    sim.controller.enable()  # what `microapp enable` does to the saved state, in process
+    assert sim.controller.enabled and not sim.controller.did_reboot
+    sim.run(2)  # setup() of the fresh app, then the pending signal
+    assert [text for _, text in sim.device.log] == ["message b'x'", "signal 1 WATCHDOG"]
+
+
+def test_an_app_that_will_not_unwind_is_set_aside_and_the_host_goes_on():
+    before = len(greenlet_link._UNFINISHED)
+    sim = sim_of("""
+        def work():
+            pass
+        def loop():
+            print("tick")
+            while True:
+                try:
+                    while True:
+                        work()
+                except BaseException:  # also the GreenletExit that should end it
+                    pass
+    """)
+    sim.run(2)
+    assert sim.controller.did_reboot
+    # enable() restarts the app: the old greenlet, told to end, spins on; the watchdog stops
+    # that too, and it is set aside for good
+    sim.controller.enable()
+    assert len(greenlet_link._UNFINISHED) == before + 1
+    sim.run(2)  # the fresh app runs (and hangs in its turn)
+    assert [text for _, text in sim.device.log] == ["tick", "tick"]
+
+
+def test_a_restarted_app_is_unwound_even_when_its_cleanup_makes_requests():
+    before = len(greenlet_link._UNFINISHED)
+    sim = sim_of("""
+        def loop():
+            try:
+                print("working")
+                raise ValueError("fault")
+            finally:
+                print("cleanup")
+    """)
+    sim.run(3)
+    assert sim.controller.restarts == 1
+    assert len(greenlet_link._UNFINISHED) == before
+
+
+# -- the per-call limit (--strict-timing) -----------------------------------------------------
+SLOW_LOOP = """
+    import time
+    def loop():
+        time.sleep(0.05)
+"""
+
+
+def test_a_call_over_the_per_call_limit_flags_exceeded_call_duration():
+    sim = sim_of(SLOW_LOOP, Limits(call_duration_ms=20))
+    sim.run(4)
+    c = sim.controller
+    assert not c.enabled and c.exceeded_call_duration and not c.did_reboot
+    assert [f["where"] for f in c.faults] == ["call duration"]
+    assert "over the 20 ms limit" in c.faults[0]["error"]
+
+
+def test_the_per_call_limit_is_off_by_default():
+    sim = sim_of(SLOW_LOOP)
+    sim.run(4)
+    assert sim.controller.enabled and sim.controller.faults == []
