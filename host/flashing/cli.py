@@ -1,0 +1,194 @@
+"""The command line of tools/flash.py. Every error a user can act on is one line on stderr and
+exit code 2; progress goes to stderr, results to stdout."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import NoReturn
+
+from firmware.board_main import INSTALLED_APP, VERSION as FIRMWARE_VERSION
+from host.flashing import FlashError
+from host.flashing.app_image import read_app
+from host.flashing.apps import AppSlots, enable_app, upload_app, expect_ok
+from host.flashing.board import Board, connect
+from host.flashing.firmware_install import DEFAULT_CHUNK, install_firmware
+from host.flashing.hex_flash import TARGETS, flash_hex
+from host.flashing.progress import Progress
+from shared_buffers import serial_frame as F
+
+DESCRIPTION = """\
+Put the microapp firmware and microapps on a MicroPython board (docs/flashing.md).
+
+  firmware   install shared_buffers/, firmware/ and main.py (unchanged files are skipped,
+             every written file is read back by hash), then restart the board
+  app        upload a microapp into a slot: info, remove other data, upload, validate,
+             enable, restart so that the firmware runs it
+  info       the board's app slots (limits, versions, state flags)
+  enable     enable the validated app in a slot (clears its fault flags)
+  disable    stop running the app in a slot
+  remove     erase a slot
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, exit code 2 (argparse's own code)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="flash.py", description=DESCRIPTION,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--port", required=True, metavar="URL",
+                       help="the board's serial port (a device path or a pyserial URL)")
+        p.add_argument("--baud", type=int, default=115200)
+        return p
+
+    fw = command("firmware", "install the firmware's files and restart the board")
+    fw.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK, metavar="N",
+                    help=f"bytes of a file per raw-REPL command (default {DEFAULT_CHUNK})")
+    fw.add_argument("--retries", type=int, default=1, metavar="N",
+                    help="times a file whose read-back hash mismatches is sent again (default 1)")
+    fw.add_argument("--no-compress", action="store_true",
+                    help="send files as they are, not deflate-compressed (for a board whose "
+                         "deflate module misbehaves)")
+    fw.add_argument("--hex", metavar="FILE",
+                    help="first flash this MicroPython image (needs pyocd or nrfutil, and --board)")
+    fw.add_argument("--board", choices=sorted(TARGETS), help="the board, for --hex")
+    fw.add_argument("--hex-tool", choices=("pyocd", "nrfutil"),
+                    help="the tool for --hex (default: pyocd when installed, else nrfutil)")
+
+    app = command("app", "upload a microapp, validate and enable it, restart the board")
+    app.add_argument("app", metavar="APP.py")
+    app.add_argument("--slot", type=int, default=0)
+
+    info = command("info", "show the board's app slots")
+    info.add_argument("--json", action="store_true", help="print the info as JSON")
+    for name, text in (("enable", "enable the validated app in a slot"),
+                       ("disable", "stop running the app in a slot"),
+                       ("remove", "erase a slot")):
+        command(name, text).add_argument("--slot", type=int, default=0)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "firmware":
+            return _firmware(args)
+        if args.command == "app":
+            source = read_app(args.app)  # before touching the board: a bad file changes nothing
+        with connect(args.port, args.baud) as board:
+            slots = AppSlots(board)
+            if args.command == "app":
+                return _app(args, board, slots, source)
+            if args.command == "info":
+                return _info(args, board, slots)
+            return _slot_command(args, board, slots)
+    except FlashError as e:
+        print(f"flash.py: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("flash.py: interrupted", file=sys.stderr)
+        return 130
+
+
+def _firmware(args: argparse.Namespace) -> int:
+    if args.hex:
+        if not args.board:
+            raise FlashError("--hex needs --board (pca10040, pca10056 or pca10059)")
+        tool = flash_hex(args.hex, args.board, args.port, args.hex_tool)
+        print(f"flashed {args.hex} with {tool}")
+    with connect(args.port, args.baud) as board:
+        report = install_firmware(board, progress=Progress("firmware"),
+                                  chunk_size=args.chunk_size, retries=args.retries,
+                                  compress=not args.no_compress)
+        info = _restart(board)
+    resent = f", {report.resent} sent again after a failed check" if report.resent else ""
+    sent = (f"{len(report.sent)} sent ({report.bytes_sent} bytes, verified)" if report.sent
+            else "none sent")
+    print(f"firmware: {report.files} files, {sent}, {len(report.unchanged)} unchanged{resent}, "
+          f"{report.seconds:.2f} s")
+    print(f"{info[4]} answers on {args.port}; app: {_app_state(info)}")
+    return 0
+
+
+def _app(args: argparse.Namespace, board: Board, slots: AppSlots, source: bytes) -> int:
+    report = upload_app(slots, source, args.slot, progress=Progress("app"))
+    chunks = report.written + report.unchanged
+    if report.removed:
+        print(f"slot {args.slot}: removed the other app that was there")
+    if report.written == 0:
+        print(f"slot {args.slot}: no change, the same app is already there "
+              f"({report.size} bytes, CRC16 0x{report.crc:04X})")
+    else:
+        print(f"slot {args.slot}: uploaded {report.size} bytes in {chunks} chunks "
+              f"({report.written} written, {report.unchanged} no change), CRC16 0x{report.crc:04X}")
+    print(f"slot {args.slot}: validated and enabled")
+    info = _restart(board)
+    if info[0] != F.INFO_READY:
+        raise FlashError(f"the app is in slot {args.slot} and enabled but does not load on the "
+                         f"board: {info[6]}")
+    print(f"the firmware runs it: {_app_state(info)}")
+    return 0
+
+
+def _info(args: argparse.Namespace, board: Board, slots: AppSlots) -> int:
+    info = slots.info()
+    boot = board.restart_firmware()
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    sdk = "%d.%d" % tuple(info["sdk_version"])
+    print(f"firmware: {info['firmware_version']} (SDK {sdk})"
+          + ("" if info["firmware_version"] == FIRMWARE_VERSION
+             else f"; this tool works with {FIRMWARE_VERSION}"))
+    print(f"limits: {info['max_apps']} slot(s), {info['max_app_size']} bytes per app, "
+          f"chunks of {info['max_chunk_size']} bytes")
+    for s in info["apps"]:
+        if not s["stored"]:
+            print(f"slot {s['slot']}: empty")
+            continue
+        flags = [f for f in ("did_reboot", "exceeded_call_duration", "faulted") if s[f]]
+        built = "SDK %d.%d build %d" % (*s["sdk"], s["build"]) if s["sdk"] else "no header"
+        state = ("enabled" if s["enabled"] else "disabled") + (
+            ", validated" if s["validated"] else ", not validated")
+        print(f"slot {s['slot']}: {s['stored']} bytes stored; {state}"
+              + (f"; {s['size']} bytes, CRC16 0x{s['crc']:04X}, {built}" if s["validated"] else "")
+              + (f"; flags: {', '.join(flags)}" if flags else ""))
+    print(f"running: {_app_state(boot) if boot else 'the firmware did not answer'}")
+    return 0
+
+
+def _slot_command(args: argparse.Namespace, board: Board, slots: AppSlots) -> int:
+    slots.checked_info(args.slot)
+    if args.command == "enable":
+        result = enable_app(slots, args.slot)
+    else:
+        result = expect_ok(getattr(slots, args.command)(args.slot), args.command, args.slot)
+    done = {"enable": "enabled", "disable": "disabled", "remove": "removed"}[args.command]
+    print(f"slot {args.slot}: {done}" + (" (no change)" if result else ""))
+    info = _restart(board)
+    print(f"running: {_app_state(info)}")
+    return 0
+
+
+def _restart(board: Board) -> tuple:
+    """Soft-reset so that main.py starts the firmware; its boot INFO, checked."""
+    info = board.restart_firmware()
+    if info is None:
+        raise FlashError(f"the firmware did not answer after the soft reset{board.console_tail()}")
+    if info[4] != FIRMWARE_VERSION:
+        raise FlashError(f"wrong firmware version: the board answers as {info[4]}, expected "
+                         f"{FIRMWARE_VERSION}")
+    return info
+
+
+def _app_state(info: tuple) -> str:
+    if info[0] == F.INFO_READY:
+        return "the installed app loaded" if info[5] == INSTALLED_APP else f"{info[5]} loaded"
+    return f"none ({info[6] or 'no app'})"

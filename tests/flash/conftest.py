@@ -1,0 +1,48 @@
+"""Fixtures for tools/flash.py against the virtual board (a real MicroPython VM behind a pty)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from host.board import VirtualBoard
+from host.board_install import firmware_files
+
+ROOT = Path(__file__).resolve().parents[2]
+FLASH_PY = str(ROOT / "tools" / "flash.py")
+
+
+@pytest.fixture
+def board(tmp_path: Path) -> Iterator[VirtualBoard]:
+    with VirtualBoard(str(tmp_path / "flash"), log=lambda message: None) as b:
+        yield b
+
+
+def flash_py(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run tools/flash.py as a user would (its own process; stderr is not a terminal)."""
+    return subprocess.run([sys.executable, FLASH_PY, *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess, *words: str) -> None:
+    """Exit code 2, one line on stderr naming the problem, no traceback."""
+    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("flash.py: error: "), done.stderr
+    for word in words:
+        assert word in lines[0], done.stderr
+
+
+def board_files(flash_dir: str) -> dict[str, bytes]:
+    """The firmware's files as they are on the board's flash, by path."""
+    found = {}
+    for path, _ in firmware_files():
+        target = os.path.join(flash_dir, path)
+        if os.path.exists(target):
+            with open(target, "rb") as f:
+                found[path] = f.read()
+    return found

@@ -1,0 +1,79 @@
+"""The pytest plugin (entry point `microapp`) seen from a test suite using it: a virtual board
+for the session without --board-port, the given board with it (here: a virtual board standing
+in for hardware, so the apps go over the raw REPL), expect() and its failure message, and a
+log file per board per test."""
+import pytest
+
+from host.board.virtual_board import VirtualBoard
+from host.board_install import install_to_dir
+from host.pytest_plugin import VIRTUAL_HEAP
+
+pytest_plugins = ["pytester"]
+
+SUITE = '''
+def test_counts(microapp_board):
+    run = microapp_board("""
+        n = 0
+        def loop():
+            global n
+            n += 1
+            print("count", n)
+    """)
+    assert run.expect(r"count (\\d+)").group(1) == "1"
+    assert run.expect(r"count 3").group(0) == "count 3"
+
+
+def test_waits_in_vain(microapp_board):
+    run = microapp_board("def loop():\\n    print('tick')\\n")
+    run.expect("tock", timeout=0.3)
+'''
+
+
+def check_run(result, log_dir) -> None:
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "*no log line matched 'tock' within 0.3 s*",
+        "*app output so far (last 30 of * lines):*",
+        "*s tick",
+        "*log file: *test_waits_in_vain*.log*",
+    ])
+    logs = sorted(p.name for p in log_dir.iterdir())
+    assert len(logs) == 2 and "test_suite.py_test_counts-" in logs[0] and "test_waits_in_vain-" in logs[1]
+    counts = (log_dir / logs[0]).read_text()
+    assert "app: t=0.300s count 3" in counts
+    assert "host->app b2m=CONTINUE/NO_REQUEST" in counts  # the switches, as a trace
+
+
+def test_without_a_port_the_session_gets_a_virtual_board(pytester, tmp_path):
+    pytester.makepyfile(test_suite=SUITE)
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--board-log-dir", str(tmp_path))
+    check_run(result, tmp_path)
+
+
+def test_with_a_port_the_apps_go_to_that_board_over_its_repl(pytester, tmp_path):
+    flash = tmp_path / "flash"
+    install_to_dir(str(flash))
+    logs = tmp_path / "logs"
+    pytester.makepyfile(test_suite=SUITE)
+    with VirtualBoard(str(flash), heap_size=VIRTUAL_HEAP) as board:
+        result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--board-port", board.port,
+                                              "--board-log-dir", str(logs))
+    check_run(result, logs)
+    assert sorted(p.name for p in (flash / "test_apps").iterdir()) == ["app_1.py", "app_2.py"]
+
+
+def test_the_virtual_board_starts_afresh_once_its_heap_fills(microapp_board, board_under_test):
+    if not board_under_test.virtual:
+        pytest.skip("a real board collects its garbage")
+    big = microapp_board("""
+        hog = None
+        def setup():
+            global hog
+            hog = bytearray(17 << 20)   # never collected on the virtual board
+    """)
+    big.run(1)
+    assert big.summary()["faults"] == []
+    after = microapp_board("def loop():\n    print('light')\n")
+    assert after.link.stats["resets"] == 1  # a new VM, an empty heap
+    assert after.link.info[3] < 1 << 20
+    after.expect("light", timeout=5)
