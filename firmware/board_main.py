@@ -161,7 +161,7 @@ class Board:
 
 def _app_source(path):
     """The installed app is the app store's enabled slot (enabled, validated, CRC intact: what
-    tools/flash.py app leaves); app.py (what host/board_install.py writes) when no slot is."""
+    tools/flash.py app leaves); app.py (a file a user or a test put there) when no slot is."""
     if path == INSTALLED_APP:
         found = app_store.enabled_app()
         if found is not None:

@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Iterator, TextIO
 
 import pytest
 
-from host.board_install import InstallError, install_over_repl, install_to_dir
+from host.board_install import InstallError, install_to_dir, send_app
 from host.events import Event
 from host.limits import Limits
 from host.links.serial_link import BoardError, SerialLink
@@ -76,7 +76,7 @@ class BoardUnderTest:
             with open(target, "wb") as f:
                 f.write(data)
         else:
-            install_over_repl(self.port, data, self.baud, firmware=False, app_name=path)
+            send_app(self.port, data, path, self.baud)
         return path
 
     def link(self, app_path: str, **options) -> SerialLink:

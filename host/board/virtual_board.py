@@ -43,7 +43,7 @@ _logger = logging.getLogger(__name__)
 DEFAULT_RAW_PASTE_WINDOW = 128  # MicroPython's default: half of a 256-byte stdin buffer
 MACHINE = "virtual board (MicroPython WASI build on wasmtime)"
 KBD_INTERRUPT = "KeyboardInterrupt: \r\n"
-MIN_HEAP_SIZE = 48 * 1024  # compiling the board's REPL program needs this much at start
+MIN_HEAP_SIZE = 56 * 1024  # compiling the board's REPL program needs this much at start
 MAX_PENDING_INPUT = 256 * 1024  # bytes kept for a VM that does not read its stdin
 
 # How long the supervisor waits for a VM to stop before leaving its thread behind.
@@ -93,7 +93,7 @@ class VirtualBoard:
         temporary directory, removed by stop(), when None.
         raw_paste_window: flow-control window announced in raw-paste mode (MicroPython's
         default is 128; a PCA10040 with its 64-byte REPL buffer would say 32).
-        heap_size: MicroPython heap in bytes (``-X heapsize``, at least 48 KiB); the WASI
+        heap_size: MicroPython heap in bytes (``-X heapsize``, at least 56 KiB); the WASI
         build's default (about 1 MiB) when None. The board's own REPL lives in this heap too
         (about 17 KiB once started).
         log: a logging.Logger or a callable taking one str; the module logger when None.
@@ -447,17 +447,15 @@ class VirtualBoard:
         self._log(f"Ctrl-C: stopping VM {session.number} ({session.ctx})")
         self._resume_after(session.ctx, KBD_INTERRUPT)
 
-    def _resume_after(self, ctx: str, error: str, answered: bool = False) -> None:
+    def _resume_after(self, ctx: str, error: str) -> None:
         """A new VM that reports `error` as the end of what was running in `ctx`.
 
         As pyexec.c reports an exception: in the raw REPL as the command's stderr
         (``\x04`` error ``\x04>``, so mpremote gets TransportExecError), in the friendly REPL
         followed by the prompt, after boot.py/main.py followed by the REPL's banner or header.
-        answered: the old VM already wrote the whole answer; the new one only gives the prompt.
         """
         if ctx == "raw":
-            note = "" if answered else "\x04" + error + "\x04"
-            self._replace(mode="raw", boot="none", intro=False, note=note)
+            self._replace(mode="raw", boot="none", intro=False, note="\x04" + error + "\x04")
         elif ctx == "friendly":
             self._replace(mode="friendly", boot="none", intro=False, note=error)
         elif ctx == "boot-raw":
@@ -478,9 +476,6 @@ class VirtualBoard:
         elif code == repl_rom.EXIT_SOFT_RESET_RAW:
             self._log("soft reset (raw REPL)")
             self._replace(mode="raw", boot="soft")
-        elif code == repl_rom.EXIT_AFTER_MEMORY_ERROR:
-            self._log("MemoryError: continuing on a fresh VM (this build's heap is unusable after it)")
-            self._resume_after(session.ctx, "", answered=True)
         else:
             reason = vm.error or f"exit code {code}"
             self._log(f"VM {session.number} stopped unexpectedly: {reason}", warning=True)
@@ -492,7 +487,7 @@ class VirtualBoard:
                     wait=False,
                 )
                 return
-            # This WASI build traps (instead of raising MemoryError) when the heap is full.
+            # e.g. memory corrupted by this WASI build's collector (see docs/virtual-board.md)
             error = f"VMFault: the MicroPython VM stopped ({reason}); restarted with a fresh heap\r\n"
             if session.running:
                 self._resume_after(session.ctx, error)
