@@ -18,11 +18,10 @@ import time
 
 import serial
 
-from host.board.virtual_board import VirtualBoard
+from host.board.virtual_board import FIRMWARE_HEAP, VirtualBoard
 from host.board_install import MAIN_PY, install_to_dir
 from host.limits import Limits
 from host.links.serial_link import SerialLink
-from host.pytest_plugin import VIRTUAL_HEAP
 from host.simulator import Simulation
 from shared_buffers import protocol as P
 from shared_buffers import serial_frame as F
@@ -118,7 +117,7 @@ def figures() -> dict[str, float]:
     flash = tempfile.mkdtemp(prefix="serial-bench-")
     try:
         install_to_dir(flash, APP.encode())
-        with VirtualBoard(flash, heap_size=VIRTUAL_HEAP) as board:
+        with VirtualBoard(flash, heap_size=FIRMWARE_HEAP) as board:
             serial_rate = serial_round_trips_per_s(board)
             size = round(frame_bytes())
             echo_rate = pty_echo_round_trips_per_s(board, size, REQUESTS_PER_TICK * TICKS)

@@ -30,10 +30,8 @@ from host.links.serial_link import BoardError, SerialLink
 from host.simulator import Simulation
 from host.trace import SwitchTrace
 
-# The virtual board's MicroPython heap. Its collector cannot run safely (docs/board.md), so the
-# heap is large enough that a test never needs one, and between tests the board is soft-reset
-# (a new VM, an empty heap) once 16 MiB are in use: allocating gets slower as the heap fills.
-VIRTUAL_HEAP = 256 << 20
+# Between tests the session's virtual board (heap: FIRMWARE_HEAP, never collected) is
+# soft-reset (a new VM, an empty heap) once 16 MiB are in use: allocating slows as the heap fills.
 _RESET_ABOVE = 16 << 20
 
 
@@ -153,11 +151,11 @@ def board_under_test(request: pytest.FixtureRequest,
     if port:
         yield BoardUnderTest(port, baud, None, log_dir)
         return
-    from host.board.virtual_board import VirtualBoard
+    from host.board.virtual_board import FIRMWARE_HEAP, VirtualBoard
     flash = tempfile.mkdtemp(prefix="microapp-board-")
     try:
         install_to_dir(flash)
-        with VirtualBoard(flash, heap_size=VIRTUAL_HEAP) as vboard:
+        with VirtualBoard(flash, heap_size=FIRMWARE_HEAP) as vboard:
             yield BoardUnderTest(vboard.port, baud, flash, log_dir)
     finally:
         shutil.rmtree(flash, ignore_errors=True)

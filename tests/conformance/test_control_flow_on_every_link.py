@@ -8,32 +8,7 @@ from host import interrupts as I
 from host.limits import Limits
 from host.trace import Step
 from shared_buffers import protocol as P
-
-
-MESH_APP = """
-    import microapp
-    def on_message(stone_id, data):
-        print("Hello")
-    def setup():
-        microapp.on_mesh_message(on_message)
-        microapp.mesh_listen()
-    def loop():
-        pass
-"""
-
-LONG_HANDLER_APP = """
-    import microapp
-    def on_message(stone_id, data):
-        print("start", data)
-        for i in range(4):
-            print("step", data, i)
-        print("end", data)
-    def setup():
-        microapp.on_mesh_message(on_message)
-        microapp.mesh_listen()
-    def loop():
-        print("loop")
-"""
+from tests.apps import LONG_HANDLER_APP, MESH_APP
 
 
 # -- seed 004's diagrams ----------------------------------------------------------------------
@@ -198,14 +173,27 @@ RAW_REQUEST_APP = """
 
 
 @pytest.mark.parametrize("msg_type, payload, length, ack", [
-    (0x30, b"", 0, P.ERR_NOT_IMPLEMENTED),
-    (P.LOG, b"\x00\x01hi", 49, P.ERR_TOO_LARGE),         # length past the payload: 54 bytes travel
+    (0x30, b"", 0, P.ERR_NOT_IMPLEMENTED),                          # unknown type
+    (P.TWI, b"\x01", 1, P.ERR_NOT_IMPLEMENTED),                     # known to bluenet, not here
+    (P.LOG, b"\x00\x01hi", 49, P.ERR_TOO_LARGE),                    # length past the payload: 54 bytes travel
     (P.LOG, b"\x00\x01hi", 255, P.ERR_TOO_LARGE),
-    (P.LOG, b"\x07\x01hi", 4, P.ERR_WRONG_PARAM),
-    (P.PIN, b"\x03\xc8\x01", 3, P.ERR_OUT_OF_RANGE),
-    (P.MESH, b"\x01\x00" + b"x" * 8, 10, P.ERR_TOO_LARGE),
-    (P.YIELD, b"\x02\x03", 2, P.ERR_WRONG_PARAM),
-    (P.LOG, b"\x00\x01" + "é".encode(), 4, P.SUCCESS),
+    (P.LOG, b"\x00", 1, P.ERR_WRONG_PARAM),                         # too short
+    (P.LOG, b"\x07\x01hi", 4, P.ERR_WRONG_PARAM),                   # unknown value kind
+    (P.LOG, b"\x01\x01\x01", 3, P.ERR_WRONG_PARAM),                 # int of the wrong size
+    (P.PIN, b"\x03\xc8\x01", 3, P.ERR_OUT_OF_RANGE),                # pin 200
+    (P.PIN, b"\x09\x01", 2, P.ERR_NOT_IMPLEMENTED),                 # unknown pin op
+    (P.PIN, b"\x03\x01\x01", 3, P.ERR_WRONG_PARAM),                 # write to a pin not an output
+    (P.PIN, b"\x01\x01\x07\x00", 4, P.ERR_WRONG_PARAM),             # unknown mode
+    (P.PIN, b"\x01\x01\x01\x03", 4, P.ERR_WRONG_PARAM),             # an output with an edge
+    (P.PIN, b"\x02", 1, P.ERR_WRONG_PARAM),                         # no pin
+    (P.MESH, b"\x01\x00" + b"x" * 8, 10, P.ERR_TOO_LARGE),          # 8 bytes: bluenet takes 7
+    (P.MESH, b"\x01\x00", 2, P.ERR_EMPTY),                          # nothing to send
+    (P.MESH, b"\x03\x00", 2, P.ERR_WRONG_PARAM),                    # own id with a stray byte
+    (P.MESH, b"", 0, P.ERR_WRONG_PARAM),                            # no op
+    (P.MESH, b"\x63", 1, P.ERR_NOT_IMPLEMENTED),                    # unknown op
+    (P.BLE, b"\x01\x02", 2, P.ERR_WRONG_PARAM),
+    (P.YIELD, b"\x02\x03", 2, P.ERR_WRONG_PARAM),                   # a YIELD sent as a request
+    (P.LOG, b"\x00\x01" + "é".encode(), 4, P.SUCCESS),              # control: well formed
 ])
 def test_malformed_requests_get_an_error_ack_and_the_app_goes_on(on_both_links, msg_type, payload,
                                                                    length, ack):
@@ -216,7 +204,7 @@ def test_malformed_requests_get_an_error_ack_and_the_app_goes_on(on_both_links, 
     seen = on_both_links(RAW_REQUEST_APP.format(n=len(payload), payload=payload, msg_type=msg_type,
                                                 length=length), scenario)
     assert f"ack {ack}" in seen.result
-    assert seen.summary["faults"] == [] and seen.summary["enabled"]
+    assert seen.summary["faults"] == [] and seen.summary["enabled"] and seen.summary["host_errors"] == 0
 
 
 # -- raising code -----------------------------------------------------------------------------

@@ -4,9 +4,8 @@ in for hardware, so the apps go over the raw REPL), expect() and its failure mes
 log file per board per test."""
 import pytest
 
-from host.board.virtual_board import VirtualBoard
+from host.board.virtual_board import FIRMWARE_HEAP, VirtualBoard
 from host.board_install import install_to_dir
-from host.pytest_plugin import VIRTUAL_HEAP
 
 pytest_plugins = ["pytester"]
 
@@ -55,7 +54,7 @@ def test_with_a_port_the_apps_go_to_that_board_over_its_repl(pytester, tmp_path)
     install_to_dir(str(flash))
     logs = tmp_path / "logs"
     pytester.makepyfile(test_suite=SUITE)
-    with VirtualBoard(str(flash), heap_size=VIRTUAL_HEAP) as board:
+    with VirtualBoard(str(flash), heap_size=FIRMWARE_HEAP) as board:
         result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--board-port", board.port,
                                               "--board-log-dir", str(logs))
     check_run(result, logs)
