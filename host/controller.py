@@ -147,9 +147,7 @@ class Controller:
 
     def _offer(self, msg_type: int, data: bytes, irq: int) -> str:
         """One interrupt entry for an admitted event."""
-        b2m = self.b2m
-        _IRQ_HEADER.pack_into(b2m, 0, msg_type, P.REQUEST, self._next_call_id(), len(data), irq)
-        b2m[P.HEADER_SIZE:P.HEADER_SIZE + len(data)] = data
+        self._write_interrupt(msg_type, data, irq)
         self._accepted = False
         if self._run_entry(irq) == BUSY:
             self.registry.slots = 0
@@ -181,17 +179,13 @@ class Controller:
         if not (signals.handler and signals.budget):
             signals.skip_pending()
             return
-        b2m = self.b2m
         for _ in range(signals.budget):
             if not signals.pending or self.registry.slots <= 0:
                 return
             code, source = signals.pending.popleft()
             self._signal_id = self._signal_id % 0x7FFF + 1
             irq = P.SIGNAL_ID_BIT | self._signal_id
-            _IRQ_HEADER.pack_into(b2m, 0, P.SIGNAL, P.REQUEST, self._next_call_id(), 3, irq)
-            b2m[P.HEADER_SIZE] = code
-            b2m[P.HEADER_SIZE + 1] = source & 0xFF
-            b2m[P.HEADER_SIZE + 2] = source >> 8
+            self._write_interrupt(P.SIGNAL, bytes((code, source & 0xFF, source >> 8)), irq)
             result = self._run_entry(irq)
             if result == BUSY:
                 signals.pending.appendleft((code, source))
@@ -200,6 +194,12 @@ class Controller:
             signals.delivered += 1
             if result == FAULTED:
                 return
+
+    def _write_interrupt(self, msg_type: int, data: bytes, irq: int) -> None:
+        """A new interrupt in b2m (ack REQUEST) for the next entry."""
+        b2m = self.b2m
+        _IRQ_HEADER.pack_into(b2m, 0, msg_type, P.REQUEST, self._next_call_id(), len(data), irq)
+        b2m[P.HEADER_SIZE:P.HEADER_SIZE + len(data)] = data
 
     def _next_call_id(self) -> int:
         # Ids die with their entry: each entry gets the next one (1..255; 0 names no context).

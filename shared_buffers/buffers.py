@@ -3,7 +3,8 @@
 import struct
 
 from shared_buffers.protocol import (
-    BUFFER_SIZE, HEADER_SIZE, OFF_ACK, OFF_CALL_ID, OFF_IRQ_ID, OFF_LENGTH, OFF_TYPE,
+    BUFFER_SIZE, HEADER_SIZE, OFF_ACK, OFF_CALL_ID, OFF_IRQ_ID, OFF_LENGTH, OFF_TYPE, PAYLOAD_SIZE,
+    ack_name, type_name,
 )
 
 _HEADER_FORMAT = "<BBBBH"
@@ -17,11 +18,6 @@ def write_header(buf, msg_type, ack, call_id, length, irq_id=0):
     struct.pack_into(_HEADER_FORMAT, buf, 0, msg_type, ack, call_id, length, irq_id)
 
 
-def read_header(buf):
-    """(type, ack, call_id, length, irq_id)"""
-    return struct.unpack_from(_HEADER_FORMAT, buf, 0)
-
-
 def irq_id(buf):
     return buf[OFF_IRQ_ID] | (buf[OFF_IRQ_ID + 1] << 8)
 
@@ -31,20 +27,15 @@ def set_irq_id(buf, value):
     buf[OFF_IRQ_ID + 1] = (value >> 8) & 0xFF
 
 
-def payload(buf):
-    """The used payload bytes (a copy)."""
-    return bytes(buf[HEADER_SIZE:HEADER_SIZE + buf[OFF_LENGTH]])
-
-
-def used_size(buf):
-    """Bytes of the buffer in use: the header and the payload it declares (clamped)."""
-    n = buf[OFF_LENGTH]
-    return HEADER_SIZE + (n if n <= BUFFER_SIZE - HEADER_SIZE else BUFFER_SIZE - HEADER_SIZE)
+def used_size(buf, offset=0):
+    """Bytes in use of the buffer at `offset`: its header and the payload it declares (clamped);
+    what travels in a serial frame."""
+    n = buf[offset + OFF_LENGTH]
+    return HEADER_SIZE + (n if n <= PAYLOAD_SIZE else PAYLOAD_SIZE)
 
 
 def describe(buf):
     """A short text for traces and errors: TYPE/ACK call=N irq=N len=N."""
-    from shared_buffers.protocol import ack_name, type_name
     return "%s/%s call=%d irq=%d len=%d" % (
         type_name(buf[OFF_TYPE]), ack_name(buf[OFF_ACK]), buf[OFF_CALL_ID], irq_id(buf),
         buf[OFF_LENGTH])

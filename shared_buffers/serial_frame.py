@@ -22,7 +22,8 @@ import binascii
 import hashlib
 import struct
 
-from shared_buffers.protocol import BUFFER_SIZE, HEADER_SIZE, OFF_LENGTH, PAYLOAD_SIZE
+from shared_buffers.buffers import used_size
+from shared_buffers.protocol import BUFFER_SIZE, HEADER_SIZE
 
 MARKER = b"#"
 _MARKER = 0x23
@@ -57,12 +58,6 @@ class FrameError(ValueError):
     """A line with a frame marker that is not a valid frame (corrupt, truncated)."""
 
 
-def used(buf, offset=0):
-    """Bytes of the buffer at `offset` that travel: its header and the payload it declares."""
-    n = buf[offset + OFF_LENGTH]
-    return HEADER_SIZE + (n if n <= PAYLOAD_SIZE else PAYLOAD_SIZE)
-
-
 class Encoder:
     """Builds frames in one preallocated scratch buffer."""
 
@@ -83,9 +78,9 @@ class Encoder:
         raw = self._raw
         raw[0] = seq
         raw[1] = kind
-        a = used(m2b)
+        a = used_size(m2b)
         raw[2:2 + a] = memoryview(m2b)[:a]
-        b = used(b2m)
+        b = used_size(b2m)
         n = 2 + a + b
         raw[2 + a:n] = memoryview(b2m)[:b]
         return self._finish(n)
@@ -171,10 +166,10 @@ def unpack_buffers(raw, m2b, b2m):
     end = len(raw) - CHECK_SIZE
     if end < 2 + HEADER_SIZE:
         return False
-    a = used(raw, 2)
+    a = used_size(raw, 2)
     if end < 2 + a + HEADER_SIZE:
         return False
-    b = used(raw, 2 + a)
+    b = used_size(raw, 2 + a)
     if 2 + a + b != end:
         return False
     view = memoryview(raw)

@@ -11,7 +11,7 @@ from host.limits import Limits
 from host.simulator import Simulation
 from host.trace import Step, SwitchTrace
 from shared_buffers import protocol as P
-from tests.apps import LONG_HANDLER_APP, MESH_APP
+from tests.apps import BUSY_HANDLER_APP, LONG_HANDLER_APP, MESH_APP, RAISING_HANDLER_APP, RAISING_LOOP_APP
 
 
 def sim_of(source, limits=None, trace=None):
@@ -29,15 +29,7 @@ def log_texts(sim):
 # -- seed 004's stack-full branch ---------------------------------------------------------------
 def test_full_stack_refuses_with_err_busy_as_the_diagrams_alt_branch():
     trace = SwitchTrace()
-    sim = sim_of("""
-        import microapp
-        def on_message(stone_id, data):
-            for i in range(5):
-                print("working", i)
-        def setup():
-            microapp.on_mesh_message(on_message)
-            microapp.mesh_listen()
-    """, limits=Limits(stack_depth=1), trace=trace)
+    sim = sim_of(BUSY_HANDLER_APP, limits=Limits(stack_depth=1), trace=trace)
     sim.run(2)
     assert mesh(sim) == I.DELIVERED  # the handler uses its budget and stays on the stack
     assert sim.link.runtime.depth == 1
@@ -130,17 +122,7 @@ def test_registrations_beyond_the_limit_are_refused_with_no_space():
 # -- raising code -----------------------------------------------------------------------------
 def test_a_raising_handler_restores_its_frame_and_reports_the_failure():
     trace = SwitchTrace()
-    sim = sim_of("""
-        import microapp
-        def on_message(stone_id, data):
-            print("about to fail")
-            raise ValueError("bad message")
-        def setup():
-            microapp.on_mesh_message(on_message)
-            microapp.mesh_listen()
-        def loop():
-            print("loop", microapp.millis())
-    """, trace=trace)
+    sim = sim_of(RAISING_HANDLER_APP, trace=trace)
     sim.run(2)
     trace.steps.clear()
     runtime = sim.link.runtime
@@ -156,15 +138,7 @@ def test_a_raising_handler_restores_its_frame_and_reports_the_failure():
 
 
 def test_a_raising_loop_is_a_fault_reported_as_the_entrys_final_status():
-    sim = sim_of("""
-        n = 0
-        def loop():
-            global n
-            n += 1
-            if n == 2:
-                raise RuntimeError("tick two")
-            print("ok", n)
-    """)
+    sim = sim_of(RAISING_LOOP_APP)
     sim.run(5)
     assert sim.controller.faults == [{"time_ms": 200, "where": "loop", "error": "RuntimeError: tick two"}]
     # the app was restarted: setup() at t=300, then loop() with a fresh namespace (n from 0)

@@ -8,7 +8,7 @@ from host import interrupts as I
 from host.limits import Limits
 from host.trace import Step
 from shared_buffers import protocol as P
-from tests.apps import LONG_HANDLER_APP, MESH_APP
+from tests.apps import BUSY_HANDLER_APP, LONG_HANDLER_APP, MESH_APP, RAISING_HANDLER_APP, RAISING_LOOP_APP
 
 
 # -- seed 004's diagrams ----------------------------------------------------------------------
@@ -59,15 +59,7 @@ def test_a_full_stack_refuses_with_err_busy_as_the_diagrams_alt_branch(on_both_l
         run.sim.run(2)
         return first, refused, refusal, gated, run.mesh(), run.log()
 
-    seen = on_both_links("""
-        import microapp
-        def on_message(stone_id, data):
-            for i in range(5):
-                print("working", i)
-        def setup():
-            microapp.on_mesh_message(on_message)
-            microapp.mesh_listen()
-    """, scenario, Limits(stack_depth=1))
+    seen = on_both_links(BUSY_HANDLER_APP, scenario, Limits(stack_depth=1))
     first, refused, refusal, gated, later, log = seen.result
     assert (first, refused, gated, later) == (I.DELIVERED, I.BUSY, I.GATED, I.DELIVERED)
     assert refusal == [
@@ -216,17 +208,7 @@ def test_a_raising_handler_restores_its_frame_and_reports_the_failure(on_both_li
         run.sim.run(2)
         return outcome, run.log()
 
-    seen = on_both_links("""
-        import microapp
-        def on_message(stone_id, data):
-            print("about to fail")
-            raise ValueError("bad message")
-        def setup():
-            microapp.on_mesh_message(on_message)
-            microapp.mesh_listen()
-        def loop():
-            print("loop", microapp.millis())
-    """, scenario)
+    seen = on_both_links(RAISING_HANDLER_APP, scenario)
     assert Step("app->host", ("MESH", "ERROR"), ("YIELD", "SUCCESS")) in seen.steps
     assert seen.summary["faults"][0]["error"] == "ValueError: bad message"
     assert seen.result[0] == I.DELIVERED
@@ -254,15 +236,7 @@ def test_a_raising_loop_is_a_fault_of_the_entry_and_the_app_goes_on(on_both_link
         run.sim.run(5)
         return run.log()
 
-    seen = on_both_links("""
-        n = 0
-        def loop():
-            global n
-            n += 1
-            if n == 2:
-                raise RuntimeError("tick two")
-            print("ok", n)
-    """, scenario)
+    seen = on_both_links(RAISING_LOOP_APP, scenario)
     assert seen.summary["faults"] == [{"time_ms": 200, "where": "loop", "error": "RuntimeError: tick two"}]
     assert seen.result[0] == "ok 1" and len(seen.result) >= 2  # the app ran on after the fault
 
