@@ -23,17 +23,18 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from host.simulator import Simulation  # noqa: E402
 from shared_buffers import protocol as P  # noqa: E402
+from host.sdk_types import mesh, pin  # noqa: E402
 from shared_buffers.buffers import new_buffer  # noqa: E402
 
-_H = P.HEADER_SIZE
-
-# Well-formed requests to mutate: (type, payload).
+# Well-formed requests to mutate: (type, bluenet's struct from byte 2).
 CORPUS = [
-    (P.LOG, b"\x00\x01hello"), (P.LOG, b"\x01\x01\x2a\x00\x00\x00"), (P.LOG, b"\x00\x00part"),
-    (P.PIN, b"\x01\x04\x00\x03"), (P.PIN, b"\x01\x05\x01\x00"), (P.PIN, b"\x02\x04"), (P.PIN, b"\x03\x05\x01"),
-    (P.MESH, b"\x02"), (P.MESH, b"\x01\x00abc"), (P.MESH, b"\x01\x07\x01\x02\x03\x04\x05\x06\x07"),
-    (P.MESH, b"\x03"), (P.BLE, b"\x01"), (P.BLE, b"\x02"), (P.BLE, b"\x03"),
-    (P.SIGNAL, b"\x01\x02"), (P.SIGNAL, b"\x02"),
+    (P.LOG, b"\x03\x01\x05hello"), (P.LOG, b"\x02\x01\x04\x2a\x00\x00\x00"), (P.LOG, b"\x03\x00\x04part"),
+    (P.LOG, b"\x04\x01\x03\x01\x02\x03"), (P.LOG, b"\x05\x01\x04\x00\x00\xc0\x3f"),
+    (P.PIN, b"\x04\x01\x01\x03\x00\x00"), (P.PIN, b"\x05\x01\x03\x01\x00\x00"),
+    (P.PIN, b"\x04\x02\x00\x00\x01\x00"), (P.PIN, b"\x05\x02\x00\x00\x02\x01"),
+    (P.MESH, b"\x02"), (P.MESH, b"\x01\x00\x00\x03abc"), (P.MESH, b"\x01\x07\x01\x07\x01\x02\x03\x04\x05\x06\x07"),
+    (P.MESH, b"\x03"), (P.BLE, b"\x02\x01"), (P.BLE, b"\x02\x02"), (P.BLE, b"\x02\x03"), (P.BLE, b"\x05"),
+    (P.BLE, b"\x02\x05\x03\x04abcd"), (P.SIGNAL, b"\x01\x02"), (P.SIGNAL, b"\x02"),
 ]
 _BOUNDARY = (0, 1, 2, 3, 4, 5, 6, 0x0B, 0x10, 0x2F, 0x30, 0x31, 0x7F, 0x80, 0xFE, 0xFF)
 
@@ -62,27 +63,32 @@ def write_case(rng: random.Random, m2b: bytearray, b2m: bytearray) -> None:
     if kind < 0.2:
         m2b[:] = rng.randbytes(P.BUFFER_SIZE)
     elif kind < 0.7:
-        msg_type, payload = rng.choice(CORPUS)
-        m2b[:_H] = bytes((msg_type, P.REQUEST, entry, len(payload), 0, 0))
-        m2b[_H:_H + len(payload)] = payload
+        msg_type, struct = rng.choice(CORPUS)
+        m2b[0], m2b[1] = msg_type, P.REQUEST
+        m2b[2:2 + len(struct)] = struct
+        m2b[P.OFF_CALL_ID], m2b[P.OFF_USED] = entry, 2 + len(struct)
         for _ in range(rng.randrange(4)):
-            at = rng.randrange(_H + len(payload) + 2)
+            at = rng.randrange(2 + len(struct) + 2)
             m2b[at] = rng.choice(_BOUNDARY) if rng.random() < 0.5 else m2b[at] ^ (1 << rng.randrange(8))
     elif kind < 0.9:
         m2b[0] = rng.randrange(P.TYPE_COUNT + 2)
         m2b[1] = P.REQUEST if rng.random() < 0.6 else rng.randrange(0x12)
-        m2b[2] = entry if rng.random() < 0.8 else rng.randrange(256)
-        m2b[3] = rng.randrange(P.PAYLOAD_SIZE + 1) if rng.random() < 0.9 else rng.randrange(256)
-        m2b[_H:] = rng.randbytes(P.PAYLOAD_SIZE)
+        m2b[2:P.BLUENET_SIZE] = rng.randbytes(P.BLUENET_SIZE - 2)
+        m2b[P.OFF_CALL_ID] = entry if rng.random() < 0.8 else rng.randrange(256)
+        m2b[P.OFF_USED] = rng.randrange(P.BLUENET_SIZE + 1) if rng.random() < 0.9 else rng.randrange(256)
     else:  # a final status, mostly well formed
-        m2b[:_H] = bytes((P.YIELD, rng.choice((P.NO_REQUEST, P.ERROR, rng.randrange(256))),
-                          entry, 2, 0, 0))
-        m2b[_H] = rng.choice((P.YIELD_SETUP, P.YIELD_LOOP, P.YIELD_ASYNC, rng.randrange(256)))
-        m2b[_H + 1] = rng.randrange(5)
+        m2b[0], m2b[1] = P.YIELD, rng.choice((P.NO_REQUEST, P.ERROR, rng.randrange(256)))
+        m2b[P.OFF_YIELD_TYPE] = rng.choice((P.YIELD_SETUP, P.YIELD_LOOP, P.YIELD_ASYNC, rng.randrange(256)))
+        m2b[P.OFF_YIELD_SLOTS] = rng.randrange(5)
+        m2b[P.OFF_CALL_ID], m2b[P.OFF_USED] = entry, P.YIELD_STRUCT
+        m2b[P.OFF_FLAGS] = rng.choice((0, 0, P.FLAG_RAISED, rng.randrange(256)))
+        m2b[P.OFF_TEXT_LEN] = rng.choice((0, 5, rng.randrange(256)))
     if rng.random() < 0.1:  # an interrupt answer (or garbage) in b2m
         b2m[1] = rng.choice((P.IN_PROGRESS, P.SUCCESS, P.ERROR, P.ERR_BUSY, rng.randrange(256)))
         if rng.random() < 0.3:
-            b2m[2:6] = rng.randbytes(4)
+            b2m[P.OFF_CALL_ID:P.OFF_CALL_ID + 4] = rng.randbytes(4)
+        if rng.random() < 0.2:
+            b2m[P.OFF_FLAGS:P.OFF_FLAGS + 2] = rng.randbytes(2)
 
 
 def fuzz(n: int, seed: int = 0) -> dict:
@@ -95,16 +101,18 @@ def fuzz(n: int, seed: int = 0) -> dict:
     faults = 0
 
     def listen() -> None:  # as if the app had asked: interrupts exercise the answer path
-        c.registry.register(P.MESH << 8)
-        for pin in (0, 2, 4, 6):
-            c.registry.register((P.PIN << 8) | pin)
+        c.registry.register((P.MESH << 8) | P.MESH_READ)
+        for p in (0, 2, 4, 6):
+            c.registry.register((P.PIN << 8) | p)
     listen()
     while link.resumes < n:
         try:
             if rng.random() < 0.25:
-                pin = rng.randrange(8)
-                c.interrupt(P.MESH if pin & 1 else P.PIN, pin & 6,
-                            bytes((P.MESH_RECEIVED if pin & 1 else P.PIN_EVENT, pin)) + rng.randbytes(rng.randrange(8)))
+                source = rng.randrange(8)
+                if source & 1:
+                    c.interrupt(P.MESH, *mesh.interrupt(source, rng.randbytes(rng.randrange(8))))
+                else:
+                    c.interrupt(P.PIN, *pin.interrupt(source & 6))
             else:
                 sim.step()
             if not c.enabled:

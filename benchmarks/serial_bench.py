@@ -34,9 +34,9 @@ TICKS = 4
 APP = f"""
 import microapp
 def setup():
-    microapp.pin_mode(3, microapp.OUTPUT)
+    microapp.pinMode(3, microapp.OUTPUT)
 def loop():
-    write = microapp.digital_write
+    write = microapp.digitalWrite
     for i in range({REQUESTS_PER_TICK}):
         write(3, i & 1)
 """

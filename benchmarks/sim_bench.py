@@ -42,9 +42,9 @@ def greenlet_switch_s(n: int = 200_000) -> float:
 SOFT_YIELD_APP = """
 import microapp
 def setup():
-    microapp.pin_mode(3, microapp.OUTPUT)
+    microapp.pinMode(3, microapp.OUTPUT)
 def loop():
-    write = microapp.digital_write
+    write = microapp.digitalWrite
     for i in range({n}):
         write(3, i & 1)
 """

@@ -1,15 +1,15 @@
-"""Blink an LED on pin 17: on for 300 ms, off for 200 ms, with delay()."""
-import microapp
-
-LED = 17
+"""Blink LED1 (crownstone-microapp's blink example): on for 300 ms, off for 200 ms, with
+bluenet's delay() (one yield per 100 ms tick)."""
+from microapp import *
 
 
 def setup():
-    microapp.pin_mode(LED, microapp.OUTPUT)
+    Serial.begin()
+    pinMode(LED1_PIN, OUTPUT)
 
 
 def loop():
-    microapp.digital_write(LED, microapp.HIGH)
-    microapp.delay(300)
-    microapp.digital_write(LED, microapp.LOW)
-    microapp.delay(200)
+    digitalWrite(LED1_PIN, HIGH)
+    delay(300)
+    digitalWrite(LED1_PIN, LOW)
+    delay(200)

@@ -1,11 +1,11 @@
 """The smallest microapp: a log line every tick, counting."""
-import microapp
+from microapp import *
 
 count = 0
 
 
 def setup():
-    print("hello from setup, stone", microapp.stone_id())
+    Serial.println("hello from setup, stone %d" % Mesh.id())
 
 
 def loop():

@@ -1,22 +1,22 @@
 """Answer every mesh message: send the same bytes back to the stone that sent them."""
-import microapp
+from microapp import *
 
 received = 0
 
 
-def on_message(stone_id, data):
+def on_message(msg):
     global received
     received += 1
-    print("from", stone_id, data)
-    microapp.mesh_send(data, stone_id)
+    print("from", msg.stoneId, msg.dataPtr)
+    Mesh.sendMeshMsg(msg.dataPtr, msg.stoneId)
 
 
 def setup():
-    microapp.on_mesh_message(on_message)
-    microapp.mesh_listen()
-    print("echo ready on stone", microapp.stone_id())
+    Mesh.setIncomingMeshMsgHandler(on_message)
+    Mesh.listen()
+    print("echo ready on stone", Mesh.id())
 
 
 def loop():
-    if microapp.millis() % 10000 == 0:
+    if millis() % 10000 == 0:
         print("echoed", received, "so far")

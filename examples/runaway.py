@@ -1,7 +1,7 @@
 """A microapp whose loop never yields: the watchdog stops it (1 s of wall time in the simulator),
 flags it did-reboot and disables it; the host goes on ticking. `microapp status` shows the
 flag; `microapp enable runaway` clears it."""
-import microapp
+from microapp import *
 
 
 def setup():

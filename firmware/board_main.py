@@ -110,7 +110,10 @@ class Board:
         except (Exception, SystemExit) as e:
             self._error = "%s: %s" % (type(e).__name__, e)
             return
-        self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth)
+        # A new session, a closed port and the host's Ctrl-C (its watchdog's reset) end the app from
+        # outside; anything else out of it is its fault.
+        self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth,
+                               unwind=(_NewSession, _PortClosed, KeyboardInterrupt))
         microapp.bind(self.runtime)
         self._entry = entry
         self._fresh = True

@@ -1,34 +1,38 @@
-# The SDK a microapp imports (`import microapp`). Every call writes one request into the
-# microapp-to-host buffer and soft-yields through the runtime bound by the link.
-# Functions that return a value raise RequestError when the host refuses; log() never raises.
-# Runs under MicroPython and CPython.
-from shared_buffers.protocol import (
-    BLE, BLE_SCAN_REGISTER, BLE_SCAN_START, BLE_SCAN_STOP, EDGE_CHANGE, EDGE_FALLING, EDGE_NONE,
-    EDGE_RISING, HEADER_SIZE, LOG, LOG_FLAG_NEWLINE, LOG_STR, MESH, MESH_LISTEN, MESH_MAX_DATA,
-    MESH_OWN_ID, MESH_SEND, PAYLOAD_SIZE, PIN, PIN_INPUT, PIN_INPUT_PULLUP, PIN_MODE, PIN_OUTPUT,
-    PIN_READ, PIN_WRITE, SIG_APP_FAULT, SIG_BUSY, SIG_HANDLER_FAULT, SIG_QUEUE_FULL, SIG_THROTTLED,
-    SIG_WATCHDOG, SIGNAL, SIGNAL_NAMES, SIGNAL_REGISTER, SIGNAL_RESERVE, SUCCESS, ack_name,
-)
+# The SDK a microapp imports: crownstone-microapp's objects and names in Python form (bytes and
+# str where C passes a pointer and a size): `from microapp import *`. Every call writes bluenet's
+# struct into the microapp-to-host buffer and soft-yields through the runtime bound by the link.
+# Return values are the real SDK's; where it loses an error (it checks sendMessage()'s result,
+# always SUCCESS, instead of the ack), or returns nothing, ours returns what the host answered
+# (docs/sdk.md). Runs under MicroPython and CPython.
+from shared_buffers import protocol as _P
 
-INPUT = PIN_INPUT
-OUTPUT = PIN_OUTPUT
-INPUT_PULLUP = PIN_INPUT_PULLUP
-RISING = EDGE_RISING
-FALLING = EDGE_FALLING
-CHANGE = EDGE_CHANGE
+# -- constants (Arduino.h) --------------------------------------------------------------------
 LOW = 0
 HIGH = 1
-BROADCAST = 0
-# Why an event reached the app only as a signal (on_signal's signal_code).
-THROTTLED = SIG_THROTTLED
-BUSY = SIG_BUSY
-QUEUE_FULL = SIG_QUEUE_FULL
-HANDLER_FAULT = SIG_HANDLER_FAULT
-WATCHDOG = SIG_WATCHDOG
-APP_FAULT = SIG_APP_FAULT
+INPUT = _P.PIN_INPUT
+OUTPUT = _P.PIN_OUTPUT
+INPUT_PULLUP = _P.PIN_INPUT_PULLUP
+CHANGE = _P.PIN_CHANGE
+RISING = _P.PIN_RISING
+FALLING = _P.PIN_FALLING
+GPIO0_PIN, GPIO1_PIN, GPIO2_PIN, GPIO3_PIN, GPIO4_PIN = 0, 1, 2, 3, 4
+GPIO5_PIN, GPIO6_PIN, GPIO7_PIN, GPIO8_PIN, GPIO9_PIN = 5, 6, 7, 8, 9
+BUTTON1_PIN, BUTTON2_PIN, BUTTON3_PIN, BUTTON4_PIN = 10, 11, 12, 13
+LED1_PIN, LED2_PIN, LED3_PIN, LED4_PIN = 14, 15, 16, 17
+NUMBER_OF_PINS = _P.PIN_COUNT
+# Acks, for what the calls return (ours) and raw requests.
+SUCCESS = _P.SUCCESS
+ERROR = _P.ERROR
+# Ours: why an event reached the app only as a signal (on_signal's signal_code).
+THROTTLED = _P.SIG_THROTTLED
+BUSY = _P.SIG_BUSY
+QUEUE_FULL = _P.SIG_QUEUE_FULL
+HANDLER_FAULT = _P.SIG_HANDLER_FAULT
+WATCHDOG = _P.SIG_WATCHDOG
+APP_FAULT = _P.SIG_APP_FAULT
+GATED = _P.SIG_GATED
+CPU_BUSY = _P.SIG_CPU_BUSY
 
-_P = HEADER_SIZE  # payload offset
-_LOG_CHUNK = PAYLOAD_SIZE - 2
 
 class _Unbound:
     def __getattr__(self, name):
@@ -39,9 +43,14 @@ _rt = _Unbound()  # the Runtime serving this app; set by the link with bind()
 
 
 class RequestError(Exception):
-    def __init__(self, what, ack):
-        Exception.__init__(self, "%s refused: %s" % (what, ack_name(ack)))
-        self.ack = ack
+    """A request the host refused (ours: signals and raw requests); .ack holds the ack."""
+
+
+def _refused(what, ack):
+    # MicroPython has no Exception.__init__ to call from a subclass: build, then annotate.
+    e = RequestError("%s refused: %s" % (what, _P.ack_name(ack)))
+    e.ack = ack
+    return e
 
 
 def bind(runtime):
@@ -50,147 +59,446 @@ def bind(runtime):
     _rt = _Unbound() if runtime is None else runtime
 
 
-def _call(msg_type, length, what):
-    ack = _rt.request(msg_type, length)
-    if ack != SUCCESS:
-        raise RequestError(what, ack)
+def _out():
     return _rt.m2b
 
 
-# -- log ------------------------------------------------------------------------------------
+# -- raw messages (microapp.h) ----------------------------------------------------------------
+def getOutgoingMessagePayload():
+    """The microapp-to-bluenet buffer: write bluenet's struct at its offsets, then sendMessage()."""
+    return _rt.m2b
+
+
+def getIncomingMessagePayload():
+    return _rt.b2m
+
+
+def sendMessage(used=_P.BLUENET_SIZE):
+    """Send the request in the outgoing buffer as it is (its type and ack set by the caller, as
+    in C) and return the ack the host wrote (the real SDK returns SUCCESS whatever it was).
+    used: how many of bluenet's 48 bytes it fills (what travels on a serial link)."""
+    rt = _rt
+    m2b = rt.m2b
+    m2b[_P.OFF_CALL_ID] = rt.call_id
+    m2b[_P.OFF_USED] = used
+    rt._wait()
+    return m2b[1]
+
+
+# -- Serial (Serial.cpp) ----------------------------------------------------------------------
+def _log(kind, flags, data, size):
+    m2b = _rt.m2b
+    m2b[_P.OFF_LOG_TYPE] = kind
+    m2b[_P.OFF_LOG_FLAGS] = flags
+    m2b[_P.OFF_LOG_SIZE] = size
+    m2b[_P.OFF_LOG_VALUE:_P.OFF_LOG_VALUE + len(data)] = data
+    _rt.request(_P.LOG, _P.OFF_LOG_VALUE + len(data))
+    return m2b[_P.OFF_LOG_SIZE]
+
+
+def _le(value, n):
+    return bytes((value >> (8 * i)) & 0xFF for i in range(n))
+
+
+def _log_value(value, kind, flags):
+    if kind is None:
+        if isinstance(value, float):
+            kind = _P.LOG_FLOAT
+        elif isinstance(value, int) and not isinstance(value, bool):
+            kind = _P.LOG_INT if -0x80000000 <= value < 0x80000000 else _P.LOG_UINT
+        elif isinstance(value, (bytes, bytearray)):
+            kind = _P.LOG_ARR
+        else:
+            kind = _P.LOG_STR
+    if kind == _P.LOG_STR:
+        data = str(value).encode()[:_P.LOG_MAX_STRING]  # the SDK truncates (Serial.cpp:175-186)
+        return _log(kind, flags, data, len(data))
+    if kind == _P.LOG_ARR:
+        data = bytes(value)[:_P.LOG_MAX_ARRAY]
+        return _log(kind, flags, data, len(data))
+    if kind == _P.LOG_FLOAT or kind == _P.LOG_DOUBLE:
+        import struct
+        data = struct.pack("<f" if kind == _P.LOG_FLOAT else "<d", value)
+        return _log(kind, flags, data, len(data))
+    size = 1 if kind == _P.LOG_CHAR else 2 if kind == _P.LOG_SHORT else 4
+    if kind == _P.LOG_CHAR and isinstance(value, str):
+        value = ord(value[0])
+    return _log(kind, flags, _le(int(value), size), size)
+
+
+class _Serial:
+    """Serial.print / println / write: one LOG request each, typed by the value (int: INT or
+    UINT past 2^31, float: FLOAT, bytes: ARR, anything else: its str), or by `kind`
+    (Serial.CHAR, SHORT, UINT, DOUBLE...). Returns the bytes sent, as the real SDK does."""
+    CHAR = _P.LOG_CHAR
+    INT = _P.LOG_INT
+    STR = _P.LOG_STR
+    ARR = _P.LOG_ARR
+    FLOAT = _P.LOG_FLOAT
+    DOUBLE = _P.LOG_DOUBLE
+    UINT = _P.LOG_UINT
+    SHORT = _P.LOG_SHORT
+
+    def begin(self, baud=0):
+        pass
+
+    def print(self, value="", kind=None):
+        return _log_value(value, kind, 0)
+
+    def write(self, value="", kind=None):
+        return _log_value(value, kind, 0)
+
+    def println(self, value="", kind=None):
+        return _log_value(value, kind, _P.LOG_FLAG_NEWLINE)
+
+
+Serial = _Serial()
+
+
 def log(*values, sep=" ", end="\n"):
-    """Send a log line to the host (also installed as the app's print). Returns the host's ack."""
-    data = sep.join([str(v) for v in values]).encode()
+    """print(): one LOG STR request, truncated to 43 bytes as Serial.println does."""
+    return _log_value(sep.join([str(v) for v in values]), _P.LOG_STR,
+                      _P.LOG_FLAG_NEWLINE if "\n" in end else 0)
+
+
+# -- pins (Arduino.c) -------------------------------------------------------------------------
+def _pin(pin, kind, direction=0, polarity=0, action=0, value=0):
     m2b = _rt.m2b
-    newline = LOG_FLAG_NEWLINE if end.endswith("\n") else 0
-    pos = 0
-    while True:
-        chunk = data[pos:pos + _LOG_CHUNK]
-        pos += len(chunk)
-        n = len(chunk)
-        m2b[_P] = LOG_STR
-        m2b[_P + 1] = newline if pos >= len(data) else 0
-        m2b[_P + 2:_P + 2 + n] = chunk
-        ack = _rt.request(LOG, 2 + n)
-        if pos >= len(data):
-            return ack
+    m2b[_P.OFF_PIN_PIN] = pin
+    m2b[_P.OFF_PIN_TYPE] = kind
+    m2b[_P.OFF_PIN_DIRECTION] = direction
+    m2b[_P.OFF_PIN_POLARITY] = polarity
+    m2b[_P.OFF_PIN_ACTION] = action
+    m2b[_P.OFF_PIN_VALUE] = value
+    return _rt.request(_P.PIN, _P.PIN_STRUCT)
 
 
-# -- pins -----------------------------------------------------------------------------------
-def pin_mode(pin, mode, edge=EDGE_NONE):
-    m2b = _rt.m2b
-    m2b[_P] = PIN_MODE
-    m2b[_P + 1] = pin
-    m2b[_P + 2] = mode
-    m2b[_P + 3] = edge
-    _call(PIN, 4, "pin_mode")
+def pinMode(pin, mode):
+    """Returns the ack (the real one returns nothing); None for a pin the SDK does not know."""
+    if 0 <= pin < _P.PIN_COUNT:
+        return _pin(pin, _P.PIN_INIT, mode, _P.PIN_NO_POLARITY)
 
 
-def digital_write(pin, value):
-    m2b = _rt.m2b
-    m2b[_P] = PIN_WRITE
-    m2b[_P + 1] = pin
-    m2b[_P + 2] = 1 if value else 0
-    _call(PIN, 3, "digital_write")
+def digitalWrite(pin, value):
+    if 0 <= pin < _P.PIN_COUNT:
+        return _pin(pin, _P.PIN_ACTION, action=_P.PIN_WRITE, value=_P.PIN_ON if value == HIGH else _P.PIN_OFF)
 
 
-def digital_read(pin):
-    m2b = _rt.m2b
-    m2b[_P] = PIN_READ
-    m2b[_P + 1] = pin
-    return _call(PIN, 2, "digital_read")[_P + 2]
+def digitalRead(pin):
+    """The level, or -1 when the host refused or the pin does not exist."""
+    if not 0 <= pin < _P.PIN_COUNT:
+        return -1
+    if _pin(pin, _P.PIN_ACTION, action=_P.PIN_READ) != _P.SUCCESS:
+        return -1
+    return _rt.m2b[_P.OFF_PIN_VALUE]
 
 
-def on_pin_change(pin, handler, edge=EDGE_CHANGE, mode=PIN_INPUT):
-    """handler(pin, level) runs as an interrupt whenever the input pin changes on `edge`."""
-    key = (PIN << 8) | pin
-    # Set before asking: the first interrupt may arrive while the request is being answered.
-    _rt.handlers[key] = lambda f: handler(f[_P + 1], f[_P + 2])
-    try:
-        pin_mode(pin, mode, edge)
-    except RequestError:
-        del _rt.handlers[key]
-        raise
+analogRead = digitalRead
+analogWrite = digitalWrite
 
 
-# -- mesh -----------------------------------------------------------------------------------
-def mesh_listen():
-    _rt.m2b[_P] = MESH_LISTEN
-    _call(MESH, 1, "mesh_listen")
+def digitalPinToInterrupt(pin):
+    return pin
 
 
-def mesh_send(data, stone_id=BROADCAST):
-    """Send up to 7 bytes to one stone, or to all (stone_id 0)."""
-    if isinstance(data, str):
-        data = data.encode()
-    n = len(data)
-    if n > MESH_MAX_DATA:
-        raise ValueError("mesh message is %d bytes, at most %d" % (n, MESH_MAX_DATA))
-    m2b = _rt.m2b
-    m2b[_P] = MESH_SEND
-    m2b[_P + 1] = stone_id
-    m2b[_P + 2:_P + 2 + n] = data
-    _call(MESH, 2 + n, "mesh_send")
+def attachInterrupt(pin, isr, mode):
+    """isr() runs as an interrupt on an edge of `pin` (an INPUT_PULLUP). Returns whether the
+    host took it: unlike the real SDK, which reports success whatever bluenet answered, a second
+    attachInterrupt for a pin returns False (bluenet answers ERROR) and keeps the first isr."""
+    if not 0 <= pin < _P.PIN_COUNT:
+        return False
+    key = (_P.PIN << 8) | pin
+    rt = _rt
+    fresh = key not in rt.handlers
+    if fresh and rt.register(key, lambda frame: isr()) != _P.SUCCESS:
+        return False
+    if _pin(pin, _P.PIN_INIT, _P.PIN_INPUT_PULLUP, mode) != _P.SUCCESS:
+        if fresh:
+            del rt.handlers[key]
+        return False
+    return True
 
 
-def stone_id():
-    _rt.m2b[_P] = MESH_OWN_ID
-    return _call(MESH, 1, "stone_id")[_P + 1]
+# -- mesh (Mesh.cpp) --------------------------------------------------------------------------
+class MeshMsg:
+    def __init__(self, stoneId, data):
+        self.stoneId = stoneId
+        self.dataPtr = data
+        self.dataSize = len(data)
 
 
-def on_mesh_message(handler):
-    """handler(stone_id, data) runs as an interrupt for every mesh message; call mesh_listen()."""
-    _rt.handlers[MESH << 8] = lambda f: handler(f[_P + 1], bytes(f[_P + 2:_P + f[3]]))
+def _mesh_interrupt(frame):
+    msg = MeshMsg(frame[_P.OFF_MESH_STONE],
+                  bytes(frame[_P.OFF_MESH_DATA:_P.OFF_MESH_DATA + min(frame[_P.OFF_MESH_SIZE], _P.MESH_MAX_DATA)]))
+    state = _rt.sdk_state
+    handler = state.get("mesh_handler")
+    if handler is not None:
+        handler(msg)
+        return _P.SUCCESS
+    buffer = state.setdefault("mesh_buffer", [None, None])  # MESH_MSG_BUFFER_LEN = 2
+    for i in range(len(buffer)):
+        if buffer[i] is None:
+            buffer[i] = msg
+            return _P.SUCCESS
+    return _P.ERR_NO_SPACE
 
 
-# -- BLE scanning ---------------------------------------------------------------------------
-def on_ble_scan(handler):
-    """handler(mac, rssi, data) runs as an interrupt for every scanned advertisement."""
-    _rt.handlers[BLE << 8] = lambda f: handler(
-        bytes(f[_P + 1:_P + 7]), f[_P + 7] - 256 if f[_P + 7] > 127 else f[_P + 7],
-        bytes(f[_P + 8:_P + f[3]]))
-    _rt.m2b[_P] = BLE_SCAN_REGISTER
-    _call(BLE, 1, "on_ble_scan")
+class _Mesh:
+    def listen(self):
+        """Register for mesh messages; False if the host refused (a second listen: ERROR)."""
+        if _rt.register((_P.MESH << 8) | _P.MESH_READ, _mesh_interrupt) != _P.SUCCESS:
+            return False
+        _out()[_P.OFF_MESH_TYPE] = _P.MESH_LISTEN
+        return _rt.request(_P.MESH, _P.OFF_MESH_TYPE + 1) == _P.SUCCESS
+
+    def setIncomingMeshMsgHandler(self, handler):
+        """handler(MeshMsg) runs for each message; without one they wait for readMeshMsg()."""
+        _rt.sdk_state["mesh_handler"] = handler
+
+    def available(self):
+        buffer = _rt.sdk_state.get("mesh_buffer")
+        return bool(buffer) and (buffer[0] is not None or buffer[1] is not None)
+
+    def readMeshMsg(self):
+        """The next buffered message (the last slot first, as the SDK reads), or None."""
+        buffer = _rt.sdk_state.get("mesh_buffer") or ()
+        for i in range(len(buffer) - 1, -1, -1):
+            if buffer[i] is not None:
+                msg, buffer[i] = buffer[i], None
+                return msg
+        return None
+
+    def sendMeshMsg(self, data, stoneId=0, doNotRelay=False):
+        """Send up to 7 bytes (more are cut, as the SDK does) to one stone or to all (0).
+        Returns the host's ack (the real one returns nothing)."""
+        if isinstance(data, str):
+            data = data.encode()
+        data = data[:_P.MESH_MAX_DATA]
+        m2b = _out()
+        m2b[_P.OFF_MESH_TYPE] = _P.MESH_SEND
+        m2b[_P.OFF_MESH_STONE] = stoneId
+        m2b[_P.OFF_MESH_OPTIONS] = _P.MESH_DO_NOT_RELAY if doNotRelay else 0
+        m2b[_P.OFF_MESH_SIZE] = len(data)
+        m2b[_P.OFF_MESH_DATA:_P.OFF_MESH_DATA + len(data)] = data
+        return _rt.request(_P.MESH, _P.OFF_MESH_DATA + len(data))
+
+    def id(self):
+        """This stone's id, asked once and cached (0 if the host refused)."""
+        state = _rt.sdk_state
+        if not state.get("stone_id"):
+            m2b = _out()
+            m2b[_P.OFF_MESH_TYPE] = _P.MESH_READ_CONFIG
+            if _rt.request(_P.MESH, _P.OFF_MESH_STONE + 1) == _P.SUCCESS:
+                state["stone_id"] = m2b[_P.OFF_MESH_STONE]
+        return state.get("stone_id", 0)
 
 
-def ble_scan_start():
-    _rt.m2b[_P] = BLE_SCAN_START
-    _call(BLE, 1, "ble_scan_start")
+Mesh = _Mesh()
 
 
-def ble_scan_stop():
-    _rt.m2b[_P] = BLE_SCAN_STOP
-    _call(BLE, 1, "ble_scan_stop")
+# -- BLE (ArduinoBLE.cpp, BleDevice.cpp) -------------------------------------------------------
+BLEDeviceScanned = 1
+BLEConnected = 2
+BLEDisconnected = 3
 
 
-# -- signals (seed 003) ---------------------------------------------------------------------
-def on_signal(handler):
-    """handler(signal_from, signal_code) runs, at the start of a later tick, for each event the
-    host dropped or aborted: signal_from is the event's interrupt id, signal_code why (THROTTLED,
-    BUSY, QUEUE_FULL, HANDLER_FAULT, WATCHDOG, APP_FAULT; signal_name() spells it)."""
-    _rt.handlers[SIGNAL << 8] = lambda f: handler(f[_P + 1] | (f[_P + 2] << 8), f[_P])
-    _rt.m2b[_P] = SIGNAL_REGISTER
-    _call(SIGNAL, 1, "on_signal")
+def _mac_text(mac):
+    return ":".join(["%02X" % b for b in mac])
 
 
-def reserve_signal_budget(n):
-    """Let the host deliver up to n signals per tick (0: none; they are skipped, and counted)."""
-    m2b = _rt.m2b
-    m2b[_P] = SIGNAL_RESERVE
-    m2b[_P + 1] = n
-    _call(SIGNAL, 2, "reserve_signal_budget")
+class BleDevice:
+    def __init__(self, mac, rssi, data, address_type=0):
+        self._mac = mac
+        self._rssi = rssi
+        self._data = data
+        self.addressType = address_type
+
+    def address(self):
+        return _mac_text(self._mac)
+
+    def rssi(self):
+        return self._rssi
+
+    def _fields(self):
+        data, i = self._data, 0
+        while i + 1 < len(data) and data[i] and i + 1 + data[i] <= len(data):
+            yield data[i + 1], data[i + 2:i + 1 + data[i]]
+            i += 1 + data[i]
+
+    def hasLocalName(self):
+        return self.localName() != ""
+
+    def localName(self):
+        for t, v in self._fields():
+            if t == 0x08 or t == 0x09:
+                return bytes(v).decode()
+        return ""
+
+    def hasAdvertisedServiceUuid(self, uuid):
+        want = int(uuid, 16) if isinstance(uuid, str) else uuid
+        for t, v in self._fields():
+            if t == 0x02 or t == 0x03:
+                for i in range(0, len(v) - 1, 2):
+                    if v[i] | v[i + 1] << 8 == want:
+                        return True
+        return False
+
+    def advertisementData(self):
+        return bytes(self._data)
 
 
-def signal_name(code):
-    return SIGNAL_NAMES[code] if 0 <= code < len(SIGNAL_NAMES) else str(code)
+def _ble_scan_request(kind, used=_P.OFF_BLE_SCAN_TYPE + 1):
+    m2b = _out()
+    m2b[_P.OFF_BLE_TYPE] = _P.BLE_SCAN
+    m2b[_P.OFF_BLE_SCAN_TYPE] = kind
+    return _rt.request(_P.BLE, used)
 
 
-# -- time -----------------------------------------------------------------------------------
+def _ble_interrupt(frame):
+    state = _rt.sdk_state
+    if frame[_P.OFF_BLE_SCAN_TYPE] != _P.BLE_SCAN_EVENT:
+        return _P.ERR_UNDEFINED
+    if not state.get("ble_scanning"):
+        return _P.SUCCESS
+    rssi = frame[_P.OFF_BLE_RSSI]
+    size = min(frame[_P.OFF_BLE_SIZE], _P.BLE_ADV_MAX)
+    device = BleDevice(bytes(frame[_P.OFF_BLE_MAC:_P.OFF_BLE_MAC + 6]), rssi - 256 if rssi > 127 else rssi,
+                       bytes(frame[_P.OFF_BLE_DATA:_P.OFF_BLE_DATA + size]), frame[_P.OFF_BLE_ADDR_TYPE])
+    state["ble_device"] = device
+    handler = state.get("ble_handler")
+    if handler is not None:
+        handler(device)
+    return _P.SUCCESS
+
+
+class _Ble:
+    def begin(self):
+        """Asks the host for this stone's MAC; False if refused."""
+        m2b = _out()
+        m2b[_P.OFF_BLE_TYPE] = _P.BLE_MAC
+        if _rt.request(_P.BLE, _P.OFF_BLE_OWN_MAC + 6) != _P.SUCCESS:
+            return False
+        _rt.sdk_state["ble_mac"] = bytes(m2b[_P.OFF_BLE_OWN_MAC:_P.OFF_BLE_OWN_MAC + 6])
+        return True
+
+    def end(self):
+        self.stopScan()
+        _rt.sdk_state.pop("ble_mac", None)
+
+    def address(self):
+        return _mac_text(_rt.sdk_state.get("ble_mac", b""))
+
+    def _register_scan(self):
+        state = _rt.sdk_state
+        if state.get("ble_registered"):
+            return True
+        key = (_P.BLE << 8) | _P.BLE_SCAN
+        if _rt.register(key, _ble_interrupt) != _P.SUCCESS:
+            return False
+        if _ble_scan_request(_P.BLE_SCAN_REGISTER) != _P.SUCCESS:
+            del _rt.handlers[key]
+            return False
+        state["ble_registered"] = True
+        return True
+
+    def setEventHandler(self, event_type, handler):
+        """handler(BleDevice) for BLEDeviceScanned (connections are not modelled: False)."""
+        if event_type != BLEDeviceScanned or not self._register_scan():
+            return False
+        _rt.sdk_state["ble_handler"] = handler
+        return True
+
+    def scan(self, withDuplicates=False):
+        state = _rt.sdk_state
+        if "ble_mac" not in state:  # BLE.begin() first, as in the real SDK
+            return False
+        state.pop("ble_device", None)
+        if state.get("ble_scanning"):
+            return True
+        if not self._register_scan() or _ble_scan_request(_P.BLE_SCAN_START) != _P.SUCCESS:
+            return False
+        state["ble_scanning"] = True
+        return True
+
+    def _filter(self, ftype, value, withDuplicates):
+        if "ble_mac" not in _rt.sdk_state:
+            return False
+        m2b = _out()
+        m2b[_P.OFF_BLE_FILTER_TYPE] = ftype
+        m2b[_P.OFF_BLE_FILTER_VALUE:_P.OFF_BLE_FILTER_VALUE + len(value)] = value
+        if _ble_scan_request(_P.BLE_SCAN_FILTER, _P.OFF_BLE_FILTER_VALUE + len(value)) != _P.SUCCESS:
+            return False
+        return self.scan(withDuplicates)
+
+    def scanForName(self, name, withDuplicates=False):
+        name = name.encode()[:_P.BLE_NAME_MAX]
+        return self._filter(_P.BLE_FILTER_NAME, bytes((len(name),)) + name, withDuplicates)
+
+    def scanForAddress(self, address, withDuplicates=False):
+        return self._filter(_P.BLE_FILTER_MAC, bytes.fromhex(address.replace(":", "")), withDuplicates)
+
+    def scanForUuid(self, uuid, withDuplicates=False):
+        u = int(uuid, 16) if isinstance(uuid, str) else uuid
+        return self._filter(_P.BLE_FILTER_SERVICE_16, bytes((u & 0xFF, u >> 8)), withDuplicates)
+
+    def scanForRssi(self, rssi, withDuplicates=False):
+        """Ours: bluenet's RSSI filter, which the real SDK has no wrapper for."""
+        return self._filter(_P.BLE_FILTER_RSSI, bytes((rssi & 0xFF,)), withDuplicates)
+
+    def stopScan(self):
+        state = _rt.sdk_state
+        if "ble_mac" not in state:
+            return False
+        if not state.get("ble_scanning"):
+            return True
+        state.pop("ble_device", None)
+        if _ble_scan_request(_P.BLE_SCAN_STOP) != _P.SUCCESS:
+            return False
+        state["ble_scanning"] = False
+        return True
+
+    def available(self):
+        """The last scanned device (None when none since scan())."""
+        return _rt.sdk_state.get("ble_device")
+
+
+BLE = _Ble()
+
+
+# -- time -------------------------------------------------------------------------------------
 def delay(ms):
-    """Give the host back control until `ms` have passed (hard yield at every tick)."""
+    """bluenet's delay(): one ASYNC yield per 100 ms, rounded down (delay(50) does not yield)."""
     _rt.delay(ms)
 
 
 def millis():
-    """Host time of the current tick, in ms."""
-    return _rt.now_ms
+    """Ours: the host's clock at this entry, in ms (the real SDK has no millis())."""
+    return _rt.millis()
+
+
+# -- signals (ours, seed 003) -----------------------------------------------------------------
+def on_signal(handler):
+    """handler(signal_from, signal_code) runs, at the start of a later tick, for each event the
+    host dropped or aborted: signal_from is the event's interrupt id, signal_code why (THROTTLED,
+    BUSY, GATED, QUEUE_FULL, CPU_BUSY, HANDLER_FAULT, WATCHDOG, APP_FAULT; signal_name() spells
+    it). Raises RequestError when the host refuses."""
+    _rt.handlers[(_P.SIGNAL << 8) | _P.SIGNAL_EVENT] = lambda f: handler(
+        f[_P.OFF_SIGNAL_SOURCE] | (f[_P.OFF_SIGNAL_SOURCE + 1] << 8), f[_P.OFF_SIGNAL_CODE])
+    _out()[_P.OFF_SIGNAL_OP] = _P.SIGNAL_REGISTER
+    ack = _rt.request(_P.SIGNAL, _P.OFF_SIGNAL_OP + 1)
+    if ack != _P.SUCCESS:
+        raise _refused("on_signal", ack)
+
+
+def reserve_signal_budget(n):
+    """Let the host deliver up to n signals per tick (0: none; they are skipped, and counted)."""
+    m2b = _out()
+    m2b[_P.OFF_SIGNAL_OP] = _P.SIGNAL_RESERVE
+    m2b[_P.OFF_SIGNAL_VALUE] = n
+    ack = _rt.request(_P.SIGNAL, _P.OFF_SIGNAL_VALUE + 1)
+    if ack != _P.SUCCESS:
+        raise _refused("reserve_signal_budget", ack)
+
+
+def signal_name(code):
+    return _P.SIGNAL_NAMES[code] if 0 <= code < len(_P.SIGNAL_NAMES) else str(code)

@@ -1,22 +1,30 @@
-# The microapp's side of the coroutine protocol (seed 004): send a request and wait, accept or
-# refuse an interrupt, the bounded context stack, dispatch to handlers, final statuses.
-# The only thing it gets from outside is `yield_to_host`: a greenlet switch in the simulator, a
-# serial exchange on a board. Runs under MicroPython and CPython.
-import struct
-
+# The microapp's side of the coroutine protocol (seed 004; the SDK's microapp.c): send a request
+# and wait, accept or refuse an interrupt, the bounded context stack, dispatch to handlers, final
+# statuses. The only thing it gets from outside is `yield_to_host`: a greenlet switch in the
+# simulator, a serial exchange on a board. Runs under MicroPython and CPython.
 from shared_buffers.protocol import (
-    BUFFER_SIZE, CONTINUE, DEFAULT_STACK_DEPTH, ERR_BUSY, ERR_NOT_FOUND, ERROR, HEADER_SIZE,
-    IN_PROGRESS, NO_REQUEST, PAYLOAD_SIZE, PIN, REQUEST, SUCCESS, YIELD, YIELD_ASYNC, YIELD_LOOP,
-    YIELD_SETUP,
+    BLE, BLUENET_EVENT, ASSETS, BUFFER_SIZE, ERR_BUSY, ERR_NO_SPACE, ERR_NOT_FOUND, ERR_UNDEFINED,
+    ERROR, FLAG_RAISED, IN_PROGRESS, MESH, MESSAGE, NO_REQUEST, OFF_CALL_ID, OFF_FLAGS, OFF_TEXT,
+    OFF_TEXT_LEN, OFF_TIME, OFF_USED, OFF_YIELD_SLOTS, OFF_YIELD_TYPE, PIN, REQUEST,
+    SDK_MAX_REGISTRATIONS, SIGNAL, SUCCESS, TEXT_MAX, YIELD, YIELD_ASYNC, YIELD_LOOP, YIELD_SETUP,
+    YIELD_STRUCT, DEFAULT_STACK_DEPTH,
 )
 
+# Types whose interrupts the SDK dispatches, by (type, byte 2): the pin for PIN, the sub-type for
+# the others (microapp.c handleInterrupt). The SDK of Jan 2023 has no ASSETS case (it answers
+# ERR_UNDEFINED, a bug): we dispatch ASSETS as bluenet meant. SIGNAL is ours.
+_DISPATCHED = (PIN, BLE, MESH, MESSAGE, BLUENET_EVENT, ASSETS, SIGNAL)
+# bluenet's SDK delay(): one ASYNC yield per 100 ms tick, rounded down (Arduino.c:9-20).
+TICK_MS = 100
 # Acks a handler may return as its final status; anything else is reported as ERROR. ERR_BUSY is
-# the runtime's own refusal, so a handler may not return it.
+# the runtime's own refusal, and NO_REQUEST/REQUEST/IN_PROGRESS mean "not finished" to bluenet.
 _FINAL_ACKS = (SUCCESS,) + tuple(a for a in range(ERROR, 0x11) if a != ERR_BUSY)
 
 
 class Runtime:
-    def __init__(self, m2b, b2m, yield_to_host, stack_depth=DEFAULT_STACK_DEPTH):
+    def __init__(self, m2b, b2m, yield_to_host, stack_depth=DEFAULT_STACK_DEPTH, unwind=()):
+        """unwind: exception classes that end the app from outside (a new session, a greenlet
+        being replaced); every other BaseException out of the app is the app's fault."""
         self.m2b = m2b
         self.b2m = b2m
         self._yield = yield_to_host
@@ -25,19 +33,21 @@ class Runtime:
         # One preallocated pair of buffer copies per stack level: pushing allocates nothing.
         self._stack = [(bytearray(BUFFER_SIZE), bytearray(BUFFER_SIZE)) for _ in range(stack_depth)]
         self.call_id = 0
-        self.now_ms = 0
-        # (type << 8 | sub-id) -> callable(frame), where frame is the saved copy of the interrupt.
+        # (type << 8 | id) -> callable(frame), frame being the saved copy of the interrupt.
         self.handlers = {}
+        self.sdk_state = {}  # the SDK objects' state for this app (mesh buffer, BLE flags, ...)
         self.busy_refused = 0
+        self.unwind = unwind
+        self.last_error = None  # the last exception out of the app's code (for tracebacks)
 
     # -- requests (soft yields) -------------------------------------------------------------
-    def request(self, msg_type, length):
-        """Send the request whose payload is already in m2b; return the host's ack."""
+    def request(self, msg_type, used):
+        """Send the request whose struct is already in m2b (bytes 2..used-1); return its ack."""
         m2b = self.m2b
         m2b[0] = msg_type
         m2b[1] = REQUEST
-        m2b[2] = self.call_id
-        m2b[3] = length
+        m2b[OFF_CALL_ID] = self.call_id
+        m2b[OFF_USED] = used
         self._wait()
         return m2b[1]
 
@@ -50,14 +60,17 @@ class Runtime:
             if b2m[1] == REQUEST:
                 self._interrupt()
             else:
-                self.call_id = b2m[2]
+                self.call_id = b2m[OFF_CALL_ID]
                 return
+
+    def millis(self):
+        b = self.b2m
+        return b[OFF_TIME] | b[OFF_TIME + 1] << 8 | b[OFF_TIME + 2] << 16 | b[OFF_TIME + 3] << 24
 
     # -- hard yields and the main context ---------------------------------------------------
     def run(self, setup, loop):
         """The main context: setup() once, then loop() once per tick, each ending in a hard yield."""
-        self.call_id = self.b2m[2]
-        self._adopt_tick()
+        self.call_id = self.b2m[OFF_CALL_ID]
         self._run_part(setup, YIELD_SETUP)
         while True:
             self._run_part(loop, YIELD_LOOP)
@@ -65,35 +78,41 @@ class Runtime:
     def _run_part(self, fn, sub_type):
         try:
             fn()
-        except (Exception, SystemExit) as e:
-            self.final(sub_type, ERROR, e)
+        except BaseException as e:  # noqa: B036 - every exception out of the app is its fault
+            if isinstance(e, self.unwind):
+                raise
+            self.last_error = e
+            self.m2b[1] = NO_REQUEST
+            self.final(sub_type, e)
         else:
+            self.m2b[1] = NO_REQUEST  # the SDK's main.c; delay() leaves the ack as it was
             self.final(sub_type)
 
-    def final(self, sub_type, ack=NO_REQUEST, exc=None):
+    def final(self, sub_type, exc=None):
         """Hard yield: the final status of this entry; returns when the host resumes us."""
         m2b = self.m2b
         m2b[0] = YIELD
-        m2b[1] = ack
-        m2b[2] = self.call_id
-        m2b[HEADER_SIZE] = sub_type
-        m2b[HEADER_SIZE + 1] = self.max_depth - self.depth
-        m2b[3] = 2 if exc is None else 2 + _write_error(m2b, HEADER_SIZE + 2, exc)
+        m2b[OFF_CALL_ID] = self.call_id
+        m2b[OFF_USED] = YIELD_STRUCT
+        m2b[OFF_YIELD_TYPE] = sub_type
+        m2b[OFF_YIELD_SLOTS] = self.max_depth - self.depth
+        _write_error(m2b, exc)
         self._wait()
-        self._adopt_tick()
-
-    def _adopt_tick(self):
-        b2m = self.b2m
-        if b2m[0] == CONTINUE:
-            self.now_ms = struct.unpack_from("<I", b2m, HEADER_SIZE)[0]
 
     def delay(self, ms):
-        """Hard-yield ASYNC at every tick until `ms` of host time have passed."""
-        end = self.now_ms + ms
-        while self.now_ms < end:
+        """bluenet's delay(): floor(ms / 100) ASYNC yields, each ending this entry."""
+        for _ in range(ms // TICK_MS):
             self.final(YIELD_ASYNC)
 
     # -- interrupts -------------------------------------------------------------------------
+    def register(self, key, handler):
+        """The SDK's registerInterrupt(): at most 6 registrations (microapp.h)."""
+        handlers = self.handlers
+        if key not in handlers and len(handlers) >= SDK_MAX_REGISTRATIONS:
+            return ERR_NO_SPACE
+        handlers[key] = handler
+        return SUCCESS
+
     def _interrupt(self):
         b2m = self.b2m
         depth = self.depth
@@ -107,38 +126,43 @@ class Runtime:
         frame[:] = b2m
         self.depth = depth + 1
         outer_id = self.call_id
-        self.call_id = b2m[2]
+        self.call_id = b2m[OFF_CALL_ID]
         b2m[1] = IN_PROGRESS
         exc = None
         try:
-            handler = self.handlers.get((frame[0] << 8) | _sub_id(frame))
-            ack = ERR_NOT_FOUND if handler is None else handler(frame)
+            t = frame[0]
+            if t in _DISPATCHED:
+                handler = self.handlers.get((t << 8) | frame[2])
+                ack = ERR_NOT_FOUND if handler is None else handler(frame)
+            else:
+                ack = ERR_UNDEFINED
             if ack is None:
                 ack = SUCCESS
             elif ack not in _FINAL_ACKS:
                 raise ValueError("handler returned %r, not an ack" % (ack,))
-        except (Exception, SystemExit) as e:
+        except BaseException as e:  # noqa: B036
+            if isinstance(e, self.unwind):
+                raise
+            self.last_error = exc = e
             ack = ERROR
-            exc = e
         # Pop the frame: the interrupted context's request buffer comes back as it was.
         self.depth = depth
         self.m2b[:] = saved_m2b
         b2m[:] = frame
         b2m[1] = ack
-        b2m[2] = self.call_id
-        if exc is not None:
-            b2m[3] = _write_error(b2m, HEADER_SIZE, exc)
+        b2m[OFF_CALL_ID] = self.call_id
+        _write_error(b2m, exc)
         self.call_id = outer_id
 
 
-def _sub_id(frame):
-    # PIN interrupts are told apart by pin; every other source has one registration (sub-id 0).
-    return frame[HEADER_SIZE + 1] if frame[0] == PIN else 0
-
-
-def _write_error(buf, offset, exc):
-    """Write "Type: message" (utf-8, truncated) at offset; return the bytes written."""
-    text = ("%s: %s" % (type(exc).__name__, exc)).encode()
-    n = min(len(text), HEADER_SIZE + PAYLOAD_SIZE - offset)
-    buf[offset:offset + n] = text[:n]
-    return n
+def _write_error(buf, exc):
+    """Mark a final status as raised, with "Type: message" (utf-8, truncated), or as clean."""
+    if exc is None:
+        buf[OFF_FLAGS] = 0
+        buf[OFF_TEXT_LEN] = 0
+        return
+    text = ("%s: %s" % (type(exc).__name__, exc)).encode()[:TEXT_MAX]
+    n = len(text)
+    buf[OFF_FLAGS] = FLAG_RAISED
+    buf[OFF_TEXT_LEN] = n
+    buf[OFF_TEXT:OFF_TEXT + n] = text

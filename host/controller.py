@@ -20,23 +20,28 @@ from collections import deque
 from typing import Callable
 
 from host import interrupts as I
+from host import sdk_types
 from host.clock import Clock
 from host.device import Device
 from host.faults import FaultPolicy
 from host.interrupts import Registry
 from host.limits import Limits
 from host.links import AppHung, CallTooLong, Link
-from host.requests import RequestHandlers
+from host.sdk_types.ble import Ble
+from host.sdk_types.log import Log
+from host.sdk_types.mesh import Mesh
+from host.sdk_types.pin import Pin
 from host.signals import Signals
 from shared_buffers import protocol as P
-from shared_buffers.buffers import describe, irq_id
+from shared_buffers.buffers import describe, error_text, irq_id
 
 # How an entry ended.
 YIELDED = 0       # the serviced context made a hard yield (its final status for this entry)
 SPENT = 1         # the fuel budget ran out: handled, but resumed only at the next entry
-HANDLER_DONE = 2  # an interrupt handler reported its final status
+HANDLER_DONE = 2  # an interrupt handler reported its final status: the entry ends (bluenet)
 BUSY = 3          # the microapp refused the interrupt (stack full)
 FAULTED = 4       # the app faulted: it was restarted or stopped
+STOPPED = 5       # NONE, CONTINUE or an unknown type: answered (or not), resumed next entry
 
 # Kinds of fault, and the signal an event it aborts carries. Only EXCEPTION (the app's code
 # raised) goes to the fault policy; the others always stop the app.
@@ -47,8 +52,8 @@ PROTOCOL = "protocol"
 _SIGNAL_OF = {EXCEPTION: P.SIG_HANDLER_FAULT, WATCHDOG: P.SIG_WATCHDOG,
               CALL_TOO_LONG: P.SIG_APP_FAULT, PROTOCOL: P.SIG_APP_FAULT}
 
-_CONTINUE = struct.Struct("<BBBBHI")
-_IRQ_HEADER = struct.Struct("<BBBBH")
+# Our trailer as the host writes it into b2m: call id, used, interrupt id, time, flags, text.
+_TRAILER = struct.Struct("<BBHIBB")
 _YIELD_NAMES = {P.YIELD_SETUP: "setup", P.YIELD_LOOP: "loop", P.YIELD_ASYNC: "loop"}  # where it raised
 
 
@@ -61,25 +66,32 @@ class Controller:
         self.device = device
         self.limits = limits
         self.clock = clock
-        self.registry = Registry(limits.max_registrations, limits.interrupts_per_registration,
-                                 limits.stack_depth)
-        self.handlers = RequestHandlers(device, self.registry, limits).table
+        self.registry = Registry(limits.max_registrations, limits.interrupts_per_registration)
         self.signals = Signals(limits)
-        self.handlers[P.SIGNAL] = self.signals.request
+        self.handlers = sdk_types.table({
+            P.LOG: Log(device, limits).handle,
+            P.PIN: Pin(device, self.registry).handle,
+            P.MESH: Mesh(device, self.registry).handle,
+            P.BLE: Ble(device, self.registry).handle,
+            P.SIGNAL: self.signals.request,
+        })
         self._base = [limits.cost(t, 0) for t in range(256)]
-        self._per_byte = [limits.cost(t, 1) - self._base[t] for t in range(256)]
+        per_byte = [limits.cost(t, 1) - self._base[t] for t in range(256)]
+        self._per_byte = per_byte if any(per_byte) else None  # no per-byte arithmetic unless set
         self.enabled = True
+        self.cpu_busy = False  # the world's CPU-busy gate: no ticks, no interrupts (bluenet)
         self.ticks = 0
+        self.ticks_skipped = 0
         self.requests = [0] * 256
         self.fuel_used = 0
         self.interrupts = {"generated": 0, "delivered": 0, "throttled": 0, "gated": 0, "busy": 0,
-                           "queue_full": 0, "aborted": 0}
+                           "queued": 0, "queue_full": 0, "cpu_busy": 0, "aborted": 0}
         self.faults: list[dict] = []
         self.host_errors = 0
         # Interrupt ids of the handler contexts the microapp holds open, innermost last; the
         # main context (setup/loop) is always below them.
         self.contexts: list[int] = []
-        # Events held back while the microapp has no empty slot: (type, payload, interrupt id).
+        # Ours (limits.host_queue): events held back while the microapp has no empty slot.
         self.queue: deque[tuple[int, bytes, int]] = deque()
         self.policy = policy or FaultPolicy()
         self.app_faults = 0
@@ -92,6 +104,7 @@ class Controller:
         # Odd while an entry runs; the watchdog reads it with the request count as progress.
         self.entry_seq = 0
         self._restarted = 0  # restarts since the app was last enabled: what the policy counts
+        self._resumable = False  # stopped with its coroutine intact: enable() resumes it
         self._accepted = False  # the app took the event this entry offered
         self._abort_code = P.SIG_APP_FAULT  # the signal for an event a fault kept from the app
         self._call_id = 0
@@ -104,25 +117,31 @@ class Controller:
 
     # -- entries ----------------------------------------------------------------------------
     def tick(self) -> None:
-        """One tick: resume the innermost open context; when a handler finishes, the next one."""
+        """One tick (bluenet's tickMicroapp): one entry, resuming the innermost open context;
+        a handler that finishes ends it, and the context below runs at the next tick."""
         self.ticks += 1
         if not self.enabled:
+            return
+        if self.cpu_busy:
+            self.ticks_skipped += 1
             return
         self.registry.new_tick()
         if self.signals.pending:
             self._deliver_signals()
             if not self.enabled:
                 return
-        for _ in range(len(self.contexts) + 1):
-            _CONTINUE.pack_into(self.b2m, 0, P.CONTINUE, P.NO_REQUEST, self._next_call_id(), 4, 0,
-                                self.clock.now_ms & 0xFFFFFFFF)
-            if self._run_entry(0) != HANDLER_DONE:
-                break
+        b2m = self.b2m
+        b2m[0] = P.CONTINUE
+        b2m[1] = P.NO_REQUEST
+        _TRAILER.pack_into(b2m, P.OFF_CALL_ID, self._next_call_id(), 2, 0,
+                           self.clock.now_ms & 0xFFFFFFFF, 0, 0)
+        self._run_entry(0)
         if self.queue:
             self._drain()
 
     def interrupt(self, msg_type: int, sub_id: int, data: bytes) -> str:
-        """Offer an event to the microapp; returns what became of it (host.interrupts)."""
+        """Offer an event to the microapp (data: bluenet's struct from byte 2); returns what
+        became of it (host.interrupts)."""
         if not self.enabled:
             return I.NOT_REGISTERED
         outcome = self.registry.admit((msg_type << 8) | sub_id)
@@ -130,15 +149,19 @@ class Controller:
             return outcome
         self.interrupts["generated"] += 1
         self._irq_id = irq = self._irq_id % 0x7FFF + 1  # signal deliveries use ids >= 0x8000
+        if self.cpu_busy:
+            return self._drop(I.CPU_BUSY, P.SIG_CPU_BUSY, irq)
         if outcome == I.THROTTLED:
             return self._drop(I.THROTTLED, P.SIG_THROTTLED, irq)
         queue = self.queue
         if outcome == I.GATED or queue:  # behind the events already waiting, in order
+            if not self.limits.host_queue:
+                return self._drop(I.GATED, P.SIG_GATED, irq)
             if len(queue) >= self.limits.host_queue:
                 return self._drop(I.QUEUE_FULL, P.SIG_QUEUE_FULL, irq)
-            self.interrupts["gated"] += 1
+            self.interrupts["queued"] += 1
             queue.append((msg_type, data, irq))
-            outcome = I.GATED
+            outcome = I.QUEUED
         else:
             outcome = self._offer(msg_type, data, irq)
         if queue:
@@ -150,7 +173,6 @@ class Controller:
         self._write_interrupt(msg_type, data, irq)
         self._accepted = False
         if self._run_entry(irq) == BUSY:
-            self.registry.slots = 0
             return self._drop(I.BUSY, P.SIG_BUSY, irq)
         if self._accepted:
             self.interrupts["delivered"] += 1
@@ -185,11 +207,10 @@ class Controller:
             code, source = signals.pending.popleft()
             self._signal_id = self._signal_id % 0x7FFF + 1
             irq = P.SIGNAL_ID_BIT | self._signal_id
-            self._write_interrupt(P.SIGNAL, bytes((code, source & 0xFF, source >> 8)), irq)
+            self._write_interrupt(P.SIGNAL, bytes((P.SIGNAL_EVENT, code, source & 0xFF, source >> 8)), irq)
             result = self._run_entry(irq)
             if result == BUSY:
                 signals.pending.appendleft((code, source))
-                self.registry.slots = 0
                 return
             signals.delivered += 1
             if result == FAULTED:
@@ -198,8 +219,12 @@ class Controller:
     def _write_interrupt(self, msg_type: int, data: bytes, irq: int) -> None:
         """A new interrupt in b2m (ack REQUEST) for the next entry."""
         b2m = self.b2m
-        _IRQ_HEADER.pack_into(b2m, 0, msg_type, P.REQUEST, self._next_call_id(), len(data), irq)
-        b2m[P.HEADER_SIZE:P.HEADER_SIZE + len(data)] = data
+        n = len(data)
+        b2m[0] = msg_type
+        b2m[1] = P.REQUEST
+        b2m[2:2 + n] = data
+        _TRAILER.pack_into(b2m, P.OFF_CALL_ID, self._next_call_id(), 2 + n, irq,
+                           self.clock.now_ms & 0xFFFFFFFF, 0, 0)
 
     def _next_call_id(self) -> int:
         # Ids die with their entry: each entry gets the next one (1..255; 0 names no context).
@@ -207,7 +232,8 @@ class Controller:
         return self._call_id
 
     def _run_entry(self, irq: int) -> int:
-        """The runner loop: resume, read, handle, until a final status or the budget is spent.
+        """The runner loop: resume, read, handle, until a final status, a stopping type or the
+        spent budget (bluenet's do { callMicroapp; handleAck; handleRequest } while).
         irq is the new interrupt's id, or 0 for a tick (servicing the innermost open context)."""
         m2b, b2m = self.m2b, self.b2m
         call_id = b2m[P.OFF_CALL_ID]
@@ -228,24 +254,26 @@ class Controller:
                 elif b_ack != P.NO_REQUEST or irq:
                     return self._interrupt_answer(call_id, irq, accepted)
                 # The serviced context speaks in m2b: a request, or its final status.
-                if m2b[1] == P.REQUEST:
-                    if m2b[2] != call_id:
-                        return self._violation(f"request from call id {m2b[2]} in entry {call_id}")
-                    t, n = m2b[0], m2b[3]
-                    if n > P.PAYLOAD_SIZE:
-                        ack, n = P.ERR_TOO_LARGE, P.PAYLOAD_SIZE
-                    else:
-                        handler = table[t]
-                        ack = P.ERR_NOT_IMPLEMENTED if handler is None else self._call(handler, m2b, n)
-                    m2b[1] = ack
-                    requests[t] += 1
-                    fuel += base[t] + per_byte[t] * n
-                    if fuel >= budget:
-                        return SPENT
-                elif m2b[0] == P.YIELD:
+                t = m2b[0]
+                if t == P.YIELD:  # bluenet takes a YIELD whatever its ack
                     return self._hard_yield(call_id)
-                else:
+                if m2b[1] != P.REQUEST:  # ours: bluenet would handle the stale m2b again
                     return self._violation(f"yielded without a request or final status: {describe(m2b)}")
+                if m2b[P.OFF_CALL_ID] != call_id:
+                    return self._violation(f"request from call id {m2b[P.OFF_CALL_ID]} in entry {call_id}")
+                requests[t] += 1
+                handler = table[t]
+                if handler is None:
+                    if t != P.NONE:  # bluenet writes no ack for NONE
+                        m2b[1] = P.ERR_UNDEFINED
+                    return STOPPED
+                try:
+                    m2b[1] = handler(m2b)
+                except Exception as e:  # a host bug: the microapp still gets an answer
+                    m2b[1] = self._host_error(e)
+                fuel += base[t] if per_byte is None else base[t] + per_byte[t] * (m2b[P.OFF_USED] - 2)
+                if fuel >= budget:
+                    return SPENT
         except AppHung as e:
             # The context it hung in: the new interrupt (not yet taken: dropped by _offer), or
             # the innermost open one.
@@ -257,19 +285,17 @@ class Controller:
             self.fuel_used += fuel
             self.entry_seq += 1
 
-    def _call(self, handler, m2b: bytearray, n: int) -> int:
-        try:
-            return handler(m2b, n)
-        except Exception as e:  # a host bug: the microapp still gets an answer
-            self.host_errors += 1
-            self._record_fault("host", f"request handler raised {e!r} on {describe(m2b)}")
-            return P.ERROR
+    def _host_error(self, e: Exception) -> int:
+        self.host_errors += 1
+        self._record_fault("host", f"request handler raised {e!r} on {describe(self.m2b)}")
+        return P.ERROR
 
     def _hard_yield(self, call_id: int) -> int:
         m2b = self.m2b
-        if m2b[2] != call_id:
-            return self._violation(f"final status from call id {m2b[2]} in entry {call_id}")
-        ack, sub_type = m2b[1], m2b[P.HEADER_SIZE]
+        if m2b[P.OFF_CALL_ID] != call_id:
+            return self._violation(f"final status from call id {m2b[P.OFF_CALL_ID]} in entry {call_id}")
+        sub_type = m2b[P.OFF_YIELD_TYPE]
+        # Ours: bluenet ignores the sub-type; we check it against the contexts we know of.
         if sub_type != P.YIELD_ASYNC:  # delay() may yield from any context; the rest end the main one
             if sub_type != P.YIELD_LOOP and sub_type != P.YIELD_SETUP:
                 return self._violation(f"final status with YIELD sub-type {sub_type}")
@@ -277,21 +303,20 @@ class Controller:
                 return self._violation(f"{_YIELD_NAMES[sub_type]}() ended while the handler of "
                                        f"interrupt {self.contexts[-1]} was being serviced")
             self.setup_done = True
-        if ack >= P.ERROR:
-            return self._fault(EXCEPTION, _YIELD_NAMES[sub_type], _error_text(m2b, P.HEADER_SIZE + 2))
-        if ack != P.NO_REQUEST:
-            return self._violation(f"final status with ack {P.ack_name(ack)}")
-        self.registry.slots = m2b[P.HEADER_SIZE + 1]
+        self.registry.slots = m2b[P.OFF_YIELD_SLOTS]
         m2b[1] = P.SUCCESS
+        if m2b[P.OFF_FLAGS] & P.FLAG_RAISED:
+            return self._fault(EXCEPTION, _YIELD_NAMES.get(sub_type, "loop"), error_text(m2b))
         return YIELDED
 
     def _interrupt_answer(self, call_id: int, irq: int, accepted: bool) -> int:
         """b2m carries a refusal or a handler's final status (seed 004's second diagram)."""
         b2m = self.b2m
         ack = b2m[1]
-        if b2m[2] != call_id:
-            return self._violation(f"interrupt answer from call id {b2m[2]} in entry {call_id}")
+        if b2m[P.OFF_CALL_ID] != call_id:
+            return self._violation(f"interrupt answer from call id {b2m[P.OFF_CALL_ID]} in entry {call_id}")
         if ack == P.ERR_BUSY and irq and not accepted:
+            self.registry.slots = 0
             return BUSY
         expected = irq if irq and not accepted else (self.contexts[-1] if self.contexts else -1)
         if irq_id(b2m) != expected:
@@ -302,10 +327,9 @@ class Controller:
             self.contexts.pop()
         else:
             self._accepted = True  # taken and finished within this entry
-        if ack == P.ERROR:
-            return self._fault(EXCEPTION, f"{P.type_name(b2m[0])} handler",
-                               _error_text(b2m, P.HEADER_SIZE), expected)
-        self.registry.slots = min(self.registry.slots + 1, self.limits.stack_depth)
+        self.registry.finished()
+        if b2m[P.OFF_FLAGS] & P.FLAG_RAISED:
+            return self._fault(EXCEPTION, f"{P.type_name(b2m[0])} handler", error_text(b2m), expected)
         return HANDLER_DONE
 
     # -- faults -----------------------------------------------------------------------------
@@ -320,6 +344,7 @@ class Controller:
         self.app_faults += 1
         self._abort_code = code = _SIGNAL_OF[kind]
         signals = self.signals
+        held = bool(self.contexts)
         aborted = self.contexts if culprit in self.contexts else self.contexts + [culprit]
         for irq in aborted:
             if irq and not irq & P.SIGNAL_ID_BIT:  # nothing is signalled about a signal
@@ -335,7 +360,8 @@ class Controller:
                 self.did_reboot = True
             elif kind == CALL_TOO_LONG:
                 self.exceeded_call_duration = True
-            self._stop()
+            # bluenet keeps an over-long call's coroutine: Enable resumes it where it was.
+            self._stop(resumable=kind == CALL_TOO_LONG and not held)
         return FAULTED
 
     def _restart(self) -> None:
@@ -353,8 +379,9 @@ class Controller:
             self.did_reboot = isinstance(e, AppHung)
             self._stop()
 
-    def _stop(self) -> None:
+    def _stop(self, resumable: bool = False) -> None:
         self.enabled = False
+        self._resumable = resumable
         if self.on_flags is not None:
             self.on_flags()
 
@@ -365,13 +392,21 @@ class Controller:
         self.setup_done = False
         self.signals.app_restarted()
 
+    def disable(self) -> None:
+        """bluenet's Disable: the app is no longer ticked; its coroutine and registrations stay."""
+        self._stop(resumable=True)
+
     def enable(self) -> None:
-        """bluenet's Enable: clear the flags and start the app afresh (setup() at the next
-        tick); the fault policy counts restarts from zero again."""
+        """bluenet's Enable: clear the flags; the fault policy counts restarts from zero again.
+        As in bluenet (cs_Microapp.cpp:231-242) a coroutine that is still intact (disabled, or
+        stopped after an over-long call) resumes where it was, with its registrations; one that
+        is gone (a hang resets the chip, a fault ended it) starts afresh, setup() first."""
         self.did_reboot = self.exceeded_call_duration = False
         self._restarted = 0
         self.enabled = True
-        self._start_afresh()
+        if not self._resumable:
+            self._start_afresh()
+        self._resumable = False
         if self.enabled and self.on_flags is not None:
             self.on_flags()
 
@@ -382,7 +417,8 @@ class Controller:
     def accounting(self) -> dict:
         """Where every generated event went: uncounted is always 0."""
         c = self.interrupts
-        signalled = c["throttled"] + c["busy"] + c["queue_full"] + c["aborted"]
+        signalled = (c["throttled"] + c["gated"] + c["busy"] + c["queue_full"] + c["cpu_busy"]
+                     + c["aborted"])
         queued = len(self.queue)
         return {"generated": c["generated"], "delivered": c["delivered"], "signalled": signalled,
                 "queued": queued, "uncounted": c["generated"] - c["delivered"] - signalled - queued}
@@ -390,6 +426,7 @@ class Controller:
     def summary(self) -> dict:
         return {
             "ticks": self.ticks,
+            "ticks_skipped_cpu_busy": self.ticks_skipped,
             "entries": self.entry_seq // 2,
             "requests": {P.type_name(t): n for t, n in enumerate(self.requests) if n},
             "interrupts": dict(self.interrupts),
@@ -404,8 +441,3 @@ class Controller:
             "exceeded_call_duration": self.exceeded_call_duration,
             "host_errors": self.host_errors,
         }
-
-
-def _error_text(buf: bytearray, offset: int) -> str:
-    end = P.HEADER_SIZE + min(buf[P.OFF_LENGTH], P.PAYLOAD_SIZE)
-    return bytes(buf[offset:end]).decode("utf-8", "replace")

@@ -4,7 +4,7 @@ One event a line, `#` starts a comment:
 
     TIME  KIND  FIELDS...          TIME in seconds (0.25, 12s, 150ms)
     0.25  mesh  from=3 data="hi"   a mesh message from stone 3 (data="text" or hex=0102..)
-    1.0   pin   4 high             input pin 4 goes high (high/low/1/0)
+    1.0   pin   4 high             input pin 4 goes high (high/low/1/0; pins 0-17)
     2.0   ble   mac=AA:BB:CC:DD:EE:FF rssi=-60 hex=0201   a scanned advertisement
 
 Any event takes `count=N` (N copies at that time), `every=S until=T` (repeat), and `jitter=S`
@@ -130,7 +130,7 @@ def _payload(where: str, kind: str, positional: list[str], fields: dict[str, str
     if kind == "pin":
         if len(positional) != 2:
             raise EventsError(f"{where}: expected 'pin N high|low'")
-        pin = _int(where, "pin", positional[0], 0, 255)
+        pin = _int(where, "pin", positional[0], 0, P.PIN_COUNT - 1)  # bluenet's virtual pins
         levels = {"high": 1, "low": 0, "1": 1, "0": 0}
         if positional[1].lower() not in levels:
             raise EventsError(f"{where}: pin level {positional[1]!r} is not high or low")
@@ -144,7 +144,7 @@ def _payload(where: str, kind: str, positional: list[str], fields: dict[str, str
         if len(mac) != 6:
             raise EventsError(f"{where}: mac={mac_text!r} is not a MAC address")
         rssi = _int(where, "rssi", fields.pop("rssi", "-70"), -127, 0)
-        return rssi, mac + _data(where, fields, P.PAYLOAD_SIZE - 8)
+        return rssi, mac + _data(where, fields, P.BLE_ADV_MAX)  # a legacy advertisement
     raise EventsError(f"{where}: unknown event kind {kind!r} (known: {', '.join(KINDS)})")
 
 

@@ -1,4 +1,5 @@
-"""Interrupt registrations, the per-tick throttle and the empty-slot gate (bluenet's rules)."""
+"""Interrupt registrations, the per-tick throttle and the empty-slot gate (bluenet's
+cs_MicroappController.cpp: registerSoftInterrupt, allowSoftInterrupts, the slot count)."""
 from __future__ import annotations
 
 from shared_buffers import protocol as P
@@ -7,41 +8,48 @@ from shared_buffers import protocol as P
 DELIVERED = "delivered"
 NOT_REGISTERED = "not_registered"
 THROTTLED = "throttled"
-GATED = "gated"  # held back in the host queue: the microapp reported no empty slot (after ERR_BUSY)
+GATED = "gated"  # the microapp reported no empty slot (after ERR_BUSY): dropped, as bluenet does
+QUEUED = "queued"  # held back in the host queue instead (our extension, limits.host_queue > 0)
 BUSY = "busy"    # the microapp refused it: its context stack was full
 QUEUE_FULL = "queue_full"  # refused: the host queue of held-back events was full
+CPU_BUSY = "cpu_busy"  # the world's CPU-busy gate was on: bluenet generates no interrupt
 ABORTED = "aborted"  # dropped: the app faulted before it took the event (restarted or stopped)
+
+# bluenet's _emptySoftInterruptSlots starts at 1, also after clear() (Controller.h:146).
+INITIAL_SLOTS = 1
+
+
+def bluenet_result(ack: int) -> int:
+    """What bluenetResultToMicroapp makes of a registration result (SdkUtil.cpp:22-50):
+    ERR_ALREADY_EXISTS becomes ERROR."""
+    return ack if ack in (P.SUCCESS, P.ERR_NO_SPACE, P.ERR_NOT_FOUND) else P.ERROR
 
 
 class Registry:
-    """Registrations by key (type << 8 | sub-id), each with an interrupt counter for this tick."""
+    """Registrations by key (type << 8 | id), each with an interrupt counter for this tick."""
 
-    def __init__(self, max_registrations: int, per_tick: int, stack_depth: int) -> None:
+    def __init__(self, max_registrations: int, per_tick: int) -> None:
         self.max_registrations = max_registrations
         self.per_tick = per_tick
         self.counts: dict[int, int] = {}
-        self.edges: dict[int, int] = {}  # PIN registrations: which edge
-        self.stack_depth = stack_depth
-        # Empty interrupt slots the microapp last reported; 0 closes the gate (bluenet).
-        self.slots = stack_depth
+        # Empty interrupt slots: set from every YIELD, +1 per finished interrupt (no clamp), 0
+        # after ERR_BUSY; never lowered when an interrupt is accepted (bluenet).
+        self.slots = INITIAL_SLOTS
 
     def clear(self) -> None:
-        """The app restarted: no registrations, an empty context stack."""
+        """bluenet's clear() (only on Remove, and here on a restart of the app)."""
         self.counts.clear()
-        self.edges.clear()
-        self.slots = self.stack_depth
+        self.slots = INITIAL_SLOTS
 
-    def register(self, key: int, edge: int = 0) -> int:
-        if key not in self.counts:
-            if len(self.counts) >= self.max_registrations:
-                return P.ERR_NO_SPACE
-            self.counts[key] = 0
-        self.edges[key] = edge
+    def register(self, key: int) -> int:
+        """registerSoftInterrupt: ERR_ALREADY_EXISTS for a duplicate, ERR_NO_SPACE when full.
+        There is no unregistering in bluenet."""
+        if key in self.counts:
+            return P.ERR_ALREADY_EXISTS
+        if len(self.counts) >= self.max_registrations:
+            return P.ERR_NO_SPACE
+        self.counts[key] = 0
         return P.SUCCESS
-
-    def unregister(self, key: int) -> None:
-        self.counts.pop(key, None)
-        self.edges.pop(key, None)
 
     def new_tick(self) -> None:
         counts = self.counts
@@ -60,8 +68,5 @@ class Registry:
         self.counts[key] = count + 1
         return DELIVERED
 
-    def wants_edge(self, key: int, old: int, new: int) -> bool:
-        edge = self.edges.get(key, P.EDGE_NONE)
-        if old == new or edge == P.EDGE_NONE:
-            return False
-        return edge == P.EDGE_CHANGE or (edge == P.EDGE_RISING) == (new > old)
+    def finished(self) -> None:
+        self.slots = min(self.slots + 1, 255)  # a uint8_t in bluenet

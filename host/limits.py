@@ -1,4 +1,6 @@
-"""Every limit the host enforces, in one place; the defaults are bluenet's."""
+"""Every limit the host enforces, in one place. The defaults are bluenet's; where a default is
+ours (the watchdog, the call limit in the simulator, the host queue, fuel costs, signals), the
+setting is named here and docs/protocol.md's table sets it beside bluenet's rule."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
@@ -19,15 +21,18 @@ BLUENET_CALL_DURATION_MS = 20
 class Limits:
     tick_ms: int = 100
     # Fuel (seeds 000/001): each request costs costs[type] = (base, per_byte); an entry stops
-    # resuming the microapp once it has used `entry_budget`.
-    entry_budget: int = 3
+    # resuming the microapp once it has used `entry_budget`. Cost 1 and budget 4 is bluenet's
+    # MICROAPP_MAX_NUMBER_CONSECUTIVE_CALLS=3 checked after handling: 4 requests an entry.
+    entry_budget: int = 4
     costs: dict[int, tuple[int, int]] = field(default_factory=_default_costs)
     # Interrupts: at most this many per registration (type, sub-id) per tick.
     interrupts_per_registration: int = 3
-    max_registrations: int = 8
+    # bluenet's MICROAPP_MAX_SOFT_INTERRUPT_REGISTRATIONS (the SDK itself holds 6).
+    max_registrations: int = 10
     # The microapp's context stack depth (runtime side; the host learns free slots from yields).
     stack_depth: int = P.DEFAULT_STACK_DEPTH
-    pins: int = 32
+    # How many of bluenet's 18 virtual pins the board has (a missing one answers ERR_NOT_FOUND).
+    pins: int = P.PIN_COUNT
     max_log_line: int = 256
     # Fault containment (docs/faults.md). A call into the microapp that does not yield within
     # watchdog_ms of wall time is preempted; the app is flagged did-reboot and stopped (0: off).
@@ -36,8 +41,9 @@ class Limits:
     # exceeded-call-duration and stops it. 0 = not checked (the simulator's default);
     # `--strict-timing` sets BLUENET_CALL_DURATION_MS.
     call_duration_ms: int = 0
-    # Events held back while the microapp has no empty interrupt slot; more are refused.
-    host_queue: int = 8
+    # Ours: events held back while the microapp has no empty interrupt slot, delivered later;
+    # 0 (bluenet) drops them, with a GATED signal.
+    host_queue: int = 0
     # Signals: delivered per tick unless the app reserves another budget (at most
     # max_signal_budget); at most signal_queue wait, more are counted as overflowed.
     signal_budget: int = 1

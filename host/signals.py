@@ -14,8 +14,6 @@ from collections import deque
 from host.limits import Limits
 from shared_buffers import protocol as P
 
-_P = P.HEADER_SIZE
-
 
 class Signals:
     def __init__(self, limits: Limits) -> None:
@@ -49,24 +47,18 @@ class Signals:
         self.handler = False
         self.budget = self.default_budget
 
-    def request(self, m2b: bytearray, n: int) -> int:
-        """The SIGNAL request: [0] op; REGISTER (the app has a handler) or RESERVE [1] budget."""
-        if n < 1:
-            return P.ERR_WRONG_PARAM
-        op = m2b[_P]
+    def request(self, m2b: bytearray) -> int:
+        """The SIGNAL request (ours): op@2; REGISTER (the app has a handler) or RESERVE budget@3."""
+        op = m2b[P.OFF_SIGNAL_OP]
         if op == P.SIGNAL_REGISTER:
-            if n != 1:
-                return P.ERR_WRONG_PARAM
             self.handler = True
             return P.SUCCESS
         if op == P.SIGNAL_RESERVE:
-            if n != 2:
-                return P.ERR_WRONG_PARAM
-            if m2b[_P + 1] > self.max_budget:
+            if m2b[P.OFF_SIGNAL_VALUE] > self.max_budget:
                 return P.ERR_OUT_OF_RANGE
-            self.budget = m2b[_P + 1]
+            self.budget = m2b[P.OFF_SIGNAL_VALUE]
             return P.SUCCESS
-        return P.ERR_NOT_IMPLEMENTED
+        return P.ERR_UNDEFINED
 
     def summary(self) -> dict:
         return {

@@ -12,6 +12,7 @@ from host.faults import FaultPolicy
 from host.limits import Limits
 from host.links import Link
 from host.links.greenlet_link import GreenletLink
+from host.sdk_types import ble, mesh, pin
 from shared_buffers import protocol as P
 
 
@@ -80,7 +81,8 @@ class Simulation:
         self.store.put(self.app_name, self._saved.after_run(self.controller))
 
     def step(self) -> None:
-        """Deliver the events due by the next tick, each at its own time, then run the tick."""
+        """Deliver the events due by the next tick, each at its own time, then the pin edges
+        latched meanwhile (one interrupt per pin per tick, bluenet's Gpio::tick), then the tick."""
         t = self._tick_no * self.limits.tick_ms
         self._tick_no += 1
         events, clock = self.events, self.clock
@@ -90,28 +92,29 @@ class Simulation:
             clock.set(event.time_ms)
             self.deliver(event)
         clock.set(t)
+        device = self.device
+        if device.latched_any:
+            for p in device.take_latched():
+                self.controller.interrupt(P.PIN, *pin.interrupt(p))
         self.controller.tick()
 
     def deliver(self, event: Event) -> None:
-        c = self.controller
+        c, device = self.controller, self.device
         if event.kind == "mesh":
-            c.interrupt(P.MESH, 0, bytes((P.MESH_RECEIVED, event.number)) + event.data)
+            c.interrupt(P.MESH, *mesh.interrupt(event.number, event.data))
         elif event.kind == "pin":
-            pin, level = event.number, event.data[0]
-            if pin >= self.device.pins:
-                return
-            old = self.device.levels[pin]
-            self.device.set_input(pin, level)
-            if c.registry.wants_edge((P.PIN << 8) | pin, old, level):
-                c.interrupt(P.PIN, pin, bytes((P.PIN_EVENT, pin, level)))
-        elif event.kind == "ble" and self.device.scanning:
-            rssi = event.number & 0xFF
-            c.interrupt(P.BLE, 0, bytes((P.BLE_SCAN_RESULT,)) + event.data[:6] + bytes((rssi,)) + event.data[6:])
+            device.set_input(event.number, event.data[0])
+        elif event.kind == "ble" and device.scanning:
+            mac, data = event.data[:6], event.data[6:]
+            if ble.passes(device.scan_filter, mac, event.number, data):
+                scanned = ble.interrupt(mac, event.number, data)
+                if scanned is not None:
+                    c.interrupt(P.BLE, *scanned)
 
     def summary(self) -> dict:
         s = self.controller.summary()
         s["time_ms"] = self.clock.now_ms
         s["log"] = [[t / 1000, text] for t, text in self.device.log]
         s["pins"] = [[t / 1000, pin, level] for t, pin, level in self.device.pin_changes]
-        s["mesh_sent"] = [[t / 1000, to, data.hex()] for t, to, data in self.device.mesh_sent]
+        s["mesh_sent"] = [[t / 1000, to, data.hex(), relay] for t, to, data, relay in self.device.mesh_sent]
         return s

@@ -5,7 +5,7 @@ from typing import NamedTuple, TextIO
 
 from host.clock import Clock
 from shared_buffers.buffers import irq_id
-from shared_buffers.protocol import ack_name, type_name
+from shared_buffers.protocol import OFF_CALL_ID, ack_name, type_name
 
 
 class Step(NamedTuple):
@@ -27,5 +27,5 @@ class SwitchTrace:
         self.steps.append(step)
         if self._out is not None:
             t = self.clock.now_ms / 1000 if self.clock else 0.0
-            self._out.write(f"t={t:.3f}s {direction} b2m={step.b2m[0]}/{step.b2m[1]} call={b2m[2]} "
-                            f"irq={irq_id(b2m)} m2b={step.m2b[0]}/{step.m2b[1]} call={m2b[2]}\n")
+            self._out.write(f"t={t:.3f}s {direction} b2m={step.b2m[0]}/{step.b2m[1]} call={b2m[OFF_CALL_ID]} "
+                            f"irq={irq_id(b2m)} m2b={step.m2b[0]}/{step.m2b[1]} call={m2b[OFF_CALL_ID]}\n")

@@ -1,21 +1,13 @@
-# The two shared buffers and the helpers that read and write their header.
+# The two shared buffers and the helpers that read and write our trailer (after bluenet's 48).
 # Both sides preallocate one bytearray per buffer and write in place: no allocation per message.
-import struct
-
 from shared_buffers.protocol import (
-    BUFFER_SIZE, HEADER_SIZE, OFF_ACK, OFF_CALL_ID, OFF_IRQ_ID, OFF_LENGTH, OFF_TYPE, PAYLOAD_SIZE,
-    ack_name, type_name,
+    BLUENET_SIZE, BUFFER_SIZE, OFF_ACK, OFF_CALL_ID, OFF_IRQ_ID, OFF_TEXT, OFF_TEXT_LEN, OFF_TYPE,
+    OFF_USED, TEXT_MAX, TRAILER_FIXED, ack_name, type_name,
 )
-
-_HEADER_FORMAT = "<BBBBH"
 
 
 def new_buffer():
     return bytearray(BUFFER_SIZE)
-
-
-def write_header(buf, msg_type, ack, call_id, length, irq_id=0):
-    struct.pack_into(_HEADER_FORMAT, buf, 0, msg_type, ack, call_id, length, irq_id)
 
 
 def irq_id(buf):
@@ -28,14 +20,25 @@ def set_irq_id(buf, value):
 
 
 def used_size(buf, offset=0):
-    """Bytes in use of the buffer at `offset`: its header and the payload it declares (clamped);
-    what travels in a serial frame."""
-    n = buf[offset + OFF_LENGTH]
-    return HEADER_SIZE + (n if n <= PAYLOAD_SIZE else PAYLOAD_SIZE)
+    """Bytes of bluenet's part in use of the buffer at `offset` (2..48): buf[0:used] travels."""
+    n = buf[offset + OFF_USED]
+    return 2 if n < 2 else (n if n <= BLUENET_SIZE else BLUENET_SIZE)
+
+
+def trailer_size(buf, offset=0):
+    """Bytes of the trailer in use: buf[48:48 + trailer_size] travels."""
+    n = buf[offset + OFF_TEXT_LEN]
+    return TRAILER_FIXED + (n if n <= TEXT_MAX else TEXT_MAX)
+
+
+def error_text(buf):
+    """The error text a final status carries (utf-8, replaced where broken)."""
+    n = min(buf[OFF_TEXT_LEN], TEXT_MAX)
+    return bytes(buf[OFF_TEXT:OFF_TEXT + n]).decode("utf-8", "replace")
 
 
 def describe(buf):
-    """A short text for traces and errors: TYPE/ACK call=N irq=N len=N."""
-    return "%s/%s call=%d irq=%d len=%d" % (
+    """A short text for traces and errors: TYPE/ACK call=N irq=N used=N."""
+    return "%s/%s call=%d irq=%d used=%d" % (
         type_name(buf[OFF_TYPE]), ack_name(buf[OFF_ACK]), buf[OFF_CALL_ID], irq_id(buf),
-        buf[OFF_LENGTH])
+        buf[OFF_USED])

@@ -22,8 +22,8 @@ import binascii
 import hashlib
 import struct
 
-from shared_buffers.buffers import used_size
-from shared_buffers.protocol import BUFFER_SIZE, HEADER_SIZE
+from shared_buffers.buffers import trailer_size, used_size
+from shared_buffers.protocol import BLUENET_SIZE, BUFFER_SIZE, OFF_TEXT_LEN, TRAILER_FIXED
 
 MARKER = b"#"
 _MARKER = 0x23
@@ -48,7 +48,7 @@ HELLO_HEAD_SIZE = 5
 
 CHECK_SIZE = 4
 # seq, kind, two whole buffers, check: the longest frame's content, and its base64 groups.
-MAX_RAW = 2 + 2 * BUFFER_SIZE + CHECK_SIZE
+MAX_RAW = 2 + 2 * (1 + BUFFER_SIZE) + CHECK_SIZE
 MAX_GROUPS = (MAX_RAW + 2) // 3
 _INFO_TEXT_SIZE = MAX_RAW - 2 - CHECK_SIZE - INFO_HEAD_SIZE
 MAX_APP_PATH = MAX_RAW - 2 - CHECK_SIZE - HELLO_HEAD_SIZE  # bytes of UTF-8 a HELLO can name
@@ -78,12 +78,7 @@ class Encoder:
         raw = self._raw
         raw[0] = seq
         raw[1] = kind
-        a = used_size(m2b)
-        raw[2:2 + a] = memoryview(m2b)[:a]
-        b = used_size(b2m)
-        n = 2 + a + b
-        raw[2 + a:n] = memoryview(b2m)[:b]
-        return self._finish(n)
+        return self._finish(_put(raw, _put(raw, 2, m2b), b2m))
 
     def _finish(self, n):
         view = self._view
@@ -160,21 +155,44 @@ def _checked(b64):
     return raw
 
 
+def _put(raw, pos, buf):
+    # A buffer travels as: used u8, its used bluenet bytes, its trailer (10 + text bytes).
+    a = used_size(buf)
+    t = trailer_size(buf)
+    raw[pos] = a
+    raw[pos + 1:pos + 1 + a] = memoryview(buf)[:a]
+    raw[pos + 1 + a:pos + 1 + a + t] = memoryview(buf)[BLUENET_SIZE:BLUENET_SIZE + t]
+    return pos + 1 + a + t
+
+
+def _span(raw, pos, end):
+    """(used, trailer size) of the buffer at pos, or None when it does not fit before end."""
+    if pos >= end:
+        return None
+    a = raw[pos]
+    if not 2 <= a <= BLUENET_SIZE or pos + 1 + a + TRAILER_FIXED > end:
+        return None
+    t = TRAILER_FIXED + raw[pos + 1 + a + OFF_TEXT_LEN - BLUENET_SIZE]
+    if t > BUFFER_SIZE - BLUENET_SIZE or pos + 1 + a + t > end:
+        return None
+    return a, t
+
+
 def unpack_buffers(raw, m2b, b2m):
     """Copy the two buffers of a checked RESUME/YIELD frame into m2b and b2m. False (and nothing
-    copied) when the body's length does not match the lengths its headers declare."""
+    copied) when the body's length does not match the lengths it declares."""
     end = len(raw) - CHECK_SIZE
-    if end < 2 + HEADER_SIZE:
+    first = _span(raw, 2, end)
+    if first is None:
         return False
-    a = used_size(raw, 2)
-    if end < 2 + a + HEADER_SIZE:
-        return False
-    b = used_size(raw, 2 + a)
-    if 2 + a + b != end:
+    pos = 3 + first[0] + first[1]
+    second = _span(raw, pos, end)
+    if second is None or pos + 1 + second[0] + second[1] != end:
         return False
     view = memoryview(raw)
-    m2b[:a] = view[2:2 + a]
-    b2m[:b] = view[2 + a:end]
+    for buf, start, (a, t) in ((m2b, 2, first), (b2m, pos, second)):
+        buf[:a] = view[start + 1:start + 1 + a]
+        buf[BLUENET_SIZE:BLUENET_SIZE + t] = view[start + 1 + a:start + 1 + a + t]
     return True
 
 

@@ -1,40 +1,41 @@
 """Microapps the control-flow tests share (indented: the tests dedent them)."""
 
 MESH_APP = """
-    import microapp
-    def on_message(stone_id, data):
+    from microapp import *
+    def on_message(msg):
         print("Hello")
     def setup():
-        microapp.on_mesh_message(on_message)
-        microapp.mesh_listen()
+        Mesh.setIncomingMeshMsgHandler(on_message)
+        Mesh.listen()
     def loop():
         pass
 """
 
+# A handler of 6 requests: two entries (bluenet handles 4 an entry), so it stays open a tick.
 LONG_HANDLER_APP = """
-    import microapp
-    def on_message(stone_id, data):
-        print("start", data)
+    from microapp import *
+    def on_message(msg):
+        print("start", msg.dataPtr)
         for i in range(4):
-            print("step", data, i)
-        print("end", data)
+            print("step", msg.dataPtr, i)
+        print("end", msg.dataPtr)
     def setup():
-        microapp.on_mesh_message(on_message)
-        microapp.mesh_listen()
+        Mesh.setIncomingMeshMsgHandler(on_message)
+        Mesh.listen()
     def loop():
         print("loop")
 """
 
 RAISING_HANDLER_APP = """
-    import microapp
-    def on_message(stone_id, data):
+    from microapp import *
+    def on_message(msg):
         print("about to fail")
         raise ValueError("bad message")
     def setup():
-        microapp.on_mesh_message(on_message)
-        microapp.mesh_listen()
+        Mesh.setIncomingMeshMsgHandler(on_message)
+        Mesh.listen()
     def loop():
-        print("loop", microapp.millis())
+        print("loop", millis())
 """
 
 RAISING_LOOP_APP = """
@@ -47,13 +48,13 @@ RAISING_LOOP_APP = """
         print("ok", n)
 """
 
-# A handler that outlives its entry's budget (5 requests, budget 3): it stays on the stack.
+# A handler that outlives its entry's budget (6 requests, 4 an entry): it stays on the stack.
 BUSY_HANDLER_APP = """
-    import microapp
-    def on_message(stone_id, data):
-        for i in range(5):
+    from microapp import *
+    def on_message(msg):
+        for i in range(6):
             print("working", i)
     def setup():
-        microapp.on_mesh_message(on_message)
-        microapp.mesh_listen()
+        Mesh.setIncomingMeshMsgHandler(on_message)
+        Mesh.listen()
 """

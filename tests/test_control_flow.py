@@ -10,6 +10,8 @@ from host import interrupts as I
 from host.limits import Limits
 from host.simulator import Simulation
 from host.trace import Step, SwitchTrace
+from host.sdk_types import mesh as mesh_type
+from host.sdk_types import pin as pin_type
 from shared_buffers import protocol as P
 from tests.apps import BUSY_HANDLER_APP, LONG_HANDLER_APP, MESH_APP, RAISING_HANDLER_APP, RAISING_LOOP_APP
 
@@ -19,7 +21,7 @@ def sim_of(source, limits=None, trace=None):
 
 
 def mesh(sim, data=b"x", sender=2):
-    return sim.controller.interrupt(P.MESH, 0, bytes((P.MESH_RECEIVED, sender)) + data)
+    return sim.controller.interrupt(P.MESH, *mesh_type.interrupt(sender, data))
 
 
 def log_texts(sim):
@@ -31,7 +33,7 @@ def test_full_stack_refuses_with_err_busy_as_the_diagrams_alt_branch():
     trace = SwitchTrace()
     sim = sim_of(BUSY_HANDLER_APP, limits=Limits(stack_depth=1), trace=trace)
     sim.run(2)
-    assert mesh(sim) == I.DELIVERED  # the handler uses its budget and stays on the stack
+    assert mesh(sim) == I.DELIVERED  # the handler uses its 4 requests and stays on the stack
     assert sim.link.runtime.depth == 1
     trace.steps.clear()
     assert mesh(sim) == I.BUSY
@@ -40,37 +42,34 @@ def test_full_stack_refuses_with_err_busy_as_the_diagrams_alt_branch():
         Step("app->host", ("MESH", "ERR_BUSY"), ("LOG", "SUCCESS")),  # request buffer ignored
     ]
     # no handler ran for the refused interrupt; the gate is closed until a handler finishes
-    assert log_texts(sim) == ["working 0", "working 1", "working 2"]
-    assert mesh(sim) == I.GATED  # held back in the host queue
-    sim.step()  # the tick resumes the open handler: it finishes, the gate opens, the held-back
-    # event goes in at once
-    assert log_texts(sim)[3:] == ["working 3", "working 4", "working 0", "working 1", "working 2"]
-    sim.step()
-    assert sim.controller.contexts == []
+    assert log_texts(sim) == ["working 0", "working 1", "working 2", "working 3"]
+    assert sim.controller.registry.slots == 0
+    assert mesh(sim) == I.GATED  # bluenet drops it (a GATED signal is recorded)
+    assert sim.controller.signals.by_reason[P.SIG_GATED] == 1
+    sim.step()  # the tick resumes the open handler: it finishes, and that ends the tick
+    assert log_texts(sim)[4:] == ["working 4", "working 5"]
+    assert sim.controller.registry.slots == 1 and sim.controller.contexts == []
     assert mesh(sim) == I.DELIVERED
 
 
 # -- nesting ----------------------------------------------------------------------------------
-
-
 def test_interrupts_nest_up_to_the_stack_depth_then_err_busy():
-    sim = sim_of(LONG_HANDLER_APP)
+    sim = sim_of(LONG_HANDLER_APP, limits=Limits(stack_depth=2))
     sim.run(2)
     outcomes = [mesh(sim, bytes([65 + i])) for i in range(3)]
-    assert outcomes == [I.DELIVERED] * 3
-    assert sim.link.runtime.depth == 3
-    assert len(sim.controller.contexts) == 3
-    sim.step()  # a new tick resets the throttle; the handlers are still open
-    assert mesh(sim, b"D") == I.BUSY
+    assert outcomes == [I.DELIVERED, I.DELIVERED, I.BUSY]
     assert sim.link.runtime.busy_refused == 1
+    assert len(sim.controller.contexts) == 2 and sim.link.runtime.depth == 2
     c = sim.controller.interrupts
-    assert (c["generated"], c["delivered"], c["busy"]) == (4, 3, 1)
+    assert (c["generated"], c["delivered"], c["busy"]) == (3, 2, 1)
+    sim.step()  # one handler finishes per tick: bluenet ends the tick at its final status
+    assert len(sim.controller.contexts) == 1
     sim.run(10)
     texts = log_texts(sim)
-    # innermost first: C finishes before B before A, and the refused D never ran
+    # innermost first: B finishes before A, and the refused C never ran
     ends = [t for t in texts if t.startswith("end")]
-    assert ends == ["end b'C'", "end b'B'", "end b'A'"]
-    assert not any("D" in t for t in texts)
+    assert ends == ["end b'B'", "end b'A'"]
+    assert not any("C" in t for t in texts)
     # the main context picks up where it was: loop() runs again once the handlers are done
     assert texts[-1] == "loop"
     assert sim.link.runtime.depth == 0 and sim.controller.contexts == []
@@ -81,7 +80,7 @@ def test_throttle_allows_n_interrupts_per_registration_per_tick():
     sim = sim_of(MESH_APP)
     sim.run(2)
     assert [mesh(sim) for _ in range(5)] == [I.DELIVERED] * 3 + [I.THROTTLED] * 2
-    pin_app_outcome = sim.controller.interrupt(P.PIN, 4, bytes((P.PIN_EVENT, 4, 1)))
+    pin_app_outcome = sim.controller.interrupt(P.PIN, *pin_type.interrupt(4))
     assert pin_app_outcome == I.NOT_REGISTERED  # other sources have their own registration
     sim.step()
     assert mesh(sim) == I.DELIVERED  # counters reset every tick
@@ -90,33 +89,41 @@ def test_throttle_allows_n_interrupts_per_registration_per_tick():
 
 def test_throttle_limit_is_configurable_and_per_registration():
     sim = sim_of("""
-        import microapp
+        from microapp import *
         def setup():
-            microapp.on_mesh_message(lambda s, d: None)
-            microapp.mesh_listen()
-            microapp.on_pin_change(4, lambda pin, level: None)
+            Mesh.setIncomingMeshMsgHandler(lambda msg: None)
+            Mesh.listen()
+            attachInterrupt(4, lambda: None, CHANGE)
     """, limits=Limits(interrupts_per_registration=1))
     sim.run(2)
-    pin_event = bytes((P.PIN_EVENT, 4, 1))
     assert [mesh(sim), mesh(sim)] == [I.DELIVERED, I.THROTTLED]
-    assert [sim.controller.interrupt(P.PIN, 4, pin_event) for _ in range(2)] == [I.DELIVERED, I.THROTTLED]
+    assert [sim.controller.interrupt(P.PIN, *pin_type.interrupt(4)) for _ in range(2)] == [
+        I.DELIVERED, I.THROTTLED]
+
 
 # -- registrations ----------------------------------------------------------------------------
-def test_registrations_beyond_the_limit_are_refused_with_no_space():
+def test_registrations_beyond_the_hosts_limit_are_refused():
     sim = sim_of("""
-        import microapp
+        from microapp import *
         def setup():
             for pin in range(4):
-                try:
-                    microapp.on_pin_change(pin, lambda p, l: None)
-                    print("registered", pin)
-                except microapp.RequestError as e:
-                    print(e)
+                print("attach", pin, attachInterrupt(pin, lambda: None, RISING))
     """, limits=Limits(max_registrations=2))
     sim.run(3)
-    assert log_texts(sim) == ["registered 0", "registered 1", "pin_mode refused: ERR_NO_SPACE",
-                              "pin_mode refused: ERR_NO_SPACE"]
+    assert log_texts(sim) == ["attach 0 True", "attach 1 True", "attach 2 False", "attach 3 False"]
     assert sorted(sim.link.runtime.handlers) == [(P.PIN << 8) | 0, (P.PIN << 8) | 1]
+
+
+def test_the_sdk_holds_six_registrations_and_refuses_the_seventh_itself():
+    sim = sim_of("""
+        from microapp import *
+        def setup():
+            print(sum([attachInterrupt(pin, lambda: None, RISING) for pin in range(7)]))
+    """)
+    sim.run(4)
+    assert log_texts(sim) == ["6"]
+    assert sim.controller.requests[P.PIN] == 6  # the seventh never reached the host
+    assert len(sim.controller.registry.counts) == 6
 
 
 # -- raising code -----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""The host queue: events the microapp cannot take yet (no empty slot after ERR_BUSY) wait on the
-host, in order, up to a configurable bound; more are refused and counted, never held."""
+"""The host queue (ours, limits.host_queue): events the microapp cannot take yet (no empty slot
+after ERR_BUSY) wait on the host, in order, up to a configurable bound; more are refused and
+counted, never held. Its default, 0, is bluenet's: such events are dropped (with a signal)."""
 import textwrap
 
 import pytest
@@ -7,16 +8,17 @@ import pytest
 from host import interrupts as I
 from host.limits import Limits
 from host.simulator import Simulation
+from host.sdk_types import mesh as mesh_type
 from shared_buffers import protocol as P
 
 SLOW_HANDLER_APP = """
     import microapp
-    def on_message(stone_id, data):
-        for i in range(5):     # two entries' worth of requests
-            print(data.decode(), i)
+    def on_message(msg):
+        for i in range(6):     # two entries' worth of requests
+            print(msg.dataPtr.decode(), i)
     def setup():
-        microapp.on_mesh_message(on_message)
-        microapp.mesh_listen()
+        microapp.Mesh.setIncomingMeshMsgHandler(on_message)
+        microapp.Mesh.listen()
 """
 
 
@@ -27,7 +29,7 @@ def sim_of(limits):
 
 
 def mesh(sim, data):
-    return sim.controller.interrupt(P.MESH, 0, bytes((P.MESH_RECEIVED, 2)) + data)
+    return sim.controller.interrupt(P.MESH, *mesh_type.interrupt(2, data))
 
 
 def close_the_gate(sim):
@@ -37,15 +39,15 @@ def close_the_gate(sim):
 
 
 def test_held_back_events_go_in_oldest_first_once_a_slot_is_free():
-    sim = sim_of(Limits(stack_depth=1, interrupts_per_registration=10))
+    sim = sim_of(Limits(stack_depth=1, interrupts_per_registration=10, host_queue=8))
     close_the_gate(sim)
-    assert [mesh(sim, data) for data in (b"C", b"D", b"E")] == [I.GATED] * 3
+    assert [mesh(sim, data) for data in (b"C", b"D", b"E")] == [I.QUEUED] * 3
     assert [e[2] for e in sim.controller.queue] == [3, 4, 5]
     sim.run(10)
     starts = [text for _, text in sim.device.log if text.endswith(" 0")]
     assert starts == ["A 0", "C 0", "D 0", "E 0"]
     c = sim.controller
-    assert not c.queue and c.interrupts["gated"] == 3 and c.interrupts["delivered"] == 4
+    assert not c.queue and c.interrupts["queued"] == 3 and c.interrupts["delivered"] == 4
     assert c.accounting()["uncounted"] == 0
 
 
@@ -54,28 +56,30 @@ def test_a_full_queue_refuses_and_counts_and_never_grows(size):
     sim = sim_of(Limits(stack_depth=1, host_queue=size, interrupts_per_registration=100))
     close_the_gate(sim)
     outcomes = [mesh(sim, b"x") for _ in range(50)]
-    assert outcomes == [I.GATED] * size + [I.QUEUE_FULL] * (50 - size)
+    assert outcomes == [I.QUEUED] * size + [I.QUEUE_FULL] * (50 - size) if size else [I.GATED] * 50
     c = sim.controller
     assert len(c.queue) == size
-    assert c.interrupts["queue_full"] == 50 - size
-    assert c.signals.by_reason[P.SIG_QUEUE_FULL] == 50 - size
+    dropped = P.SIG_QUEUE_FULL if size else P.SIG_GATED
+    assert c.interrupts["queue_full" if size else "gated"] == 50 - size
+    assert c.signals.by_reason[dropped] == 50 - size
     assert c.accounting() == {"generated": 52, "delivered": 1, "signalled": 51 - size, "queued": size,
                               "uncounted": 0}
 
 
-def test_the_default_bound_is_eight():
-    assert Limits().host_queue == 8
+def test_the_default_is_bluenets_drop_at_the_gate():
+    assert Limits().host_queue == 0
     sim = sim_of(Limits(stack_depth=1, interrupts_per_registration=100))
     close_the_gate(sim)
-    assert [mesh(sim, b"x") for _ in range(9)] == [I.GATED] * 8 + [I.QUEUE_FULL]
+    assert [mesh(sim, b"x") for _ in range(3)] == [I.GATED] * 3
+    assert not sim.controller.queue and sim.controller.signals.by_reason[P.SIG_GATED] == 3
 
 
 def test_a_stopped_app_drops_its_held_back_events_with_signals():
-    sim = sim_of(Limits(stack_depth=1, watchdog_ms=100))
+    sim = sim_of(Limits(stack_depth=1, watchdog_ms=100, host_queue=8))
     close_the_gate(sim)
-    assert mesh(sim, b"C") == I.GATED
+    assert mesh(sim, b"C") == I.QUEUED
     sim.controller.link.runtime.handlers.clear()  # what the app would hold: nothing; then it hangs
-    sim.controller.link.runtime.handlers[P.MESH << 8] = lambda frame: [None for _ in iter(int, 1)]
+    sim.controller.link.runtime.handlers[(P.MESH << 8) | P.MESH_READ] = lambda frame: [None for _ in iter(int, 1)]
     sim.step()  # A ends, the gate opens, C goes in and its handler hangs
     c = sim.controller
     assert not c.enabled and c.did_reboot and not c.queue

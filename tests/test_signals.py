@@ -10,21 +10,21 @@ from host import interrupts as I
 from host.events import Event
 from host.limits import Limits
 from host.simulator import Simulation
+from host.sdk_types import mesh as mesh_type
 from shared_buffers import protocol as P
 
-MESH_EVENT = bytes((P.MESH_RECEIVED, 2)) + b"x"
 
 SIGNALLED_APP = """
     import microapp
     def on_signal(signal_from, code):
         print("signal", signal_from, microapp.signal_name(code))
-    def on_message(stone_id, data):
-        print("message", data)
+    def on_message(msg):
+        print("message", msg.dataPtr)
     def setup():
         microapp.on_signal(on_signal)
         {reserve}
-        microapp.on_mesh_message(on_message)
-        microapp.mesh_listen()
+        microapp.Mesh.setIncomingMeshMsgHandler(on_message)
+        microapp.Mesh.listen()
     def loop():
         print("loop", microapp.millis())
 """
@@ -37,7 +37,7 @@ def sim_of(reserve="", limits=None, source=SIGNALLED_APP, events=()):
 
 
 def mesh(sim, data=b"x"):
-    return sim.controller.interrupt(P.MESH, 0, bytes((P.MESH_RECEIVED, 2)) + data)
+    return sim.controller.interrupt(P.MESH, *mesh_type.interrupt(2, data))
 
 
 def texts(sim):
@@ -73,11 +73,11 @@ def test_the_default_reservation_delivers_one_signal_per_tick():
 
 
 def test_busy_and_queue_full_are_signalled():
-    source = SIGNALLED_APP.replace('print("message", data)', 'for i in range(8):\n            print("message", data, i)')
+    source = SIGNALLED_APP.replace('print("message", msg.dataPtr)', 'for i in range(8):\n            print("message", msg.dataPtr, i)')
     sim = sim_of("microapp.reserve_signal_budget(8)", Limits(stack_depth=1, host_queue=1), source)
     assert mesh(sim, b"a") == I.DELIVERED  # open: its handler needs three entries
     sim.step()
-    assert [mesh(sim, b"b"), mesh(sim, b"c"), mesh(sim, b"d")] == [I.BUSY, I.GATED, I.QUEUE_FULL]
+    assert [mesh(sim, b"b"), mesh(sim, b"c"), mesh(sim, b"d")] == [I.BUSY, I.QUEUED, I.QUEUE_FULL]
     assert sim.controller.queue and len(sim.controller.queue) == 1
     sim.run(8)
     assert "signal 2 BUSY" in texts(sim) and "signal 4 QUEUE_FULL" in texts(sim)
@@ -86,7 +86,7 @@ def test_busy_and_queue_full_are_signalled():
 
 
 def test_a_faulting_handler_is_signalled_to_the_restarted_app():
-    source = SIGNALLED_APP.replace('print("message", data)', 'raise ValueError(data)')
+    source = SIGNALLED_APP.replace('print("message", msg.dataPtr)', 'raise ValueError(msg.dataPtr)')
     sim = sim_of(source=source)
     assert mesh(sim) == I.DELIVERED
     assert sim.controller.restarts == 1
@@ -99,8 +99,8 @@ def test_without_a_handler_signals_are_skipped_and_counted():
     sim = sim_of(source="""
         import microapp
         def setup():
-            microapp.on_mesh_message(lambda stone_id, data: None)
-            microapp.mesh_listen()
+            microapp.Mesh.setIncomingMeshMsgHandler(lambda msg: None)
+            microapp.Mesh.listen()
     """)
     for _ in range(5):
         mesh(sim)
@@ -121,8 +121,8 @@ def test_a_zero_reservation_skips_them_too():
 
 def test_a_reservation_over_the_limit_is_refused():
     sim = sim_of("try:\n            microapp.reserve_signal_budget(9)\n"
-                 "        except microapp.RequestError as e:\n            print(e)")
-    assert texts(sim)[0] == "reserve_signal_budget refused: ERR_OUT_OF_RANGE"
+                 "        except microapp.RequestError as e:\n            print(e.ack, e)")
+    assert texts(sim)[0].startswith(f"{P.ERR_OUT_OF_RANGE} reserve_signal_budget refused")
 
 
 def test_signals_waiting_beyond_the_queue_are_counted_as_overflowed():
@@ -156,7 +156,7 @@ def test_a_storm_of_mesh_messages_keeps_the_ticks_bounded_and_every_event_counte
     assert s["overflowed"] == 9997 - sim.limits.signal_queue  # counted, not kept
     # the next ticks run on time: loop() at every tick after the storm
     loops = [t for t, text in sim.device.log if text.startswith("loop")]
-    assert loops == list(range(200, 3200, 100))  # (setup() used its budget: it ended at t=100)
+    assert loops == list(range(100, 3200, 100))
 
 
 @pytest.mark.parametrize("n", [1, 100, 10000])

@@ -64,7 +64,8 @@ class GreenletLink:
             yield_to_host = switch_to_host
         if self._call_limit_s:
             resume = _timed(resume, self._call_limit_s)
-        self.runtime = Runtime(self.m2b, self.b2m, yield_to_host, self._stack_depth)
+        self.runtime = Runtime(self.m2b, self.b2m, yield_to_host, self._stack_depth,
+                               unwind=(greenlet.GreenletExit,))
         self.resume = resume
         self._entry_points = self._load()
         self.bind()

@@ -17,6 +17,7 @@ import pytest
 from host.limits import Limits
 from host.simulator import Simulation
 from host.trace import Step, SwitchTrace
+from host.sdk_types import mesh as mesh_type
 from shared_buffers import protocol as P
 
 
@@ -41,7 +42,7 @@ class Run:
         return list(self._trace.steps)
 
     def mesh(self, data: bytes = b"x", sender: int = 2) -> str:
-        return self.sim.controller.interrupt(P.MESH, 0, bytes((P.MESH_RECEIVED, sender)) + data)
+        return self.sim.controller.interrupt(P.MESH, *mesh_type.interrupt(sender, data))
 
     def log(self) -> list[str]:
         return [text for _, text in self.sim.device.log]

@@ -7,6 +7,7 @@ import pytest
 from host import interrupts as I
 from host.limits import Limits
 from host.trace import Step
+from host.sdk_types import pin as pin_type
 from shared_buffers import protocol as P
 from tests.apps import BUSY_HANDLER_APP, LONG_HANDLER_APP, MESH_APP, RAISING_HANDLER_APP, RAISING_LOOP_APP
 
@@ -70,14 +71,12 @@ def test_a_full_stack_refuses_with_err_busy_as_the_diagrams_alt_branch(on_both_l
 
 
 # -- nesting ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("depth", [3, 2])
+@pytest.mark.parametrize("depth", [2, 1])
 def test_interrupts_nest_up_to_the_stack_depth_then_err_busy(on_both_links, depth):
     def scenario(run):
         run.sim.run(2)
-        outcomes = [run.mesh(bytes([65 + i])) for i in range(depth)]
+        outcomes = [run.mesh(bytes([65 + i])) for i in range(depth + 1)]
         open_contexts = len(run.sim.controller.contexts)
-        run.sim.step()  # a new tick resets the throttle; the handlers are still open
-        outcomes.append(run.mesh(b"D"))
         run.sim.run(10)
         return outcomes, open_contexts, run.log(), run.sim.controller.contexts
 
@@ -87,7 +86,7 @@ def test_interrupts_nest_up_to_the_stack_depth_then_err_busy(on_both_links, dept
     assert open_contexts == depth and contexts_after == []
     ends = [t for t in log if t.startswith("end")]
     assert ends == [f"end b'{chr(65 + i)}'" for i in reversed(range(depth))]  # innermost first
-    assert not any("D" in t for t in log) and log[-1] == "loop"
+    assert not any(chr(65 + depth) in t for t in log) and log[-1] == "loop"
 
 
 # -- throttle ---------------------------------------------------------------------------------
@@ -95,7 +94,7 @@ def test_the_throttle_allows_n_interrupts_per_registration_per_tick(on_both_link
     def scenario(run):
         run.sim.run(2)
         first = [run.mesh() for _ in range(5)]
-        pin = run.sim.controller.interrupt(P.PIN, 4, bytes((P.PIN_EVENT, 4, 1)))
+        pin = run.sim.controller.interrupt(P.PIN, *pin_type.interrupt(4))
         run.sim.step()
         return first, pin, run.mesh()
 
@@ -104,8 +103,8 @@ def test_the_throttle_allows_n_interrupts_per_registration_per_tick(on_both_link
     assert seen.summary["interrupts"]["throttled"] == 2
 
 
-# -- fuel budget ------------------------------------------------------------------------------
-def test_the_budget_stops_the_entry_and_it_resumes_at_the_next_one(on_both_links):
+# -- bluenet's scheduling rules (issue 8, item 3) ----------------------------------------------
+def test_four_requests_are_handled_per_entry_and_the_rest_at_the_next(on_both_links):
     def scenario(run):
         run.sim.run(3)
         return run.sim.device.log
@@ -115,8 +114,8 @@ def test_the_budget_stops_the_entry_and_it_resumes_at_the_next_one(on_both_links
             for i in range(5):
                 print("line", i)
     """, scenario)
-    assert seen.result == [(100, "line 0"), (100, "line 1"), (100, "line 2"),
-                           (200, "line 3"), (200, "line 4")]
+    assert seen.result == [(100, "line 0"), (100, "line 1"), (100, "line 2"), (100, "line 3"),
+                           (200, "line 4")]
 
 
 def test_an_interrupt_also_resumes_a_budget_stopped_context_only_at_its_own_entry(on_both_links):
@@ -129,15 +128,111 @@ def test_an_interrupt_also_resumes_a_budget_stopped_context_only_at_its_own_entr
         return before, outcome, after_interrupt, run.log()[-1]
 
     seen = on_both_links("""
-        import microapp
+        from microapp import *
         def setup():
-            microapp.on_mesh_message(lambda s, d: None)
-            microapp.mesh_listen()
+            Mesh.setIncomingMeshMsgHandler(lambda msg: None)
+            Mesh.listen()
         def loop():
-            for i in range(4):
+            for i in range(5):
                 print("line", i)
     """, scenario)
-    assert seen.result == (3, I.DELIVERED, 3, "line 3")
+    assert seen.result == (4, I.DELIVERED, 4, "line 4")
+
+
+def test_a_handler_that_finishes_ends_the_tick_and_loop_runs_at_the_next(on_both_links):
+    def scenario(run):
+        run.sim.run(2)
+        run.mesh(b"A")  # 4 of its 6 requests now, the rest at the next tick
+        run.sim.run(2)
+        return run.sim.device.log
+
+    seen = on_both_links(LONG_HANDLER_APP, scenario)
+    log = seen.result
+    assert (200, "end b'A'") in log
+    assert [t for t, text in log if text == "loop"] == [100, 300]  # not at 200: that tick ended
+
+
+@pytest.mark.parametrize("ms, period", [(150, 200), (50, 100), (300, 400)])
+def test_delay_yields_floor_ms_over_100_times(on_both_links, ms, period):
+    seen = on_both_links(f"""
+        from microapp import *
+        def loop():
+            print(millis())
+            delay({ms})
+    """, lambda run: run.sim.run(12) and None)
+    times = [round(t * 1000) for t, _ in seen.summary["log"]]
+    assert times[:3] == [100, 100 + period, 100 + 2 * period]
+
+
+def test_a_second_registration_is_an_error_and_nothing_unregisters(on_both_links):
+    def scenario(run):
+        run.sim.run(3)
+        outcome = run.sim.controller.interrupt(P.PIN, *pin_type.interrupt(3))
+        return run.log(), outcome
+
+    seen = on_both_links("""
+        from microapp import *
+        def setup():
+            print("listen", Mesh.listen(), Mesh.listen())
+            print("attach", attachInterrupt(3, lambda: print("edge"), RISING),
+                  attachInterrupt(3, lambda: print("second"), RISING))
+            pinMode(3, INPUT)   # no polarity: bluenet keeps the registration
+    """, scenario)
+    log, outcome = seen.result
+    assert log[:2] == ["listen True False", "attach True False"]
+    assert outcome == I.DELIVERED and log[-1] == "edge"
+    assert seen.summary["requests"]["PIN"] == 3
+
+
+def test_enable_resumes_the_app_with_its_registrations(on_both_links):
+    def scenario(run):
+        c = run.sim.controller
+        run.sim.run(2)
+        c.disable()
+        run.sim.run(2)
+        stopped = run.mesh()
+        c.enable()
+        run.sim.run(1)
+        return stopped, run.mesh(), run.log()
+
+    seen = on_both_links("""
+        from microapp import *
+        def setup():
+            print("setup")
+            Mesh.setIncomingMeshMsgHandler(lambda msg: print("got", msg.dataPtr))
+            Mesh.listen()
+        def loop():
+            print("loop", millis())
+    """, scenario)
+    stopped, delivered, log = seen.result
+    assert stopped == I.NOT_REGISTERED and delivered == I.DELIVERED
+    assert log == ["setup", "loop 100", "loop 400", "got b'x'"]  # setup() did not run again
+
+
+def test_the_cpu_busy_gate_skips_ticks_and_drops_interrupts(on_both_links):
+    def scenario(run):
+        c = run.sim.controller
+        run.sim.run(2)
+        c.cpu_busy = True
+        run.sim.run(2)
+        dropped = run.mesh()
+        c.cpu_busy = False
+        run.sim.run(1)
+        return dropped, run.log()
+
+    seen = on_both_links(MESH_APP.replace("pass", "print('loop', millis())"), scenario)
+    assert seen.result == (I.CPU_BUSY, ["loop 100", "loop 400"])
+    assert seen.summary["ticks_skipped_cpu_busy"] == 2
+    assert seen.summary["signals"]["by_reason"] == {"CPU_BUSY": 1}
+
+
+def test_the_sdk_registers_six_and_the_host_ten(on_both_links):
+    seen = on_both_links("""
+        from microapp import *
+        def setup():
+            print(sum([attachInterrupt(p, lambda: None, RISING) for p in range(8)]))
+    """, lambda run: run.sim.run(4) and None)
+    assert seen.summary["log"][0][1] == "6" and seen.summary["requests"]["PIN"] == 6
 
 
 def test_linear_costs_charge_by_payload_bytes(on_both_links):
@@ -150,53 +245,65 @@ def test_linear_costs_charge_by_payload_bytes(on_both_links):
             print("12345678")
             print("ab")
     """, scenario, Limits(entry_budget=10).with_overrides(["cost.LOG=1,1"]))
-    assert seen.result == ([(100, "12345678"), (200, "ab")], 11 + 5)  # 2 + 8 payload bytes: over at once
+    # the struct's bytes after the header: type, flags, size and the text (11, then 5)
+    assert seen.result == ([(100, "12345678"), (200, "ab")], 12 + 6)
 
 
 # -- malformed requests -----------------------------------------------------------------------
 RAW_REQUEST_APP = """
-    import microapp
+    from microapp import *
     def setup():
-        rt = microapp._rt
-        rt.m2b[6:6 + {n}] = bytes({payload!r})
-        ack = rt.request({msg_type}, {length})
-        print("ack", ack)
+        m2b = getOutgoingMessagePayload()
+        m2b[0] = {msg_type}
+        m2b[1] = 2   # REQUEST
+        m2b[2:2 + {n}] = bytes({payload!r})
+        print("ack", sendMessage({used}))
 """
 
 
-@pytest.mark.parametrize("msg_type, payload, length, ack", [
-    (0x30, b"", 0, P.ERR_NOT_IMPLEMENTED),                          # unknown type
-    (P.TWI, b"\x01", 1, P.ERR_NOT_IMPLEMENTED),                     # known to bluenet, not here
-    (P.LOG, b"\x00\x01hi", 49, P.ERR_TOO_LARGE),                    # length past the payload: 54 bytes travel
-    (P.LOG, b"\x00\x01hi", 255, P.ERR_TOO_LARGE),
-    (P.LOG, b"\x00", 1, P.ERR_WRONG_PARAM),                         # too short
-    (P.LOG, b"\x07\x01hi", 4, P.ERR_WRONG_PARAM),                   # unknown value kind
-    (P.LOG, b"\x01\x01\x01", 3, P.ERR_WRONG_PARAM),                 # int of the wrong size
-    (P.PIN, b"\x03\xc8\x01", 3, P.ERR_OUT_OF_RANGE),                # pin 200
-    (P.PIN, b"\x09\x01", 2, P.ERR_NOT_IMPLEMENTED),                 # unknown pin op
-    (P.PIN, b"\x03\x01\x01", 3, P.ERR_WRONG_PARAM),                 # write to a pin not an output
-    (P.PIN, b"\x01\x01\x07\x00", 4, P.ERR_WRONG_PARAM),             # unknown mode
-    (P.PIN, b"\x01\x01\x01\x03", 4, P.ERR_WRONG_PARAM),             # an output with an edge
-    (P.PIN, b"\x02", 1, P.ERR_WRONG_PARAM),                         # no pin
-    (P.MESH, b"\x01\x00" + b"x" * 8, 10, P.ERR_TOO_LARGE),          # 8 bytes: bluenet takes 7
-    (P.MESH, b"\x01\x00", 2, P.ERR_EMPTY),                          # nothing to send
-    (P.MESH, b"\x03\x00", 2, P.ERR_WRONG_PARAM),                    # own id with a stray byte
-    (P.MESH, b"", 0, P.ERR_WRONG_PARAM),                            # no op
-    (P.MESH, b"\x63", 1, P.ERR_NOT_IMPLEMENTED),                    # unknown op
-    (P.BLE, b"\x01\x02", 2, P.ERR_WRONG_PARAM),
-    (P.YIELD, b"\x02\x03", 2, P.ERR_WRONG_PARAM),                   # a YIELD sent as a request
-    (P.LOG, b"\x00\x01" + "é".encode(), 4, P.SUCCESS),              # control: well formed
+@pytest.mark.parametrize("msg_type, payload, ack", [
+    (0x30, b"", P.ERR_UNDEFINED),                                   # unknown type
+    (P.CONTINUE, b"", P.ERR_UNDEFINED),                             # not a request
+    (P.NONE, b"", P.REQUEST),                                       # bluenet writes no ack
+    (P.TWI, b"\x01", P.ERR_NOT_IMPLEMENTED),                        # known to bluenet, not here
+    (P.LOG, b"\x09\x01\x02hi", P.ERR_UNDEFINED),                    # unknown value type
+    (P.LOG, b"\x03\x01\x00", P.SUCCESS),                            # size 0: an empty line
+    (P.LOG, b"\x03\x01\xc8" + b"x" * 43, P.SUCCESS),                 # size 200: cut at 42
+    (P.PIN, b"\x13\x02\x00\x00\x02\x01", P.ERR_OUT_OF_RANGE),         # pin 19
+    (P.PIN, b"\x12\x02\x00\x00\x02\x01", P.ERR_NOT_FOUND),            # pin 18 passes bluenet's check
+    (P.PIN, b"\x01\x09", P.ERR_UNDEFINED),                           # unknown pin request type
+    (P.PIN, b"\x01\x01\x07\x01", P.ERR_UNDEFINED),                   # unknown direction
+    (P.PIN, b"\x01\x01\x01\x09", P.ERR_UNDEFINED),                   # unknown polarity
+    (P.PIN, b"\x01\x02\x00\x00\x05", P.ERR_UNDEFINED),               # unknown action
+    (P.PIN, b"\x01\x02\x00\x00\x02\x05", P.ERR_UNDEFINED),           # unknown value
+    (P.PIN, b"\x01\x02\x00\x00\x02\x01", P.SUCCESS),                 # a write to an input: no check
+    (P.MESH, b"\x01\x00\x00\x08" + b"x" * 8, P.ERR_TOO_LARGE),        # 8 bytes: bluenet takes 7
+    (P.MESH, b"\x01\x00\x00\x00", P.ERR_EMPTY),                       # nothing to send
+    (P.MESH, b"\x63", P.ERR_UNDEFINED),                              # unknown mesh type
+    (P.BLE, b"\x09", P.ERR_UNDEFINED),                               # unknown BLE type
+    (P.BLE, b"\x02\x09", P.ERR_UNDEFINED),                           # unknown scan type
+    (P.BLE, b"\x02\x05\x03\x28", P.ERR_TOO_LARGE),                    # a 40-byte name filter
+    (P.BLE, b"\x03\x01", P.ERR_NOT_IMPLEMENTED),                     # central: not modelled
+    (P.YIELD, b"\x02\x03", P.SUCCESS),                               # a YIELD is a final status
+    (P.LOG, b"\x03\x01\x02" + "é".encode(), P.SUCCESS),             # control: well formed
 ])
-def test_malformed_requests_get_an_error_ack_and_the_app_goes_on(on_both_links, msg_type, payload,
-                                                                   length, ack):
+def test_malformed_requests_get_bluenets_error_ack_and_the_app_goes_on(on_both_links, msg_type,
+                                                                      payload, ack):
     def scenario(run):
         run.sim.run(3)
         return run.log()
 
     seen = on_both_links(RAW_REQUEST_APP.format(n=len(payload), payload=payload, msg_type=msg_type,
-                                                length=length), scenario)
+                                                used=2 + len(payload)), scenario)
     assert f"ack {ack}" in seen.result
     assert seen.summary["faults"] == [] and seen.summary["enabled"] and seen.summary["host_errors"] == 0
+
+
+@pytest.mark.parametrize("msg_type", [0x30, P.NONE])
+def test_an_unknown_type_or_none_ends_the_entry(on_both_links, msg_type):
+    seen = on_both_links(RAW_REQUEST_APP.format(n=0, payload=b"", msg_type=msg_type, used=2),
+                         lambda run: run.sim.run(3) and None)
+    assert seen.summary["log"][0][0] == 0.1  # resumed only at the next tick
 
 
 # -- raising code -----------------------------------------------------------------------------
@@ -214,7 +321,8 @@ def test_a_raising_handler_restores_its_frame_and_reports_the_failure(on_both_li
     assert seen.result[0] == I.DELIVERED
 
 
-@pytest.mark.parametrize("handler, ack", [('lambda s, d: "yes"', P.ERROR), ("lambda s, d: 0x0F", P.ERR_WRONG_PARAM)])
+@pytest.mark.parametrize("handler, ack", [('lambda f: "yes"', P.ERROR), ("lambda f: 0x0F", P.ERR_WRONG_PARAM),
+                                            ("lambda f: 0x07", P.ERR_NO_SPACE)])
 def test_what_a_handler_returns_is_its_final_status(on_both_links, handler, ack):
     def scenario(run):
         run.sim.run(2)
@@ -225,8 +333,8 @@ def test_what_a_handler_returns_is_its_final_status(on_both_links, handler, ack)
     seen = on_both_links(f"""
         import microapp
         def setup():
-            microapp.on_mesh_message({handler})
-            microapp.mesh_listen()
+            microapp.Mesh.listen()
+            microapp._rt.handlers[(7 << 8) | 4] = {handler}   # the runtime's own handler table
     """, scenario)
     assert seen.result.b2m == ("MESH", P.ack_name(ack))
 
@@ -257,8 +365,10 @@ def test_an_interrupt_without_a_handler_is_answered_not_found(on_both_links):
         return run.mesh()
 
     seen = on_both_links("""
-        import microapp
+        from microapp import *
         def setup():
-            microapp.mesh_listen()   # registered with the host, no handler in the app
+            m2b = getOutgoingMessagePayload()   # registered with the host, no handler in the app
+            m2b[0], m2b[1], m2b[2] = 7, 2, 2    # MESH, REQUEST, LISTEN
+            sendMessage(3)
     """, scenario)
     assert seen.steps[-1] == Step("app->host", ("MESH", "ERR_NOT_FOUND"), ("YIELD", "SUCCESS"))
