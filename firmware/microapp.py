@@ -157,8 +157,14 @@ Serial = _Serial()
 
 def log(*values, sep=" ", end="\n"):
     """print(): one LOG STR request, truncated to 43 bytes as Serial.println does."""
-    return _log_value(sep.join([str(v) for v in values]), _P.LOG_STR,
-                      _P.LOG_FLAG_NEWLINE if "\n" in end else 0)
+    _log_value(sep.join([str(v) for v in values]), _P.LOG_STR, _P.LOG_FLAG_NEWLINE if "\n" in end else 0)
+
+
+def _void(fn):
+    # The SDK's handlers are void: what the user's function returns is not the ack.
+    def handler(frame):
+        fn()
+    return handler
 
 
 # -- pins (Arduino.c) -------------------------------------------------------------------------
@@ -210,7 +216,7 @@ def attachInterrupt(pin, isr, mode):
     key = (_P.PIN << 8) | pin
     rt = _rt
     fresh = key not in rt.handlers
-    if fresh and rt.register(key, lambda frame: isr()) != _P.SUCCESS:
+    if fresh and rt.register(key, _void(isr)) != _P.SUCCESS:
         return False
     if _pin(pin, _P.PIN_INIT, _P.PIN_INPUT_PULLUP, mode) != _P.SUCCESS:
         if fresh:
@@ -482,8 +488,9 @@ def on_signal(handler):
     host dropped or aborted: signal_from is the event's interrupt id, signal_code why (THROTTLED,
     BUSY, GATED, QUEUE_FULL, CPU_BUSY, HANDLER_FAULT, WATCHDOG, APP_FAULT; signal_name() spells
     it). Raises RequestError when the host refuses."""
-    _rt.handlers[(_P.SIGNAL << 8) | _P.SIGNAL_EVENT] = lambda f: handler(
-        f[_P.OFF_SIGNAL_SOURCE] | (f[_P.OFF_SIGNAL_SOURCE + 1] << 8), f[_P.OFF_SIGNAL_CODE])
+    def signalled(f):
+        handler(f[_P.OFF_SIGNAL_SOURCE] | (f[_P.OFF_SIGNAL_SOURCE + 1] << 8), f[_P.OFF_SIGNAL_CODE])
+    _rt.handlers[(_P.SIGNAL << 8) | _P.SIGNAL_EVENT] = signalled
     _out()[_P.OFF_SIGNAL_OP] = _P.SIGNAL_REGISTER
     ack = _rt.request(_P.SIGNAL, _P.OFF_SIGNAL_OP + 1)
     if ack != _P.SUCCESS:
