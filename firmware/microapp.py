@@ -187,7 +187,13 @@ def pinMode(pin, mode):
 
 def digitalWrite(pin, value):
     if 0 <= pin < _P.PIN_COUNT:
-        return _pin(pin, _P.PIN_ACTION, action=_P.PIN_WRITE, value=_P.PIN_ON if value == HIGH else _P.PIN_OFF)
+        rt = _rt
+        m2b = rt.m2b  # the fields Arduino.c writes for an ACTION; literals on this hot path:
+        m2b[2] = pin  # OFF_PIN_PIN
+        m2b[3] = 2  # OFF_PIN_TYPE = PIN_ACTION
+        m2b[6] = 2  # OFF_PIN_ACTION = PIN_WRITE
+        m2b[7] = 1 if value == HIGH else 0  # OFF_PIN_VALUE = PIN_ON / PIN_OFF
+        return rt.request(2, 8)  # PIN, PIN_STRUCT
 
 
 def digitalRead(pin):

@@ -3,9 +3,9 @@
 # statuses. The only thing it gets from outside is `yield_to_host`: a greenlet switch in the
 # simulator, a serial exchange on a board. Runs under MicroPython and CPython.
 from shared_buffers.protocol import (
-    BLE, BLUENET_EVENT, ASSETS, BUFFER_SIZE, ERR_BUSY, ERR_NO_SPACE, ERR_NOT_FOUND, ERR_UNDEFINED,
+    BLE, BLUENET_EVENT, ASSETS, BUFFER_SIZE, CONTINUE, ERR_BUSY, ERR_NO_SPACE, ERR_NOT_FOUND, ERR_UNDEFINED,
     ERROR, FLAG_RAISED, IN_PROGRESS, MESH, MESSAGE, NO_REQUEST, OFF_CALL_ID, OFF_FLAGS, OFF_TEXT,
-    OFF_TEXT_LEN, OFF_TIME, OFF_USED, OFF_YIELD_SLOTS, OFF_YIELD_TYPE, PIN, REQUEST,
+    OFF_GRANT, OFF_GRANT_DONE, OFF_TEXT_LEN, OFF_TIME, OFF_USED, OFF_YIELD_SLOTS, OFF_YIELD_TYPE, PIN, REQUEST,
     SDK_MAX_REGISTRATIONS, SIGNAL, SUCCESS, TEXT_MAX, YIELD, YIELD_ASYNC, YIELD_LOOP, YIELD_SETUP,
     YIELD_STRUCT, DEFAULT_STACK_DEPTH,
 )
@@ -39,16 +39,23 @@ class Runtime:
         self.busy_refused = 0
         self.unwind = unwind
         self.last_error = None  # the last exception out of the app's code (for tracebacks)
+        self._grant = 0  # idle ticks the host granted at the last resume (ours, docs/protocol.md)
 
     # -- requests (soft yields) -------------------------------------------------------------
     def request(self, msg_type, used):
-        """Send the request whose struct is already in m2b (bytes 2..used-1); return its ack."""
+        """Send the request whose struct is already in m2b (bytes 2..used-1) and yield; return
+        its ack. The hot path: the wait is inlined (see _wait)."""
         m2b = self.m2b
         m2b[0] = msg_type
         m2b[1] = REQUEST
         m2b[OFF_CALL_ID] = self.call_id
         m2b[OFF_USED] = used
-        self._wait()
+        b2m = self.b2m
+        self._yield()
+        while b2m[1] == REQUEST:
+            self._interrupt()
+            self._yield()
+        self.call_id = b2m[OFF_CALL_ID]
         return m2b[1]
 
     def _wait(self):
@@ -65,32 +72,58 @@ class Runtime:
 
     def millis(self):
         b = self.b2m
-        return b[OFF_TIME] | b[OFF_TIME + 1] << 8 | b[OFF_TIME + 2] << 16 | b[OFF_TIME + 3] << 24
+        t = b[OFF_TIME] | b[OFF_TIME + 1] << 8 | b[OFF_TIME + 2] << 16 | b[OFF_TIME + 3] << 24
+        if b[OFF_GRANT]:  # inside a grant: the idle ticks run so far (the host adopts them later)
+            t += self.m2b[OFF_GRANT_DONE] * TICK_MS
+        return t
 
     # -- hard yields and the main context ---------------------------------------------------
     def run(self, setup, loop):
-        """The main context: setup() once, then loop() once per tick, each ending in a hard yield."""
-        self.call_id = self.b2m[OFF_CALL_ID]
+        """The main context: setup() once, then loop() once per tick, each ending in a hard yield
+        (or, within a grant of idle ticks, in the next loop() at once: final()'s fast path,
+        inlined here because an idle tick is nothing else)."""
+        m2b, b2m = self.m2b, self.b2m
+        self.call_id = b2m[OFF_CALL_ID]
         self._run_part(setup, YIELD_SETUP)
         while True:
-            self._run_part(loop, YIELD_LOOP)
+            try:
+                loop()
+            except BaseException as e:  # noqa: B036 - every exception out of the app is its fault
+                self._raised(e, YIELD_LOOP)
+                continue
+            m2b[1] = NO_REQUEST  # the SDK's main.c; delay() leaves the ack as it was
+            if self._grant > 1 and b2m[OFF_GRANT]:
+                self._grant -= 1
+                m2b[OFF_GRANT_DONE] += 1
+            else:
+                self.final(YIELD_LOOP)
 
     def _run_part(self, fn, sub_type):
         try:
             fn()
-        except BaseException as e:  # noqa: B036 - every exception out of the app is its fault
-            if isinstance(e, self.unwind):
-                raise
-            self.last_error = e
-            self.m2b[1] = NO_REQUEST
-            self.final(sub_type, e)
+        except BaseException as e:  # noqa: B036
+            self._raised(e, sub_type)
         else:
-            self.m2b[1] = NO_REQUEST  # the SDK's main.c; delay() leaves the ack as it was
+            self.m2b[1] = NO_REQUEST
             self.final(sub_type)
 
+    def _raised(self, e, sub_type):
+        if isinstance(e, self.unwind):
+            raise e
+        self.last_error = e
+        self.m2b[1] = NO_REQUEST
+        self.final(sub_type, e)
+
     def final(self, sub_type, exc=None):
-        """Hard yield: the final status of this entry; returns when the host resumes us."""
+        """Hard yield: the final status of this entry; returns when the host resumes us.
+        Within a grant of idle ticks (ours) a clean final status needs no yield: the runtime
+        runs the next tick itself, advancing its clock, until a request or the grant's end."""
         m2b = self.m2b
+        b2m = self.b2m
+        if self._grant > 1 and exc is None and b2m[OFF_GRANT]:
+            self._grant -= 1
+            m2b[OFF_GRANT_DONE] += 1
+            return
         m2b[0] = YIELD
         m2b[OFF_CALL_ID] = self.call_id
         m2b[OFF_USED] = YIELD_STRUCT
@@ -98,6 +131,7 @@ class Runtime:
         m2b[OFF_YIELD_SLOTS] = self.max_depth - self.depth
         _write_error(m2b, exc)
         self._wait()
+        self._grant = b2m[OFF_GRANT] if b2m[0] == CONTINUE else 0
 
     def delay(self, ms):
         """bluenet's delay(): floor(ms / 100) ASYNC yields, each ending this entry."""

@@ -110,34 +110,66 @@ class Controller:
         self._call_id = 0
         self._irq_id = 0
         self._signal_id = 0
+        self._granted = 1  # ticks the last tick() took
+        # Grants need a runtime that runs idle ticks itself on a 100 ms tick, and no per-switch
+        # observer (a trace, the per-call limit) that would see fewer switches.
+        self._grants = (limits.idle_grant > 1 and limits.tick_ms == 100 and not limits.call_duration_ms
+                        and getattr(link, "grants", False))
         watchdog = getattr(link, "watchdog", None)
         if watchdog is not None:
             requests = self.requests  # summed only while an entry runs: an idle look is cheap
             watchdog.follow(lambda: (self.entry_seq, sum(requests) if self.entry_seq & 1 else 0))
 
     # -- entries ----------------------------------------------------------------------------
-    def tick(self) -> None:
+    def tick(self, grant: int = 1) -> int:
         """One tick (bluenet's tickMicroapp): one entry, resuming the innermost open context;
-        a handler that finishes ends it, and the context below runs at the next tick."""
+        a handler that finishes ends it, and the context below runs at the next tick.
+        grant > 1 (ours; the caller knows nothing is due for that many ticks, see idle_ticks):
+        the app may run that many idle ticks in this entry. Returns the ticks it took."""
         self.ticks += 1
         if not self.enabled:
-            return
+            return 1
         if self.cpu_busy:
             self.ticks_skipped += 1
-            return
+            return 1
         self.registry.new_tick()
         if self.signals.pending:
             self._deliver_signals()
             if not self.enabled:
-                return
+                return 1
         b2m = self.b2m
         b2m[0] = P.CONTINUE
         b2m[1] = P.NO_REQUEST
         _TRAILER.pack_into(b2m, P.OFF_CALL_ID, self._next_call_id(), 2, 0,
-                           self.clock.now_ms & 0xFFFFFFFF, 0, 0)
-        self._run_entry(0)
+                           self.clock.now_ms & 0xFFFFFFFF, grant if grant > 1 else 0, 0)
+        self.m2b[P.OFF_GRANT_DONE] = 0
+        self._granted = 1
+        self._run_entry(0, grant > 1)
         if self.queue:
             self._drain()
+        return self._granted
+
+    def idle_ticks(self) -> int:
+        """How many ticks one entry may grant now: nothing open, waiting or signalled (the
+        caller also knows no event is due), setup() done, and no trace or timing to keep."""
+        if (self.enabled and self.setup_done and not self.contexts and not self.queue
+                and not self.signals.pending and not self.cpu_busy and self._grants):
+            return self.limits.idle_grant
+        return 1
+
+    def _adopt_grant(self) -> None:
+        """The app ran idle ticks of its grant before this message: they are ticks of ours."""
+        m2b, b2m = self.m2b, self.b2m
+        done = m2b[P.OFF_GRANT_DONE]
+        b2m[P.OFF_GRANT] = 0  # the grant ends with the first message
+        if done:
+            m2b[P.OFF_GRANT_DONE] = 0
+            self._granted += done
+            self.ticks += done
+            self.entry_seq += 2 * done
+            now = self.clock.now_ms + done * self.limits.tick_ms
+            self.clock.set(now)
+            struct.pack_into("<I", b2m, P.OFF_TIME, now & 0xFFFFFFFF)  # millis() from here on
 
     def interrupt(self, msg_type: int, sub_id: int, data: bytes) -> str:
         """Offer an event to the microapp (data: bluenet's struct from byte 2); returns what
@@ -231,7 +263,7 @@ class Controller:
         self._call_id = self._call_id % 255 + 1
         return self._call_id
 
-    def _run_entry(self, irq: int) -> int:
+    def _run_entry(self, irq: int, granted: bool = False) -> int:
         """The runner loop: resume, read, handle, until a final status, a stopping type or the
         spent budget (bluenet's do { callMicroapp; handleAck; handleRequest } while).
         irq is the new interrupt's id, or 0 for a tick (servicing the innermost open context)."""
@@ -242,24 +274,30 @@ class Controller:
         budget = self.limits.entry_budget
         fuel = 0
         accepted = False
+        # The protocol's numbers as locals: this loop runs once per request.
+        NO_REQUEST, IN_PROGRESS, REQUEST, YIELD, OFF_CALL_ID = (
+            P.NO_REQUEST, P.IN_PROGRESS, P.REQUEST, P.YIELD, P.OFF_CALL_ID)
         self.entry_seq += 1
         try:
             while True:
                 resume()
+                if granted:
+                    granted = False
+                    self._adopt_grant()
                 b_ack = b2m[1]
-                if b_ack == P.IN_PROGRESS and irq:
+                if b_ack != NO_REQUEST or irq:
+                    if b_ack != IN_PROGRESS or not irq:
+                        return self._interrupt_answer(call_id, irq, accepted)
                     if not accepted:
                         accepted = self._accepted = True
                         self.contexts.append(irq)
-                elif b_ack != P.NO_REQUEST or irq:
-                    return self._interrupt_answer(call_id, irq, accepted)
                 # The serviced context speaks in m2b: a request, or its final status.
                 t = m2b[0]
-                if t == P.YIELD:  # bluenet takes a YIELD whatever its ack
+                if t == YIELD:  # bluenet takes a YIELD whatever its ack
                     return self._hard_yield(call_id)
-                if m2b[1] != P.REQUEST:  # ours: bluenet would handle the stale m2b again
+                if m2b[1] != REQUEST:  # ours: bluenet would handle the stale m2b again
                     return self._violation(f"yielded without a request or final status: {describe(m2b)}")
-                if m2b[P.OFF_CALL_ID] != call_id:
+                if m2b[OFF_CALL_ID] != call_id:
                     return self._violation(f"request from call id {m2b[P.OFF_CALL_ID]} in entry {call_id}")
                 requests[t] += 1
                 handler = table[t]

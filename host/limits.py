@@ -49,6 +49,10 @@ class Limits:
     signal_budget: int = 1
     max_signal_budget: int = 8
     signal_queue: int = 32
+    # Ours: when nothing is due for the app (no event, signal, queue or trace), one entry may
+    # grant up to this many idle ticks; the runtime runs them itself until its first request.
+    # The same log and summary as tick by tick (0 or 1: every tick its own entry).
+    idle_grant: int = 255
 
     def cost(self, msg_type: int, length: int) -> int:
         base, per_byte = self.costs.get(msg_type, (1, 0))

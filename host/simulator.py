@@ -67,8 +67,9 @@ class Simulation:
         if bind is not None:
             bind()
         try:
-            for _ in range(ticks):
-                self.step()
+            left = ticks
+            while left > 0:
+                left -= self.step(left)
         finally:
             if self.store is not None:
                 self.save_state()
@@ -80,11 +81,13 @@ class Simulation:
         assert self.store is not None
         self.store.put(self.app_name, self._saved.after_run(self.controller))
 
-    def step(self) -> None:
+    def step(self, most: int = 1) -> int:
         """Deliver the events due by the next tick, each at its own time, then the pin edges
-        latched meanwhile (one interrupt per pin per tick, bluenet's Gpio::tick), then the tick."""
-        t = self._tick_no * self.limits.tick_ms
-        self._tick_no += 1
+        latched meanwhile (one interrupt per pin per tick, bluenet's Gpio::tick), then the tick.
+        most > 1: when nothing is due for a while the tick may grant the app up to `most` idle
+        ticks in one entry (limits.idle_grant). Returns the ticks run."""
+        tick_ms = self.limits.tick_ms
+        t = self._tick_no * tick_ms
         events, clock = self.events, self.clock
         while self._next_event < len(events) and events[self._next_event].time_ms <= t:
             event = events[self._next_event]
@@ -92,11 +95,18 @@ class Simulation:
             clock.set(event.time_ms)
             self.deliver(event)
         clock.set(t)
-        device = self.device
+        device, controller = self.device, self.controller
         if device.latched_any:
             for p in device.take_latched():
-                self.controller.interrupt(P.PIN, *pin.interrupt(p))
-        self.controller.tick()
+                controller.interrupt(P.PIN, *pin.interrupt(p))
+        grant = 1
+        if most > 1:
+            grant = min(most, controller.idle_ticks())
+            if grant > 1 and self._next_event < len(events):  # up to the tick before the next event
+                grant = min(grant, (events[self._next_event].time_ms - 1) // tick_ms - self._tick_no + 1)
+        took = controller.tick(grant)
+        self._tick_no += took
+        return took
 
     def deliver(self, event: Event) -> None:
         c, device = self.controller, self.device

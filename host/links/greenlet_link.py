@@ -21,6 +21,7 @@ _UNWIND_TRIES = 10
 
 
 class GreenletLink:
+    grants = True  # the runtime may run granted idle ticks (Controller.tick), unless traced
     def __init__(self, code, stack_depth: int = P.DEFAULT_STACK_DEPTH,
                  trace: Callable[[str, bytearray, bytearray], None] | None = None,
                  watchdog_ms: int = 1000, call_duration_ms: int = 0) -> None:
@@ -34,6 +35,8 @@ class GreenletLink:
         self._code = code
         self._stack_depth = stack_depth
         self._trace = trace
+        if trace is not None:
+            self.grants = False  # a trace shows every tick's switches
         self._call_limit_s = call_duration_ms / 1000
         self.watchdog = Watchdog(watchdog_ms / 1000) if watchdog_ms else None
         self.runtime: Runtime

@@ -16,28 +16,28 @@ class Pin:
         self.registry = registry
 
     def handle(self, m2b: bytearray) -> int:
-        pin = m2b[P.OFF_PIN_PIN]
+        # Literal offsets and numbers on this hot path (names in shared_buffers.protocol).
+        pin = m2b[2]  # OFF_PIN_PIN
         # bluenet checks `pin > 10 + 4 + 4`, so index 18 passes here and fails in the driver.
-        if pin > P.PIN_COUNT:
+        if pin > 18:  # PIN_COUNT
             return P.ERR_OUT_OF_RANGE
-        kind = m2b[P.OFF_PIN_TYPE]
-        if kind == P.PIN_INIT:
-            return self._init(m2b, pin)
-        if kind != P.PIN_ACTION:
-            return P.ERR_UNDEFINED
-        action, device = m2b[P.OFF_PIN_ACTION], self.device
-        if action == P.PIN_READ:
-            if not device.has_pin(pin):
-                return P.ERR_NOT_FOUND
-            m2b[P.OFF_PIN_VALUE] = device.levels[pin]
-            return P.SUCCESS
-        if action == P.PIN_WRITE:
-            value = m2b[P.OFF_PIN_VALUE]
-            if value != P.PIN_ON and value != P.PIN_OFF:
+        kind = m2b[3]  # OFF_PIN_TYPE
+        if kind != 2:  # PIN_ACTION
+            return self._init(m2b, pin) if kind == P.PIN_INIT else P.ERR_UNDEFINED
+        action, device = m2b[6], self.device  # OFF_PIN_ACTION
+        if action == 2:  # PIN_WRITE
+            value = m2b[7]  # OFF_PIN_VALUE
+            if value > 1:  # PIN_ON
                 return P.ERR_UNDEFINED
-            if not device.has_pin(pin):
+            if pin >= device.board_pins:
                 return P.ERR_NOT_FOUND
-            device.write_pin(pin, value)
+            if device.outputs[pin] and device.levels[pin] != value:
+                device.write_pin(pin, value)
+            return 0  # SUCCESS
+        if action == P.PIN_READ:
+            if pin >= device.board_pins:
+                return P.ERR_NOT_FOUND
+            m2b[7] = device.levels[pin]
             return P.SUCCESS
         return P.ERR_UNDEFINED
 

@@ -1,0 +1,66 @@
+"""Idle ticks for free (ours, limits.idle_grant): when nothing is due, one entry grants the app a
+run of ticks and the runtime runs loop() tick after tick itself until its first request. Every
+example gives the same summary, log and all, as tick by tick; and the switches are saved."""
+import json
+import os
+
+import pytest
+
+from host.events import parse_events
+from host.limits import Limits
+from host.simulator import Simulation, read_app
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = [("hello", 50), ("blink", 80), ("button", 40), ("mesh_echo", 600), ("mesh_poll", 40),
+            ("ble_scan", 50), ("nested", 60)]
+
+
+def run(name, ticks, grant):
+    events_path = os.path.join(ROOT, "examples", name + ".events")
+    events = parse_events(open(events_path).read()) if os.path.exists(events_path) else []
+    sim = Simulation(read_app(os.path.join(ROOT, "examples", name + ".py")), events,
+                     limits=Limits(idle_grant=grant))
+    resumes = [0]
+    resume = sim.link.resume
+
+    def counted():
+        resumes[0] += 1
+        resume()
+    sim.link.resume = counted
+    return json.dumps(sim.run(ticks), sort_keys=True), resumes[0]
+
+
+@pytest.mark.parametrize("name, ticks", EXAMPLES, ids=[e[0] for e in EXAMPLES])
+def test_every_example_gives_the_same_summary_with_and_without_grants(name, ticks):
+    (one_by_one, switches), (granted, fewer) = run(name, ticks, 1), run(name, ticks, 255)
+    assert granted == one_by_one
+    assert fewer <= switches
+
+
+def test_an_idle_app_runs_its_ticks_in_few_switches_and_keeps_its_clock():
+    source = "from microapp import *\ndef loop():\n    if millis() % 5000 == 0:\n        print('at', millis())\n"
+    summaries = []
+    for grant in (1, 255):
+        sim = Simulation(source, limits=Limits(idle_grant=grant))
+        switches = [0]
+        resume = sim.link.resume
+        sim.link.resume = lambda: (switches.__setitem__(0, switches[0] + 1), resume())
+        summary = sim.run(2001)
+        summaries.append((summary, switches[0]))
+    (tick_by_tick, n1), (granted, n2) = summaries
+    assert granted == tick_by_tick
+    assert [text for _, text in granted["log"]] == [f"at {t}" for t in range(5000, 200001, 5000)]  # loop() from tick 1
+    assert granted["ticks"] == 2001 and granted["entries"] == 2001
+    assert n1 > 2000 and n2 * 10 < n1  # tick by tick a switch a tick; granted a few per log line
+
+
+def test_a_trace_or_the_strict_call_limit_turns_grants_off():
+    sim = Simulation("def loop():\n    pass\n", trace=lambda *a: None)
+    sim.run(2)
+    assert sim.controller.idle_ticks() == 1
+    sim = Simulation("def loop():\n    pass\n", limits=Limits(call_duration_ms=20))
+    sim.run(2)
+    assert sim.controller.idle_ticks() == 1
+    sim = Simulation("def loop():\n    pass\n")
+    sim.run(2)
+    assert sim.controller.idle_ticks() == 255
