@@ -1,5 +1,7 @@
 """Every SDK call on every link: the app calls it in the simulator and on the (virtual) board, and
 both give the same results, the same log and the same summary (conftest.on_both_links)."""
+import pytest
+
 from host import interrupts as I
 from host.sdk_types import ble, mesh, pin
 from shared_buffers import protocol as P
@@ -145,3 +147,36 @@ def test_raw_requests_signals_errors_and_time(on_both_links):
     assert log[:2] == ["raw 0 0 12 0", f"refused {P.ERR_OUT_OF_RANGE} True"]  # RequestError on MicroPython too
     assert "signal 4 THROTTLED" in log
     assert [t for t in log if t.startswith("after delay")][:1] == ["after delay 400"]  # two yields
+
+
+FILTER_APP = """
+    from microapp import *
+    def setup():
+        BLE.begin()
+        BLE.setEventHandler(BLEDeviceScanned, lambda d: print(d.address(), d.rssi()))
+        print(BLE.{call})
+    def loop():
+        if millis() == 800:
+            BLE.end()
+"""
+
+
+
+@pytest.mark.parametrize("call, passing", [
+    ('scanForName("name")', [0xAA]), ('scanForAddress("BB:BB:BB:BB:BB:BB")', [0xBB]),
+    ("scanForRssi(-60)", [0xBB]), ('scanForUuid("180D")', [0xAA]), ("scan()", [0xAA, 0xBB]),
+])
+def test_each_scan_filter_is_applied_by_the_host(on_both_links, call, passing):
+    adverts = [(b"\xAA" * 6, -70, ADVERT), (b"\xBB" * 6, -50, bytes.fromhex("020106"))]
+
+    def scenario(run):
+        run.sim.run(3)
+        for mac, rssi, data in adverts * 2:
+            if run.sim.device.scanning and ble.passes(run.sim.device.scan_filter, mac, rssi, data):
+                run.sim.controller.interrupt(P.BLE, *ble.interrupt(mac, rssi, data))
+            run.sim.run(4)  # the second round comes after BLE.end(): not scanning
+        return run.log()
+
+    seen = on_both_links(FILTER_APP.format(call=call), scenario)
+    assert seen.result[0] == "True"
+    assert [int(line[:2], 16) for line in seen.result[1:]] == passing
