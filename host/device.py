@@ -54,12 +54,6 @@ class Device:
         if direction == P.PIN_INPUT_PULLUP:
             self.levels[pin] = 1
 
-    def write_pin(self, pin: int, level: int) -> None:
-        # bluenet does not check the direction; on an input the written latch drives nothing.
-        if self.outputs[pin] and self.levels[pin] != level:
-            self.levels[pin] = level
-            self.pin_changes.append((self.clock.now_ms, pin, level))
-
     def set_input(self, pin: int, level: int) -> None:
         """An outside change of an input pin: an edge the pin senses is latched until the tick."""
         old, self.levels[pin] = self.levels[pin], level

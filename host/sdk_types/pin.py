@@ -14,6 +14,9 @@ class Pin:
     def __init__(self, device: Device, registry: Registry) -> None:
         self.device = device
         self.registry = registry
+        # The device's lists, held: a pin write touches them and nothing else.
+        self._levels, self._outputs, self._changes = device.levels, device.outputs, device.pin_changes
+        self._clock = device.clock
 
     def handle(self, m2b: bytearray) -> int:
         # Literal offsets and numbers on this hot path (names in shared_buffers.protocol).
@@ -24,20 +27,23 @@ class Pin:
         kind = m2b[3]  # OFF_PIN_TYPE
         if kind != 2:  # PIN_ACTION
             return self._init(m2b, pin) if kind == P.PIN_INIT else P.ERR_UNDEFINED
-        action, device = m2b[6], self.device  # OFF_PIN_ACTION
+        action = m2b[6]  # OFF_PIN_ACTION
         if action == 2:  # PIN_WRITE
             value = m2b[7]  # OFF_PIN_VALUE
             if value > 1:  # PIN_ON
                 return P.ERR_UNDEFINED
-            if pin >= device.board_pins:
+            if pin >= self.device.board_pins:
                 return P.ERR_NOT_FOUND
-            if device.outputs[pin] and device.levels[pin] != value:
-                device.write_pin(pin, value)
+            # bluenet does not check the direction; on an input the written latch drives nothing.
+            levels = self._levels
+            if self._outputs[pin] and levels[pin] != value:
+                levels[pin] = value
+                self._changes.append((self._clock.now_ms, pin, value))
             return 0  # SUCCESS
         if action == P.PIN_READ:
-            if pin >= device.board_pins:
+            if pin >= self.device.board_pins:
                 return P.ERR_NOT_FOUND
-            m2b[7] = device.levels[pin]
+            m2b[7] = self._levels[pin]
             return P.SUCCESS
         return P.ERR_UNDEFINED
 
