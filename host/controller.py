@@ -117,8 +117,10 @@ class Controller:
                         and getattr(link, "grants", False))
         watchdog = getattr(link, "watchdog", None)
         if watchdog is not None:
-            requests = self.requests  # summed only while an entry runs: an idle look is cheap
-            watchdog.follow(lambda: (self.entry_seq, sum(requests) if self.entry_seq & 1 else 0))
+            requests, m2b = self.requests, self.m2b  # summed only while an entry runs: an idle look is cheap
+            # Progress: entries, requests, and the idle ticks a grant runs without a switch.
+            watchdog.follow(lambda: (self.entry_seq, sum(requests) + m2b[P.OFF_GRANT_DONE]
+                                     if self.entry_seq & 1 else 0))
 
     # -- entries ----------------------------------------------------------------------------
     def tick(self, grant: int = 1) -> int:

@@ -23,7 +23,7 @@ import hashlib
 import struct
 
 from shared_buffers.buffers import trailer_size, used_size
-from shared_buffers.protocol import BLUENET_SIZE, BUFFER_SIZE, OFF_TEXT_LEN, TRAILER_FIXED
+from shared_buffers.protocol import BLUENET_SIZE, BUFFER_SIZE, OFF_TEXT_LEN, TEXT_MAX, TRAILER_FIXED
 
 MARKER = b"#"
 _MARKER = 0x23
@@ -172,7 +172,7 @@ def _span(raw, pos, end):
     a = raw[pos]
     if not 2 <= a <= BLUENET_SIZE or pos + 1 + a + TRAILER_FIXED > end:
         return None
-    t = TRAILER_FIXED + raw[pos + 1 + a + OFF_TEXT_LEN - BLUENET_SIZE]
+    t = TRAILER_FIXED + min(raw[pos + 1 + a + OFF_TEXT_LEN - BLUENET_SIZE], TEXT_MAX)  # as _put sends
     if t > BUFFER_SIZE - BLUENET_SIZE or pos + 1 + a + t > end:
         return None
     return a, t

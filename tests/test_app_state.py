@@ -12,6 +12,7 @@ import pytest
 from host.app_state import AppState, StateFileError, StateStore, app_name
 from host.cli import main
 from host.limits import Limits
+from host.sdk_types import mesh
 from host.simulator import Simulation
 from shared_buffers import protocol as P
 
@@ -49,10 +50,10 @@ def test_the_flag_is_saved_the_moment_it_is_set(tmp_path):
 def test_counters_add_up_over_runs(tmp_path):
     store = StateStore(str(tmp_path / "state.json"))
     source = textwrap.dedent("""
-        import microapp
+        from microapp import *
         def setup():
-            microapp.on_mesh_message(lambda stone_id, data: None)
-            microapp.mesh_listen()
+            Mesh.setIncomingMeshMsgHandler(lambda msg: None)
+            Mesh.listen()
         n = 0
         def loop():
             global n
@@ -64,7 +65,7 @@ def test_counters_add_up_over_runs(tmp_path):
         sim = Simulation(source, limits=FAST, store=store, app_name="app")
         sim.run(2)
         for _ in range(4):  # 3 delivered, 1 throttled
-            sim.controller.interrupt(P.MESH, 0, bytes((P.MESH_RECEIVED, 2)))
+            sim.controller.interrupt(P.MESH, *mesh.interrupt(2, b""))
         sim.run(1)  # loop() raises: one restart per run
     saved = store.get("app")
     assert (saved.faults, saved.restarts) == (2, 2)

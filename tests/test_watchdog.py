@@ -9,11 +9,13 @@ import pytest
 from host import interrupts as I
 from host.limits import Limits
 from host.links import greenlet_link
+from host.sdk_types import mesh
 from host.simulator import Simulation
 from shared_buffers import protocol as P
 
 FAST = Limits(watchdog_ms=100)
-MESH_EVENT = bytes((P.MESH_RECEIVED, 2)) + b"x"
+# A mesh message from stone 2 (bluenet's READ interrupt), and its registration's sub-id.
+MESH_READ, MESH_EVENT = mesh.interrupt(2, b"x")
 
 
 def sim_of(source, limits=FAST):
@@ -74,17 +76,17 @@ def test_an_app_that_never_yields_is_stopped_and_the_host_runs_on(source, time_m
 
 def test_a_handler_that_never_yields_is_stopped_and_its_event_signalled():
     sim = sim_of("""
-        import microapp
-        def on_message(stone_id, data):
-            print("got", data)
+        from microapp import *
+        def on_message(msg):
+            print("got", msg.dataPtr)
             while True:
                 pass
         def setup():
-            microapp.on_mesh_message(on_message)
-            microapp.mesh_listen()
+            Mesh.setIncomingMeshMsgHandler(on_message)
+            Mesh.listen()
     """)
     sim.run(2)
-    assert sim.controller.interrupt(P.MESH, 0, MESH_EVENT) == I.DELIVERED  # it took the event, then hung
+    assert sim.controller.interrupt(P.MESH, MESH_READ, MESH_EVENT) == I.DELIVERED  # it took the event, then hung
     assert_stopped_by_watchdog(sim, 100)
     assert list(sim.controller.signals.pending) == [(P.SIG_WATCHDOG, 1)]
     assert sim.controller.accounting()["uncounted"] == 0
@@ -92,14 +94,14 @@ def test_a_handler_that_never_yields_is_stopped_and_its_event_signalled():
 
 def test_a_handler_that_hangs_before_any_request_loses_its_event_with_a_signal():
     sim = sim_of("""
-        import microapp
+        from microapp import *
         def setup():
-            microapp.on_mesh_message(lambda stone_id, data: [None for _ in iter(int, 1)])
-            microapp.mesh_listen()
+            Mesh.setIncomingMeshMsgHandler(lambda msg: [None for _ in iter(int, 1)])
+            Mesh.listen()
     """)
     sim.run(2)
     # the host never saw the app take the event: it is dropped, and signalled, not lost
-    assert sim.controller.interrupt(P.MESH, 0, MESH_EVENT) == I.ABORTED
+    assert sim.controller.interrupt(P.MESH, MESH_READ, MESH_EVENT) == I.ABORTED
     assert_stopped_by_watchdog(sim, 100)
     assert list(sim.controller.signals.pending) == [(P.SIG_WATCHDOG, 1)]
     assert sim.controller.accounting() == {"generated": 1, "delivered": 0, "signalled": 1, "queued": 0,
@@ -141,20 +143,21 @@ def test_the_limit_is_configurable():
 def test_a_hung_app_restarted_by_enable_runs_afresh_and_gets_its_signal():
     sim = sim_of("""
         import microapp
+        from microapp import Mesh
         hang = True
-        def on_message(stone_id, data):
-            print("message", data)
+        def on_message(msg):
+            print("message", msg.dataPtr)
             while hang:
                 pass
         def on_signal(signal_from, code):
             print("signal", signal_from, microapp.signal_name(code))
         def setup():
             microapp.on_signal(on_signal)
-            microapp.on_mesh_message(on_message)
-            microapp.mesh_listen()
+            Mesh.setIncomingMeshMsgHandler(on_message)
+            Mesh.listen()
     """)
     sim.run(2)
-    sim.controller.interrupt(P.MESH, 0, MESH_EVENT)
+    sim.controller.interrupt(P.MESH, MESH_READ, MESH_EVENT)
     assert not sim.controller.enabled
     sim.controller.enable()  # what `microapp enable` does to the saved state, in process
     assert sim.controller.enabled and not sim.controller.did_reboot

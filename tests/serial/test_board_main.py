@@ -1,11 +1,9 @@
 """The board's main program (firmware/board_main.py) in the real MicroPython VM, fed a scripted
 host: the session set-up, stop-and-wait (a repeated request is answered from the kept reply and
 not handled twice), NAK for a corrupt frame, a HELLO that restarts a running app."""
-import struct
-
 from shared_buffers import protocol as P
 from shared_buffers import serial_frame as F
-from shared_buffers.buffers import new_buffer, write_header
+from shared_buffers.buffers import new_buffer
 from tests.micropython_vm import run_micropython
 
 APP = """
@@ -20,7 +18,10 @@ def loop():
 def tick(call_id: int, t_ms: int) -> bytearray:
     """b2m holding a tick (CONTINUE) of this call id and time."""
     b2m = new_buffer()
-    struct.pack_into("<BBBBHI", b2m, 0, P.CONTINUE, P.NO_REQUEST, call_id, 4, 0, t_ms)
+    b2m[0], b2m[1] = P.CONTINUE, P.NO_REQUEST
+    b2m[P.OFF_CALL_ID] = call_id
+    b2m[P.OFF_USED] = 2
+    b2m[P.OFF_TIME:P.OFF_TIME + 4] = t_ms.to_bytes(4, "little")
     return b2m
 
 
@@ -43,7 +44,8 @@ print("served")
 
 
 def log_text(m2b: bytearray) -> str:
-    return bytes(m2b[8:6 + m2b[3]]).decode()
+    """The text of a LOG request (microapp_sdk_log_header_t: type, flags, size, then the value)."""
+    return bytes(m2b[P.OFF_LOG_VALUE:P.OFF_LOG_VALUE + m2b[P.OFF_LOG_SIZE]]).decode()
 
 
 def test_the_firmware_serves_a_scripted_host_with_stop_and_wait(tmp_path):
@@ -53,13 +55,15 @@ def test_the_firmware_serves_a_scripted_host_with_stop_and_wait(tmp_path):
     first = enc.buffers(2, F.RESUME, new_buffer(), tick(1, 0))
     # what the board will answer to `first`: setup's print, a LOG request; the host acks it
     setup_log = new_buffer()
-    write_header(setup_log, P.LOG, P.REQUEST, 1, 7)
-    setup_log[6:13] = bytes((P.LOG_STR, P.LOG_FLAG_NEWLINE)) + b"setup"
+    setup_log[0], setup_log[1] = P.LOG, P.REQUEST
+    setup_log[2:10] = bytes((P.LOG_STR, P.LOG_FLAG_NEWLINE, 5)) + b"setup"
+    setup_log[P.OFF_CALL_ID], setup_log[P.OFF_USED] = 1, 10
     second = enc.buffers(3, F.RESUME, acked(setup_log), tick(1, 0))
     corrupt = bytearray(second)
     corrupt[7] ^= 0x04
-    final = new_buffer()
-    write_header(final, P.YIELD, P.SUCCESS, 1, 2)
+    final = new_buffer()  # setup's final status, acked
+    final[0], final[1], final[P.OFF_YIELD_TYPE] = P.YIELD, P.SUCCESS, P.YIELD_SETUP
+    final[P.OFF_CALL_ID], final[P.OFF_USED] = 1, P.YIELD_STRUCT
     third = enc.buffers(4, F.RESUME, final, tick(2, 100))
     hello_again = enc.frame(5, F.HELLO, F.hello_body(b"\x09\x09\x09\x09", 2, ""))
     after_restart = enc.buffers(6, F.RESUME, new_buffer(), tick(3, 200))
@@ -88,13 +92,15 @@ def test_the_firmware_serves_a_scripted_host_with_stop_and_wait(tmp_path):
         return m2b, b2m
 
     m2b, b2m = buffers(frames[3])
-    assert (m2b[0], m2b[1], m2b[2], log_text(m2b)) == (P.LOG, P.REQUEST, 1, "setup")
+    assert (m2b[0], m2b[1], m2b[P.OFF_CALL_ID], log_text(m2b)) == (P.LOG, P.REQUEST, 1, "setup")
+    assert m2b[P.OFF_USED] == 10  # the LOG header and "setup": what travelled
     m2b, _ = buffers(frames[6])
-    assert (m2b[0], m2b[1], m2b[6]) == (P.YIELD, P.NO_REQUEST, P.YIELD_SETUP)
+    assert (m2b[0], m2b[1], m2b[P.OFF_YIELD_TYPE]) == (P.YIELD, P.NO_REQUEST, P.YIELD_SETUP)
+    assert m2b[P.OFF_FLAGS] == 0  # a clean final status
     m2b, _ = buffers(frames[7])
-    assert (m2b[0], m2b[2], log_text(m2b)) == (P.LOG, 2, "loop 100")  # setup ran once, not twice
+    assert (m2b[0], m2b[P.OFF_CALL_ID], log_text(m2b)) == (P.LOG, 2, "loop 100")  # setup ran once, not twice
     m2b, _ = buffers(frames[9])
-    assert (m2b[2], log_text(m2b)) == (3, "setup")
+    assert (m2b[P.OFF_CALL_ID], log_text(m2b)) == (3, "setup")
 
 
 def test_a_resume_outside_a_session_and_a_missing_app_get_an_info(tmp_path):

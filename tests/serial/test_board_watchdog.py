@@ -4,6 +4,7 @@ again), the app is flagged did-reboot and disabled, and the host goes on."""
 import pytest
 
 from host.limits import Limits
+from host.sdk_types import mesh
 from shared_buffers import protocol as P
 
 HUNG_IN_LOOP = """
@@ -17,14 +18,14 @@ HUNG_IN_LOOP = """
                 pass
 """
 HUNG_IN_HANDLER = """
-    import microapp
-    def on_message(stone_id, data):
+    from microapp import *
+    def on_message(msg):
         print("handling")
         while True:
             pass
     def setup():
-        microapp.on_mesh_message(on_message)
-        microapp.mesh_listen()
+        Mesh.setIncomingMeshMsgHandler(on_message)
+        Mesh.listen()
 """
 
 
@@ -34,7 +35,7 @@ def test_a_hung_app_is_detected_the_board_reset_and_the_app_disabled(microapp_bo
     run = microapp_board(app, limits=Limits(watchdog_ms=300))
     run.run(2)
     if app is HUNG_IN_HANDLER:
-        run.sim.controller.interrupt(P.MESH, 0, bytes((P.MESH_RECEIVED, 2)) + b"hi")
+        run.sim.controller.interrupt(P.MESH, *mesh.interrupt(2, b"hi"))
     run.run(3)
     summary = run.summary()
     assert [f["where"] for f in summary["faults"]] == ["watchdog"]

@@ -11,7 +11,7 @@ from tests.serial.noisy_port import NoisyPort
 
 REQUESTS = 1000
 APP = """
-    import microapp
+    from microapp import *
     sent = 0
     def loop():
         global sent
@@ -21,7 +21,7 @@ APP = """
             print("n", sent)
             sent += 1
         if sent == %d:
-            microapp.mesh_send(b"%%d" %% sent)   # the board's own count of requests made
+            Mesh.sendMeshMsg(b"%%d" %% sent)   # the board's own count of requests made
 """ % (REQUESTS, REQUESTS)
 
 
@@ -35,7 +35,7 @@ def test_a_thousand_requests_over_a_noisy_line_are_each_handled_once(board_under
     assert summary["faults"] == []
     assert [text for _, text in summary["log"]] == [f"n {i}" for i in range(REQUESTS)]
     assert summary["requests"] == {"LOG": REQUESTS, "MESH": 1}
-    assert [data for _, _, data in summary["mesh_sent"]] == [str(REQUESTS).encode().hex()]
+    assert [data for _, _, data, _ in summary["mesh_sent"]] == [str(REQUESTS).encode().hex()]
     # the line was noisy both ways, and the link noticed
     assert min(noisy.damaged.values()) > 50
     assert link.stats["corrupt"] > 0 and link.stats["naks"] > 0 and link.stats["resent"] > 100

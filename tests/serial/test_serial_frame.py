@@ -9,42 +9,67 @@ from hypothesis import strategies as st
 
 from shared_buffers import protocol as P
 from shared_buffers import serial_frame as F
-from shared_buffers.buffers import new_buffer, write_header
+from shared_buffers.buffers import new_buffer, set_irq_id
 from tests.micropython_vm import run_micropython
 
 REPL_CONTROL = set(range(0x01, 0x06))
+TRAILER = P.OFF_CALL_ID  # our trailer starts after bluenet's 48 bytes
 
 
-def buffers(m2b_payload: bytes, b2m_payload: bytes, m2b_len=None) -> tuple[bytearray, bytearray]:
+def buffers(m2b_struct: bytes, b2m_struct: bytes, m2b_used=None) -> tuple[bytearray, bytearray]:
+    """A request in m2b (bluenet's struct from byte 2, call id 7) and an interrupt in b2m (call
+    id 8, interrupt id 0x1234)."""
     m2b, b2m = new_buffer(), new_buffer()
-    write_header(m2b, P.LOG, P.REQUEST, 7, len(m2b_payload) if m2b_len is None else m2b_len)
-    m2b[6:6 + len(m2b_payload)] = m2b_payload
-    write_header(b2m, P.MESH, P.REQUEST, 8, len(b2m_payload), 0x1234)
-    b2m[6:6 + len(b2m_payload)] = b2m_payload
+    m2b[0], m2b[1] = P.LOG, P.REQUEST
+    m2b[2:2 + len(m2b_struct)] = m2b_struct
+    m2b[P.OFF_CALL_ID] = 7
+    m2b[P.OFF_USED] = 2 + len(m2b_struct) if m2b_used is None else m2b_used
+    b2m[0], b2m[1] = P.MESH, P.REQUEST
+    b2m[2:2 + len(b2m_struct)] = b2m_struct
+    b2m[P.OFF_CALL_ID] = 8
+    b2m[P.OFF_USED] = 2 + len(b2m_struct)
+    set_irq_id(b2m, 0x1234)
+    b2m[P.OFF_TIME:P.OFF_TIME + 4] = (123456).to_bytes(4, "little")
     return m2b, b2m
 
 
+# Serial.println("hi") (LOG STR, newline, size 2) and a mesh READ interrupt from stone 2.
+LOG_HI = bytes((P.LOG_STR, P.LOG_FLAG_NEWLINE, 2)) + b"hi"
+MESH_ABC = bytes((P.MESH_READ, 2, 0, 3)) + b"abc"
+
+
 def test_a_frame_is_marker_length_base64_newline_and_carries_only_the_used_bytes():
-    m2b, b2m = buffers(b"\x00\x01hi", b"\x04\x02abc")
+    m2b, b2m = buffers(LOG_HI, MESH_ABC)
+    m2b[7:P.BLUENET_SIZE] = b"\xee" * (P.BLUENET_SIZE - 7)  # stale bytes past the used ones
+    m2b[P.OFF_FLAGS] = P.FLAG_RAISED  # and an error text in the trailer
+    m2b[P.OFF_TEXT_LEN] = 3
+    m2b[P.OFF_TEXT:P.OFF_TEXT + 3] = b"Err"
     line = F.Encoder().buffers(42, F.YIELD, m2b, b2m)
     assert line[:1] == b"#" and line[-1:] == b"\n"
     assert (line[1] - 0x40) * 4 == len(line) - 3  # LEN counts 4-character base64 groups
     raw = F.decode(line)
     assert (raw[0], raw[1]) == (42, F.YIELD)
-    # seq, kind, m2b's 6 + 4 used bytes, b2m's 6 + 5, the 4-byte check: nothing else travels
-    assert len(raw) == 2 + 10 + 11 + 4
+    # seq, kind, each buffer as used u8 + its used bytes + its trailer (10 + text bytes), the
+    # 4-byte check: nothing else travels
+    assert len(raw) == 2 + (1 + 7 + 10 + 3) + (1 + 9 + 10) + 4
     m2b_copy, b2m_copy = new_buffer(), new_buffer()
     assert F.unpack_buffers(raw, m2b_copy, b2m_copy)
-    assert m2b_copy[:10] == m2b[:10] and b2m_copy[:11] == b2m[:11]
-    assert m2b_copy[10:] == bytes(44)  # the unused rest stayed home
+    assert m2b_copy[:7] == m2b[:7] and b2m_copy[:9] == b2m[:9]
+    assert m2b_copy[TRAILER:TRAILER + 13] == m2b[TRAILER:TRAILER + 13]
+    assert b2m_copy[TRAILER:] == b2m[TRAILER:]
+    assert m2b_copy[7:P.BLUENET_SIZE] == bytes(P.BLUENET_SIZE - 7)  # the unused rest stayed home
 
 
-def test_a_length_past_the_payload_sends_the_whole_buffer():
-    m2b, b2m = buffers(b"x" * 48, b"", m2b_len=200)  # a malformed request: the host says TOO_LARGE
+def test_a_used_length_past_bluenets_48_sends_the_whole_buffer():
+    # a malformed request (used 200, an error text length past 40): the 48 bytes and the longest
+    # trailer travel, and the lengths as they were
+    m2b, b2m = buffers(b"x" * (P.BLUENET_SIZE - 2), b"", m2b_used=200)
+    m2b[P.OFF_TEXT_LEN] = 200
+    m2b[P.OFF_TEXT:] = b"t" * P.TEXT_MAX
     raw = F.decode(F.Encoder().buffers(1, F.RESUME, m2b, b2m))
     copy_m2b, copy_b2m = new_buffer(), new_buffer()
     assert F.unpack_buffers(raw, copy_m2b, copy_b2m)
-    assert copy_m2b == m2b and copy_m2b[P.OFF_LENGTH] == 200
+    assert copy_m2b == m2b and copy_m2b[P.OFF_USED] == 200 and copy_b2m == b2m
 
 
 @settings(max_examples=300, deadline=None)
@@ -108,7 +133,7 @@ def test_info_and_hello_bodies_round_trip():
 
 def test_micropython_reads_cpythons_frames_and_cpython_reads_micropythons():
     enc = F.Encoder()
-    m2b, b2m = buffers(b"\x00\x01hello", b"\x04\x09data")
+    m2b, b2m = buffers(bytes((P.LOG_STR, P.LOG_FLAG_NEWLINE, 5)) + b"hello", bytes((P.MESH_READ, 9, 0, 4)) + b"data")
     frames = [enc.buffers(5, F.RESUME, m2b, b2m), enc.frame(6, F.HELLO, b"\x01\x02\x03\x04\x02a.py")]
     bad = bytearray(frames[0])
     bad[10] ^= 0x01
@@ -133,6 +158,7 @@ print(F.Encoder().buffers(5, F.YIELD, m2b, b2m).decode())
     raw = F.decode(lines[3].encode() + b"\n")
     back_m2b, back_b2m = new_buffer(), new_buffer()
     assert (raw[0], raw[1]) == (5, F.YIELD) and F.unpack_buffers(raw, back_m2b, back_b2m)
-    assert back_m2b[:13] == bytes([P.LOG, P.SUCCESS]) + m2b[2:13]
-    assert back_b2m[:12] == b2m[:12]
-    assert back_b2m[4:6] == b"\x34\x12"  # the interrupt id, little-endian
+    assert back_m2b[:10] == bytes([P.LOG, P.SUCCESS]) + m2b[2:10]
+    assert back_m2b[TRAILER:] == m2b[TRAILER:]
+    assert back_b2m == b2m
+    assert back_b2m[P.OFF_IRQ_ID:P.OFF_IRQ_ID + 2] == b"\x34\x12"  # the interrupt id, little-endian

@@ -11,10 +11,10 @@ from host.simulator import Simulation
 from tests.serial.noisy_port import LossyPort
 
 COUNTER_APP = """
-    import microapp
+    from microapp import *
     count = 0
     def setup():
-        print("setup", microapp.stone_id())
+        print("setup", Mesh.id())
     def loop():
         global count
         count += 1
