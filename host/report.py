@@ -72,7 +72,7 @@ class Spool:
         """The rows written so far (summary form, one a line, comma-separated) onto out."""
         self._flush()
         self._file.seek(0)
-        shutil.copyfileobj(self._file, out, 1 << 20)
+        shutil.copyfileobj(self._file, out, 1 << 16)
         self._file.seek(0, 2)
 
     def __iter__(self) -> Iterator[list]:
