@@ -4,6 +4,8 @@
   (Device.write_log into a spooled history);
 - summary_1m_log_lines_write_s: the summary of that run built and written to a file
   (host.report.write_summary, what `microapp run --json` does at the end);
+- summary_1m_log_lines_in_memory_write_s: the same with the history in lists (the default, as
+  the pytest plugin keeps it): the summary's rows built, then written;
 - events_1m_lines_parse_s: a million-line events file parsed and all its events made
   (host.events; a quarter of the lines quote their data, the rest take the str.split path).
 """
@@ -25,9 +27,9 @@ EVENT_LINES = ('{t}ms mesh from=3 data="hi you"', "{t}ms pin 4 high",
                "{t}ms ble mac=AA:BB:CC:DD:EE:FF rssi=-60 hex=0201", "{t}ms mesh from=2 hex=01ff")
 
 
-def log_round(path: str) -> tuple[float, float]:
+def log_round(path: str, history: History) -> tuple[float, float]:
     """(seconds to record LINES log lines, seconds to write the summary) of one run."""
-    sim = Simulation("def loop():\n    pass\n", history=History.spooled())
+    sim = Simulation("def loop():\n    pass\n", history=history)
     clock: VirtualClock = sim.clock  # type: ignore[assignment]
     device: Device = sim.device
 
@@ -59,12 +61,15 @@ def parse_s(text: str) -> float:
 
 def figures() -> dict[str, float]:
     text = events_text()
-    record, write, parse = [], [], []
+    record, write, in_memory, parse = [], [], [], []
     with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "summary.json")
         for _ in range(ROUNDS):
-            r, w = log_round(os.path.join(folder, "summary.json"))
+            r, w = log_round(path, History.spooled())
             record.append(r)
             write.append(w)
+            in_memory.append(log_round(path, History())[1])
             parse.append(parse_s(text))
     return {**spread("log_1m_lines_record_s", record), **spread("summary_1m_log_lines_write_s", write),
+            **spread("summary_1m_log_lines_in_memory_write_s", in_memory),
             **spread("events_1m_lines_parse_s", parse)}

@@ -147,30 +147,41 @@ def load_events(path: str, seed: int = 0) -> Events:
     return parse_events(text, path, seed)
 
 
-# A word: unquoted text and "quoted" parts run together, as shlex joins them.
-_WORD = re.compile(r'(?:[^\s"]+|"[^"]*")+')
-
-
 def _words(raw: str, source: str, lineno: int) -> list[str]:
-    """The line's words, its comment dropped: str.split for a plain line, a regular expression
-    for one with double quotes, shlex (and its errors) only for single quotes or backslashes."""
+    """The line's words, its comment dropped, as shlex.split gives them: str.split for a plain
+    line, the same on the parts outside double quotes for one with them, shlex itself (and its
+    errors) only for single quotes or backslashes."""
+    if "'" in raw or "\\" in raw:
+        try:
+            return shlex.split(_strip_comment(raw))
+        except ValueError as e:
+            raise EventsError(f"{source}:{lineno}: {e}") from None
     if '"' not in raw:
-        if "'" not in raw and "\\" not in raw:
-            return raw.split("#", 1)[0].split()
-    elif "'" not in raw and "\\" not in raw:
-        # Even parts are outside quotes: the comment starts at the first '#' in one of them.
-        parts = raw.split('"')
-        for i in range(0, len(parts), 2):
-            if "#" in parts[i]:
-                parts = parts[:i] + [parts[i].split("#", 1)[0]]
-                break
-        if len(parts) % 2 == 0:
-            raise EventsError(f"{source}:{lineno}: No closing quotation")
-        return [w.replace('"', "") for w in _WORD.findall('"'.join(parts))]
-    try:
-        return shlex.split(_strip_comment(raw))
-    except ValueError as e:
-        raise EventsError(f"{source}:{lineno}: {e}") from None
+        return raw.split("#", 1)[0].split()
+    # Even parts are outside quotes: the comment starts at the first '#' in one of them.
+    parts = raw.split('"')
+    for i in range(0, len(parts), 2):
+        if "#" in parts[i]:
+            parts = parts[:i] + [parts[i].split("#", 1)[0]]
+            break
+    if len(parts) % 2 == 0:
+        raise EventsError(f"{source}:{lineno}: No closing quotation")
+    words: list[str] = []
+    glue = False  # no whitespace since the last word began: the next text joins it
+    for i, part in enumerate(parts):
+        if i % 2:
+            if glue:
+                words[-1] += part
+            else:
+                words.append(part)
+            glue = True
+        elif part:
+            pieces = part.split()
+            if pieces and glue and not part[0].isspace():
+                words[-1] += pieces.pop(0)
+            words += pieces
+            glue = not part[-1].isspace()
+    return words
 
 
 def _strip_comment(raw: str) -> str:
