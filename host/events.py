@@ -42,13 +42,13 @@ class Event(NamedTuple):
 
 
 class _Repeat(NamedTuple):
-    """A line that makes more than one event: times start, start+every, .. until, count copies
-    at each, each copy moved by up to jitter ms."""
+    """A line that makes more than one event: times start, start+every, .. until, `copies` (the
+    line's count=) at each, each copy moved by up to jitter ms."""
     line: int
     event: Event
     every: int
     until: int
-    count: int
+    copies: int
     jitter: int
 
 
@@ -69,7 +69,7 @@ class Events:
 
     def _expand(self, r: _Repeat) -> Iterator[tuple[int, int, Event]]:
         """The line's copies as (time, line, event), in time order."""
-        event, count, jitter, line = r.event, r.count, r.jitter, r.line
+        event, count, jitter, line = r.event, r.copies, r.jitter, r.line
         times = range(event.time_ms, r.until + 1, r.every) if r.every else (event.time_ms,)
         if not jitter:
             for t in times:
