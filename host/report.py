@@ -12,7 +12,7 @@ collector walk every row. So the history goes into columns of one of three kinds
 
 `write_summary` writes a summary with the C JSON encoder (json.dump, and any indent, take the
 pure-Python one), one top-level key a line and one history row a line, copying spooled columns
-through at file speed.
+through at file speed; a spool's rows were written as JSON text when they came (ROW_TEXT).
 """
 from __future__ import annotations
 
@@ -33,6 +33,16 @@ ROWS: dict[str, Callable[[Iterable[tuple]], list[list]]] = {
 }
 CHUNK = 4096  # rows encoded at a time: bounds the memory of a spool and of writing a list
 
+# The same rows straight to JSON text, as the encoder would write them (a float's repr, json's
+# C string escaper): twice as fast as building the lists and encoding them, for the spools.
+_json_str = json.encoder.encode_basestring_ascii
+ROW_TEXT: dict[str, Callable[[Iterable[tuple]], list[str]]] = {
+    LOG: lambda rows: [f"[{t / 1000!r}, {_json_str(text)}]" for t, text in rows],
+    PINS: lambda rows: [f"[{t / 1000!r}, {pin:d}, {level:d}]" for t, pin, level in rows],
+    MESH_SENT: lambda rows: [f'[{t / 1000!r}, {to:d}, "{data.hex()}", {"true" if relay else "false"}]'
+                             for t, to, data, relay in rows],
+}
+
 # Item separator ",\t": a tab never appears raw inside an encoded string, so "],\t[" is always
 # the gap between two rows (rows hold no lists) and ",\t" always a separator.
 _ROWS_ENCODER = json.JSONEncoder(separators=(",\t", ": "))
@@ -50,7 +60,7 @@ class Spool:
 
     def __init__(self, key: str) -> None:
         self.key = key
-        self._convert = ROWS[key]
+        self._text = ROW_TEXT[key]
         self._file = tempfile.TemporaryFile("w+", encoding="utf-8")
         self._pending: list[tuple] = []
         self._written = 0
@@ -66,7 +76,7 @@ class Spool:
 
     def _flush(self) -> None:
         if self._pending:
-            self._file.write((",\n" if self._written else "") + encode_rows(self._convert(self._pending)))
+            self._file.write((",\n" if self._written else "") + ",\n".join(self._text(self._pending)))
             self._written += len(self._pending)
             self._pending = []
 
