@@ -96,11 +96,11 @@ def _copy(held: tuple[int, int], line: int, event: Event) -> tuple[int, int, Eve
     return held[0], line, event._replace(time_ms=held[0])
 
 
-def in_time_order(events: Iterable[Event]) -> Iterator[Event]:
-    """An iterator over events in time order: Events as they are made, anything else sorted."""
+def in_time_order(events: Iterable[Event]) -> Iterable[Event]:
+    """Events in time order: Events as they are (made as iterated), anything else sorted."""
     if isinstance(events, Events):
-        return iter(events)
-    return iter(sorted(events, key=lambda e: e.time_ms))
+        return events
+    return sorted(events, key=lambda e: e.time_ms)
 
 
 def parse_events(text: str, source: str = "events", seed: int = 0) -> Events:

@@ -59,9 +59,20 @@ class Simulation:
             self._saved = store.get(app_name)
             self._saved.apply_to(self.controller)
             self.controller.on_flags = self.save_state
-        self._events = in_time_order(events)  # made as the run takes them (host.events)
-        self._next_event: Event | None = next(self._events, None)
+        self.events = events
         self._tick_no = 0
+
+    @property
+    def events(self) -> Iterable[Event]:
+        """The run's events in time order (an events file's are made as the run takes them)."""
+        return self._events
+
+    @events.setter
+    def events(self, events: Iterable[Event]) -> None:
+        """The events from now on: those due by the next tick go in before it."""
+        self._events = in_time_order(events)
+        self._upcoming = iter(self._events)
+        self._next_event: Event | None = next(self._upcoming, None)
 
     def run(self, ticks: int) -> dict:
         """Run `ticks` ticks (tick n at n * tick_ms; tick 0 runs setup); return the summary."""
@@ -92,7 +103,7 @@ class Simulation:
         t = self._tick_no * tick_ms
         clock = self.clock
         while self._next_event is not None and self._next_event.time_ms <= t:
-            event, self._next_event = self._next_event, next(self._events, None)
+            event, self._next_event = self._next_event, next(self._upcoming, None)
             clock.set(event.time_ms)
             self.deliver(event)
         clock.set(t)

@@ -124,3 +124,14 @@ def test_the_simulation_takes_events_as_it_goes():
 def test_other_iterables_are_sorted():
     events = [Event(300, "pin", 1, b"\x01"), Event(100, "pin", 2, b"\x01")]
     assert [e.time_ms for e in in_time_order(events)] == [100, 300]
+
+
+def test_events_set_on_a_simulation_go_in_from_the_next_tick():
+    sim = Simulation("def loop():\n    pass\n")
+    sim.run(3)
+    sim.events = parse_events("0 pin 1 high\n1 pin 2 high every=0.1 until=10")
+    assert next(iter(sim.events)) == Event(0, "pin", 1, b"\x01")
+    sim.run(1)
+    assert sim.device.levels[1] == 1 and sim.device.levels[2] == 0
+    sim.run(8)
+    assert sim.device.levels[2] == 1
