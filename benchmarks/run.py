@@ -4,13 +4,15 @@
     python benchmarks/run.py sim        only the named groups (sim, serial, flash, io)
 
 Each group measures its figure and its baseline in the same run (a ratio never compares
-numbers from different runs or machines). Goals are stated in docs/benchmarks.md.
+numbers from different runs or machines). Goals are stated in docs/benchmarks.md. A group that
+fails prints its traceback and the others still print; the exit code is then 1.
 """
 from __future__ import annotations
 
 import importlib
 import os
 import sys
+import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -23,10 +25,19 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"run.py: error: unknown group(s) {', '.join(unknown)}; known: {', '.join(GROUPS)}", file=sys.stderr)
         return 2
+    failed = []
     for group in argv or list(GROUPS):
-        module = importlib.import_module(GROUPS[group])
-        for name, value in module.figures().items():
+        try:  # a group that fails is named; the other groups' figures still print
+            figures = importlib.import_module(GROUPS[group]).figures()
+        except Exception:
+            traceback.print_exc()
+            failed.append(group)
+            continue
+        for name, value in figures.items():
             print(f"{name}: {value:.6g}" if isinstance(value, float) else f"{name}: {value}", flush=True)
+    if failed:
+        print(f"run.py: error: group(s) {', '.join(failed)} failed", file=sys.stderr)
+        return 1
     return 0
 
 
