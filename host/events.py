@@ -196,10 +196,14 @@ def _strip_comment(raw: str) -> str:
     return "".join(out).strip()
 
 
-_TIME = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|s)?")
+_TIME = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|s)?", re.ASCII)
 
 
 def _time(where: str, text: str) -> int:
+    unit = 1 if text.endswith("ms") else 1000
+    whole = text[:-2] if unit == 1 else text[:-1] if text.endswith("s") else text
+    if whole.isascii() and whole.isdigit():  # a whole number: the common case, no expression
+        return int(whole) * unit
     m = _TIME.fullmatch(text)
     if not m:
         raise EventsError(f"{where}: {text!r} is not a time (seconds, or with s/ms)")

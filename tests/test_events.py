@@ -28,6 +28,18 @@ def test_events_of_each_kind_in_time_order():
     ]
 
 
+@pytest.mark.parametrize("text, ms", [("150ms", 150), ("12s", 12000), ("3", 3000), ("0.25", 250),
+                                      ("1.5ms", 2), (".5", 500), ("2.", 2000), ("0", 0)])
+def test_times_in_seconds_or_with_a_unit(text, ms):
+    assert next(iter(parse_events(f"{text} pin 1 high"))).time_ms == ms
+
+
+@pytest.mark.parametrize("text", ["ms", "s", "5mss", "1e3", "inf", "-1", "1_000", "٣"])
+def test_what_is_not_a_time(text):
+    with pytest.raises(EventsError, match="is not a time"):
+        parse_events(f"{text} pin 1 high")
+
+
 def test_count_every_until_repeat_an_event():
     events = parse_events("1.0 mesh from=2 data=x count=2 every=0.5 until=2")
     assert [e.time_ms for e in events] == [1000, 1000, 1500, 1500, 2000, 2000]
