@@ -59,7 +59,6 @@ class Spool:
     """A history column whose rows go to an anonymous temporary file, CHUNK rows at a time."""
 
     def __init__(self, key: str) -> None:
-        self.key = key
         self._text = ROW_TEXT[key]
         self._file = tempfile.TemporaryFile("w+", encoding="utf-8")
         self._pending: list[tuple] = []
