@@ -1,28 +1,27 @@
-"""Simulator figures: a bare greenlet switch pair, a soft yield (one request handled and resumed)
-and their ratio measured in the same run, and empty ticks per second."""
-from __future__ import annotations
+"""Simulator figures, in thread CPU time over interleaved rounds (benchmarks.measure):
 
-import time
+- greenlet_switch_us: a bare greenlet switch pair (to a child and back);
+- soft_yield_us: one request (a pin write) handled and the microapp resumed, timed over one
+  Simulation.step whose loop() makes them all;
+- soft_yield_overhead_ratio: the two, per round;
+- empty_ticks_per_s: ticks of an empty loop() through Simulation.run (its step: events, clock,
+  controller, the app; idle ticks granted as a run grants them).
+"""
+from __future__ import annotations
 
 import greenlet
 
+from benchmarks.measure import interleaved, ratio, spread, timed
 from host.limits import Limits
 from host.simulator import Simulation
 
-REPEATS = 5
+SWITCHES = 200_000
+WRITES = 100_000
+TICKS = 100_000
 
 
-def _best(fn, n: int) -> float:
-    """Best seconds per operation over REPEATS runs of fn(n)."""
-    best = float("inf")
-    for _ in range(REPEATS):
-        t = time.perf_counter()
-        fn(n)
-        best = min(best, (time.perf_counter() - t) / n)
-    return best
-
-
-def greenlet_switch_s(n: int = 200_000) -> float:
+def greenlet_switch_s(n: int = SWITCHES) -> float:
+    """Seconds per switch pair, over n of them."""
     def child() -> None:
         back = parent.switch
         while True:
@@ -32,11 +31,11 @@ def greenlet_switch_s(n: int = 200_000) -> float:
     g = greenlet.greenlet(child)
     g.switch()
 
-    def run(k: int) -> None:
+    def run() -> None:
         switch = g.switch
-        for _ in range(k):
+        for _ in range(n):
             switch()
-    return _best(run, n)
+    return timed(run) / n
 
 
 SOFT_YIELD_APP = """
@@ -50,38 +49,31 @@ def loop():
 """
 
 
-def soft_yield_s(n: int = 100_000) -> float:
-    """One PIN write request per soft yield, all in one entry (budget lifted for the measurement)."""
-    def run(k: int) -> None:
-        sim = Simulation(SOFT_YIELD_APP.format(n=k), limits=Limits(entry_budget=1 << 60))
-        sim.run(1)  # setup
-        t = time.perf_counter()
-        sim.step()
-        run.elapsed = time.perf_counter() - t  # type: ignore[attr-defined]
-        assert sim.controller.requests[2] == k + 1
-    best = float("inf")
-    for _ in range(REPEATS):
-        run(n)
-        best = min(best, run.elapsed / n)  # type: ignore[attr-defined]
-    return best
+def soft_yield_s(n: int = WRITES) -> float:
+    """Seconds per pin write request, all n in one entry (budget lifted for the measurement)."""
+    sim = Simulation(SOFT_YIELD_APP.format(n=n), limits=Limits(entry_budget=1 << 60))
+    sim.step()  # setup
+    seconds = timed(sim.step)
+    assert sim.controller.requests[2] == n + 1
+    return seconds / n
 
 
-def empty_ticks_per_s(n: int = 200_000) -> float:
+def empty_tick_s(n: int = TICKS) -> float:
+    """Seconds per tick of n ticks with an empty loop(), run as Simulation.run runs them (its
+    step, which may grant idle ticks in one entry)."""
     sim = Simulation("def loop():\n    pass\n")
     sim.run(2)
-    tick = sim.controller.tick
-    def run(k: int) -> None:
-        for _ in range(k):
-            tick()
-    return 1 / _best(run, n)
+    seconds = timed(lambda: sim.run(n))
+    assert sim.controller.ticks == n + 2 and not sim.controller.faults
+    return seconds / n
 
 
 def figures() -> dict[str, float]:
-    switch = greenlet_switch_s()
-    soft = soft_yield_s()
+    switch, soft = interleaved(greenlet_switch_s, soft_yield_s)
+    ticks = [1 / empty_tick_s() for _ in switch]
     return {
-        "greenlet_switch_us": switch * 1e6,
-        "soft_yield_us": soft * 1e6,
-        "soft_yield_overhead_ratio": soft / switch,
-        "empty_ticks_per_s": empty_ticks_per_s(),
+        **spread("greenlet_switch_us", [s * 1e6 for s in switch]),
+        **spread("soft_yield_us", [s * 1e6 for s in soft]),
+        **ratio("soft_yield_overhead_ratio", soft, switch),
+        **spread("empty_ticks_per_s", ticks),
     }

@@ -3,7 +3,6 @@ show and enable apps (their persisted state)."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from dataclasses import replace
@@ -13,6 +12,7 @@ from host.clock import WallClock
 from host.events import EventsError, load_events
 from host.faults import DEFAULT_POLICY, FaultPolicy
 from host.limits import BLUENET_CALL_DURATION_MS, Limits
+from host.report import History, write_summary
 from host.simulator import AppLoadError, Simulation, read_app
 from host.trace import SwitchTrace
 
@@ -100,9 +100,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     except OSError as e:
         raise CliError(f"{args.state}: {e.strerror}") from None
     link, clock = (_board_link(args, limits, trace), WallClock()) if args.port else (None, None)
+    # Memory stays flat however long the run: the history streams to a spool for --json;
+    # without it nothing reads the history, and none is kept.
+    history = History.spooled() if json_file else History.bounded(0)
     try:
         sim = Simulation(code, events, limits, on_log=None if args.quiet else _print_log, trace=trace,
-                         policy=policy, store=store, app_name=name, link=link, clock=clock)
+                         policy=policy, store=store, app_name=name, link=link, clock=clock, history=history)
     except Exception as e:  # the app's top-level code raised (or hung) while importing
         raise CliError(f"{args.app}: does not import: {type(e).__name__}: {e}") from None
     if not sim.controller.enabled:
@@ -122,7 +125,8 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"{'' if summary['enabled'] else f'; {name} disabled' + _flags(summary)}", file=sys.stderr)
     if json_file:
         with json_file:
-            json.dump(summary, json_file, indent=1)
+            write_summary(summary, json_file)
+    history.close()
     return 0
 
 

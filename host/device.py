@@ -9,15 +9,17 @@ from __future__ import annotations
 from typing import Callable
 
 from host.clock import Clock
+from host.report import History
 from shared_buffers import protocol as P
 
 
 class Device:
     def __init__(self, clock: Clock, pins: int = P.PIN_COUNT, stone_id: int = 1,
                  on_log: Callable[[int, str], None] | None = None,
-                 mac: bytes = bytes((0xC0, 0x5E, 0x00, 0x00, 0x00, 0x01))) -> None:
+                 mac: bytes = bytes((0xC0, 0x5E, 0x00, 0x00, 0x00, 0x01)), history: History | None = None) -> None:
         """pins: how many of bluenet's virtual pins (0..17) this board has; a request for one it
-        lacks answers ERR_NOT_FOUND, as bluenet's GPIO driver does."""
+        lacks answers ERR_NOT_FOUND, as bluenet's GPIO driver does. history: where the log, pin
+        changes and mesh messages sent are kept (host.report); lists in memory by default."""
         self.clock = clock
         self.stone_id = stone_id
         self.mac = mac
@@ -27,11 +29,12 @@ class Device:
         self.board_pins = pins
         self.latched = [False] * P.PIN_COUNT  # an edge seen since the last tick (cs_Gpio.cpp)
         self.latched_any = False
-        self.pin_changes: list[tuple[int, int, int]] = []  # (time ms, pin, level) of outputs
-        self.mesh_sent: list[tuple[int, int, bytes, bool]] = []  # (time, to, data, doNotRelay)
+        self.history = history if history is not None else History()
+        self.pin_changes = self.history.pins  # (time ms, pin, level) of outputs
+        self.mesh_sent = self.history.mesh_sent  # (time, to, data, doNotRelay)
         self.scanning = False
         self.scan_filter = (P.BLE_FILTER_NONE, b"")
-        self.log: list[tuple[int, str]] = []
+        self.log = self.history.log  # (time ms, text)
         self._partial = ""
         self._on_log = on_log
 

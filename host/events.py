@@ -8,14 +8,20 @@ One event a line, `#` starts a comment:
     2.0   ble   mac=AA:BB:CC:DD:EE:FF rssi=-60 hex=0201   a scanned advertisement
 
 Any event takes `count=N` (N copies at that time), `every=S until=T` (repeat), and `jitter=S`
-(each copy moved by up to S seconds, drawn from the run's seed).
+(each copy moved by up to S seconds, drawn from the run's seed and the line's number).
+
+Every line is checked when the file is read; the copies of `count=` and `every=` are made one at a
+time while the run takes them (`Events` is an iterable in time order), so a line that repeats an
+event millions of times costs no memory. A line is split with str.split, or, when it has double
+quotes, a regular expression; only one with single quotes or backslashes goes through shlex.
 """
 from __future__ import annotations
 
+import heapq
 import random
 import re
 import shlex
-from dataclasses import dataclass
+from typing import Iterable, Iterator, NamedTuple
 
 from shared_buffers import protocol as P
 
@@ -26,8 +32,7 @@ class EventsError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     time_ms: int
     kind: str
     # mesh: sender stone id; pin: pin number; ble: rssi
@@ -36,38 +41,104 @@ class Event:
     data: bytes
 
 
-def parse_events(text: str, source: str = "events", seed: int = 0) -> list[Event]:
-    rng = random.Random(seed)
-    events: list[Event] = []
+class _Repeat(NamedTuple):
+    """A line that makes more than one event: times start, start+every, .. until, `copies` (the
+    line's count=) at each, each copy moved by up to jitter ms."""
+    line: int
+    event: Event
+    every: int
+    until: int
+    copies: int
+    jitter: int
+
+
+class Events:
+    """The events of a file in time order (same-time events in file order), made as iterated;
+    iterating again makes the same events again."""
+
+    def __init__(self, single: list[tuple[int, int, Event]], repeats: list[_Repeat], seed: int) -> None:
+        self._single = sorted(single, key=lambda s: s[0])  # (time, line, event), file order kept
+        self._repeats = repeats
+        self._seed = seed
+
+    def __iter__(self) -> Iterator[Event]:
+        if not self._repeats:
+            return (event for _, _, event in self._single)
+        streams = [self._single] + [self._expand(r) for r in self._repeats]
+        return (event for _, _, event in heapq.merge(*streams))
+
+    def _expand(self, r: _Repeat) -> Iterator[tuple[int, int, Event]]:
+        """The line's copies as (time, line, event), in time order."""
+        event, count, jitter, line = r.event, r.copies, r.jitter, r.line
+        times = range(event.time_ms, r.until + 1, r.every) if r.every else (event.time_ms,)
+        if not jitter:
+            for t in times:
+                copy = event._replace(time_ms=t)
+                for _ in range(count):
+                    yield t, line, copy
+            return
+        # Each copy lands within jitter of its time, and the times only grow: a copy can go out
+        # once no later copy can land before it.
+        rng = random.Random(f"{self._seed}:{line}")
+        held: list[tuple[int, int]] = []  # (time, copy number): equal times keep their order
+        n = 0
+        for t in times:
+            while held and held[0][0] <= t - jitter:
+                yield _copy(heapq.heappop(held), line, event)
+            for _ in range(count):
+                heapq.heappush(held, (max(0, t + rng.randint(-jitter, jitter)), n))
+                n += 1
+        while held:
+            yield _copy(heapq.heappop(held), line, event)
+
+
+def _copy(held: tuple[int, int], line: int, event: Event) -> tuple[int, int, Event]:
+    return held[0], line, event._replace(time_ms=held[0])
+
+
+def in_time_order(events: Iterable[Event]) -> Iterable[Event]:
+    """Events in time order: Events as they are (made as iterated), anything else sorted."""
+    if isinstance(events, Events):
+        return events
+    return sorted(events, key=lambda e: e.time_ms)
+
+
+def parse_events(text: str, source: str = "events", seed: int = 0) -> Events:
+    single: list[tuple[int, int, Event]] = []
+    repeats: list[_Repeat] = []
     for lineno, raw in enumerate(text.splitlines(), 1):
-        line = _strip_comment(raw)
-        if not line:
+        words = _words(raw, source, lineno)
+        if not words:
             continue
         where = f"{source}:{lineno}"
-        try:
-            words = shlex.split(line)
-        except ValueError as e:
-            raise EventsError(f"{where}: {e}") from None
         if len(words) < 2:
-            raise EventsError(f"{where}: expected TIME KIND FIELDS, got {line!r}")
+            raise EventsError(f"{where}: expected TIME KIND FIELDS, got {' '.join(words)!r}")
         time_ms = _time(where, words[0])
         kind = words[1]
-        positional = [w for w in words[2:] if "=" not in w]
-        fields = dict(w.split("=", 1) for w in words[2:] if "=" in w)
+        positional, fields = [], {}
+        for w in words[2:]:
+            if "=" in w:
+                name, value = w.split("=", 1)
+                fields[name] = value
+            else:
+                positional.append(w)
         number, data = _payload(where, kind, positional, fields)
-        times = _times(where, time_ms, fields)
+        event = Event(time_ms, kind, number, data)
+        if not fields:  # the common line: one event
+            single.append((time_ms, lineno, event))
+            continue
+        every, until, count = _repeat(where, time_ms, fields)
         jitter = _time(where, fields.pop("jitter")) if "jitter" in fields else 0
         if fields:
             raise EventsError(f"{where}: unknown field(s) {', '.join(sorted(fields))} for {kind}")
-        for t in times:
-            if jitter:
-                t = max(0, t + rng.randint(-jitter, jitter))
-            events.append(Event(t, kind, number, data))
-    events.sort(key=lambda e: e.time_ms)  # stable: same-time events keep file order
-    return events
+        if every or count > 1 or jitter:
+            repeats.append(_Repeat(lineno, event, every, until, count, jitter))
+        else:
+            single.append((time_ms, lineno, event))
+    return Events(single, repeats, seed)
 
 
-def load_events(path: str, seed: int = 0) -> list[Event]:
+def load_events(path: str, seed: int = 0) -> Events:
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
@@ -76,8 +147,45 @@ def load_events(path: str, seed: int = 0) -> list[Event]:
     return parse_events(text, path, seed)
 
 
+def _words(raw: str, source: str, lineno: int) -> list[str]:
+    """The line's words, its comment dropped, as shlex.split gives them: str.split for a plain
+    line, the same on the parts outside double quotes for one with them, shlex itself (and its
+    errors) only for single quotes or backslashes."""
+    if "'" in raw or "\\" in raw:
+        try:
+            return shlex.split(_strip_comment(raw))
+        except ValueError as e:
+            raise EventsError(f"{source}:{lineno}: {e}") from None
+    if '"' not in raw:
+        return raw.split("#", 1)[0].split()
+    # Even parts are outside quotes: the comment starts at the first '#' in one of them.
+    parts = raw.split('"')
+    for i in range(0, len(parts), 2):
+        if "#" in parts[i]:
+            parts = parts[:i] + [parts[i].split("#", 1)[0]]
+            break
+    if len(parts) % 2 == 0:
+        raise EventsError(f"{source}:{lineno}: No closing quotation")
+    words: list[str] = []
+    glue = False  # no whitespace since the last word began: the next text joins it
+    for i, part in enumerate(parts):
+        if i % 2:
+            if glue:
+                words[-1] += part
+            else:
+                words.append(part)
+            glue = True
+        elif part:
+            pieces = part.split()
+            if pieces and glue and not part[0].isspace():
+                words[-1] += pieces.pop(0)
+            words += pieces
+            glue = not part[-1].isspace()
+    return words
+
+
 def _strip_comment(raw: str) -> str:
-    # A '#' inside quotes is data, not a comment.
+    # A '#' inside double quotes is data, not a comment.
     out, quoted = [], False
     for ch in raw:
         if ch == '"':
@@ -88,8 +196,15 @@ def _strip_comment(raw: str) -> str:
     return "".join(out).strip()
 
 
+_TIME = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|s)?", re.ASCII)
+
+
 def _time(where: str, text: str) -> int:
-    m = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)(ms|s)?", text)
+    unit = 1 if text.endswith("ms") else 1000
+    whole = text[:-2] if unit == 1 else text[:-1] if text.endswith("s") else text
+    if whole.isascii() and whole.isdigit():  # a whole number: the common case, no expression
+        return int(whole) * unit
+    m = _TIME.fullmatch(text)
     if not m:
         raise EventsError(f"{where}: {text!r} is not a time (seconds, or with s/ms)")
     value = float(m.group(1))
@@ -148,9 +263,9 @@ def _payload(where: str, kind: str, positional: list[str], fields: dict[str, str
     raise EventsError(f"{where}: unknown event kind {kind!r} (known: {', '.join(KINDS)})")
 
 
-def _times(where: str, time_ms: int, fields: dict[str, str]) -> list[int]:
+def _repeat(where: str, time_ms: int, fields: dict[str, str]) -> tuple[int, int, int]:
+    """every (0: once), until and count of a line."""
     count = _int(where, "count", fields.pop("count", "1"), 1, 10_000_000)
-    times = [time_ms]
     if "every" in fields:
         every = _time(where, fields.pop("every"))
         if "until" not in fields:
@@ -158,7 +273,7 @@ def _times(where: str, time_ms: int, fields: dict[str, str]) -> list[int]:
         until = _time(where, fields.pop("until"))
         if every <= 0:
             raise EventsError(f"{where}: every= must be more than 0")
-        times = list(range(time_ms, until + 1, every))
-    elif "until" in fields:
+        return every, until, count
+    if "until" in fields:
         raise EventsError(f"{where}: until= needs every=")
-    return [t for t in times for _ in range(count)]
+    return 0, time_ms, count

@@ -7,9 +7,10 @@ from host.app_state import StateStore
 from host.clock import VirtualClock, WallClock
 from host.controller import Controller
 from host.device import Device
-from host.events import Event
+from host.events import Event, in_time_order
 from host.faults import FaultPolicy
 from host.limits import Limits
+from host.report import History
 from host.links import Link
 from host.links.greenlet_link import GreenletLink
 from host.sdk_types import ble, mesh, pin
@@ -39,15 +40,16 @@ class Simulation:
                  trace: Callable[[str, bytearray, bytearray], None] | None = None,
                  link: Link | None = None, policy: FaultPolicy | None = None,
                  store: StateStore | None = None, app_name: str = "app",
-                 clock: VirtualClock | WallClock | None = None) -> None:
+                 clock: VirtualClock | WallClock | None = None, history: History | None = None) -> None:
         """code: the app (source or code object) for the greenlet link; or pass a ready `link`
         (a board's serial link) that already holds the app, with code=None. policy: what a
         fault does (restart up to 3 times by default). store: where the app's flags and counters
         persist under `app_name` (an app saved as disabled starts disabled); None: not kept.
-        clock: a VirtualClock by default; a WallClock paces the ticks in real time (a board)."""
+        clock: a VirtualClock by default; a WallClock paces the ticks in real time (a board).
+        history: where the device keeps its log and history (host.report; lists by default)."""
         self.limits = limits or Limits()
         self.clock: VirtualClock | WallClock = clock or VirtualClock()
-        self.device = Device(self.clock, self.limits.pins, on_log=on_log)
+        self.device = Device(self.clock, self.limits.pins, on_log=on_log, history=history)
         self.link = link if link is not None else GreenletLink(
             code, self.limits.stack_depth, trace, self.limits.watchdog_ms, self.limits.call_duration_ms)
         self.controller = Controller(self.link, self.device, self.limits, self.clock, policy)
@@ -57,9 +59,20 @@ class Simulation:
             self._saved = store.get(app_name)
             self._saved.apply_to(self.controller)
             self.controller.on_flags = self.save_state
-        self.events = sorted(events, key=lambda e: e.time_ms)
-        self._next_event = 0
+        self.events = events
         self._tick_no = 0
+
+    @property
+    def events(self) -> Iterable[Event]:
+        """The run's events in time order (an events file's are made as the run takes them)."""
+        return self._events
+
+    @events.setter
+    def events(self, events: Iterable[Event]) -> None:
+        """The events from now on: those due by the next tick go in before it."""
+        self._events = in_time_order(events)
+        self._upcoming = iter(self._events)
+        self._next_event: Event | None = next(self._upcoming, None)
 
     def run(self, ticks: int) -> dict:
         """Run `ticks` ticks (tick n at n * tick_ms; tick 0 runs setup); return the summary."""
@@ -88,10 +101,9 @@ class Simulation:
         ticks in one entry (limits.idle_grant). Returns the ticks run."""
         tick_ms = self.limits.tick_ms
         t = self._tick_no * tick_ms
-        events, clock = self.events, self.clock
-        while self._next_event < len(events) and events[self._next_event].time_ms <= t:
-            event = events[self._next_event]
-            self._next_event += 1
+        clock = self.clock
+        while self._next_event is not None and self._next_event.time_ms <= t:
+            event, self._next_event = self._next_event, next(self._upcoming, None)
             clock.set(event.time_ms)
             self.deliver(event)
         clock.set(t)
@@ -102,8 +114,8 @@ class Simulation:
         grant = 1
         if most > 1:
             grant = min(most, controller.idle_ticks())
-            if grant > 1 and self._next_event < len(events):  # up to the tick before the next event
-                grant = min(grant, (events[self._next_event].time_ms - 1) // tick_ms - self._tick_no + 1)
+            if grant > 1 and self._next_event is not None:  # up to the tick before the next event
+                grant = min(grant, (self._next_event.time_ms - 1) // tick_ms - self._tick_no + 1)
         took = controller.tick(grant)
         self._tick_no += took
         return took
@@ -124,7 +136,5 @@ class Simulation:
     def summary(self) -> dict:
         s = self.controller.summary()
         s["time_ms"] = self.clock.now_ms
-        s["log"] = [[t / 1000, text] for t, text in self.device.log]
-        s["pins"] = [[t / 1000, pin, level] for t, pin, level in self.device.pin_changes]
-        s["mesh_sent"] = [[t / 1000, to, data.hex(), relay] for t, to, data, relay in self.device.mesh_sent]
+        s.update(self.device.history.columns())
         return s
