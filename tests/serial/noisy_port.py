@@ -7,6 +7,7 @@ import random
 import serial
 
 REPL_CONTROL = range(0x01, 0x06)
+FLAG = b"\x7e"
 
 
 class NoisyPort:
@@ -65,27 +66,31 @@ class NoisyPort:
 
 
 class LossyPort(NoisyPort):
-    """Loses whole lines: the n-th line written (to the board) or read (from it), counted from
+    """Loses whole frames: the n-th frame written (to the board) or read (from it), counted from
     1, for each n in `lose_out` / `lose_in`."""
 
     def __init__(self, port: serial.SerialBase, lose_out: set[int], lose_in: set[int]) -> None:
         super().__init__(port, 0.0, 0)
         self.lose_out, self.lose_in = lose_out, lose_in
-        self.written = self.read_lines = 0
+        self.written = self.read_frames = 0
         self._partial = b""
 
     def write(self, data: bytes) -> int:
-        self.written += 1
-        if self.written not in self.lose_out:
-            self.port.write(data)
+        if data.endswith(FLAG):  # a frame (the REPL's keystrokes are not counted)
+            self.written += 1
+            if self.written in self.lose_out:
+                return len(data)
+        self.port.write(data)
         return len(data)
 
     def read(self, size: int = 1) -> bytes:
         out = bytearray()
         data = self._partial + self.port.read(size)
-        *lines, self._partial = data.split(b"\n")
-        for line in lines:
-            self.read_lines += 1
-            if self.read_lines not in self.lose_in:
-                out += line + b"\n"
+        *frames, self._partial = data.split(FLAG)
+        for frame in frames:
+            if frame:
+                self.read_frames += 1
+                if self.read_frames in self.lose_in:
+                    continue
+            out += frame + FLAG
         return bytes(out)
