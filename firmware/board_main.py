@@ -94,7 +94,8 @@ class Board:
             self._load(app, depth)
         self._opened = self._entry is not None
         self._session.open = self._opened
-        self._answer(self._encoder.control(F.INFO, self._session.seq, self._info()))
+        self._answer(self._encoder.control(F.INFO, self._session.seq,
+                                           self._info(None, self._entry is None)))
 
     def _load(self, path, depth):
         self.runtime = None
@@ -119,12 +120,18 @@ class Board:
         self._entry = entry
         self._fresh = True
 
-    def _info(self, status=None):
+    def _info(self, status=None, texts=True):
+        """An INFO body. Answers to a HELLO leave out the texts unless the app did not load: on a
+        noisy line every byte of a frame is a chance to lose it."""
         if status is None:
             status = F.INFO_READY if self._entry else F.INFO_LOAD_ERROR
         depth = self.runtime.max_depth if self.runtime else 0
-        return F.info_body(status, depth, self.heap_boot, _heap_used(), self._challenge, VERSION,
-                           self.app, self._error)
+        if texts:
+            version, app, error = VERSION, self.app, self._error
+        else:
+            version = app = error = ""
+        return F.info_body(status, depth, self.heap_boot, _heap_used(), self._challenge, version,
+                           app, error)
 
     # -- the yield primitive ----------------------------------------------------------------
     def _yield(self):
@@ -160,7 +167,7 @@ class Board:
                     fields = F.parse_hello(F.control_body(raw, n))
                     if fields[0] != bytes(self._challenge):
                         self.dropped["stale_hello"] += 1
-                        self._write(self._encoder.control(F.INFO, raw[2], self._info(F.INFO_CHALLENGE)))
+                        self._write(self._encoder.control(F.INFO, raw[2], self._info(F.INFO_CHALLENGE, False)))
                         continue
                     session.start(fields[1], raw[2])
                     _stir(self._challenge, fields[1])  # a replay of this HELLO no longer opens one

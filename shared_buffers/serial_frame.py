@@ -13,8 +13,9 @@
 # - content: a data frame (RESUME from the host, YIELD from the board) is
 #       seq (1..255), delta of both buffers, CRC-16 big-endian;
 #   a control frame is 0x00, kind, seq, body, CRC-16.
-# - the CRC is CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF), by table on small ints: nothing on
-#   the board's path makes a big int. A data frame's CRC starts from the session's key (the
+# - the CRC is CRC-16/GENIBUS (CCITT's poly 0x1021, init 0xFFFF, sent complemented, so that a
+#   dropped or added zero byte after a CRC ending in 0x00 does not pass), by table on small ints:
+#   nothing on the board's path makes a big int. A data frame's CRC starts from the session's key (the
 #   HELLO's nonce, the sequence epoch and the direction) instead of 0xFFFF, so a frame of another
 #   session, of an earlier turn of the sequence numbers, or our own frame echoed back never checks.
 # - the delta: only the bytes of buf[0:used_size] and of the trailer that differ from what the
@@ -190,7 +191,7 @@ class Encoder:
 
     def _finish(self, n, crc):
         raw, wire = self._raw, self._wire
-        crc = crc16(raw, 0, n, crc)
+        crc = crc16(raw, 0, n, crc) ^ 0xFFFF
         raw[n] = crc >> 8
         raw[n + 1] = crc & 0xFF
         n += CRC_SIZE
@@ -238,13 +239,14 @@ def check(raw, n, session, to_board):
     of `session`, which must be open), or raise FrameError."""
     if n < 1 + CRC_SIZE:
         raise FrameError("too short")
+    sent = ((raw[n - 2] << 8) | raw[n - 1]) ^ 0xFFFF
     if raw[0] == 0:
-        if n < _CONTROL_HEAD + CRC_SIZE or crc16(raw, 0, n):
+        if n < _CONTROL_HEAD + CRC_SIZE or crc16(raw, 0, n - CRC_SIZE) != sent:
             raise FrameError("bad CRC")
         return raw[1]
     if session is None or not session.open:
         raise FrameError("no session")
-    if crc16(raw, 0, n, session.crc_start(raw[0], to_board)):
+    if crc16(raw, 0, n - CRC_SIZE, session.crc_start(raw[0], to_board)) != sent:
         raise FrameError("bad CRC")
     return RESUME if to_board else YIELD
 

@@ -138,14 +138,12 @@ class SerialLink:
             self._trace("host->app", m2b, b2m)
         seq = session.advance()
         frame = self._encoder.delta(session, seq, True, m2b, b2m)
-        n, kind = self._exchange(frame, seq, self.watchdog_s)
-        if kind == F.YIELD:
-            F.apply_delta(self._raw, n, session, m2b, b2m)
-        elif kind is None:
+        kind = self._exchange(frame, seq, self.watchdog_s)[1]  # a YIELD is in m2b and b2m
+        if kind is None:
             back = self.reset_board()
             raise AppHung(f"the board did not yield within {self.watchdog_s * 1000:.0f} ms; "
                           + ("it was reset" if back else "it did not come back from a reset"))
-        else:  # the boot banner, or a NAK saying it has no session: it was reset meanwhile
+        elif kind != F.YIELD:  # the boot banner, or a NAK saying it has no session
             raise AppHung("the board lost the app's session (it was reset)")
         if self._trace is not None:
             self._trace("app->host", m2b, b2m)
@@ -284,6 +282,8 @@ class SerialLink:
                 continue
             n, kind = got
             raw = self._raw
+            rto = rtt.rto  # the board is talking: back to the measured timer
+            resend_at = now + rto
             if kind is None:  # the answer may be what got corrupted: ask for it again
                 self._send(frame)
                 stats["resent"] += 1
@@ -297,6 +297,15 @@ class SerialLink:
                     stats["resent"] += 1
                     resent = True
             elif kind in expect and (raw[0] == seq if kind == F.YIELD else raw[2] == seq):
+                if kind == F.YIELD:
+                    try:
+                        F.apply_delta(raw, n, self._session, self.m2b, self.b2m)
+                    except F.FrameError:  # checked, yet not well formed: taken as corrupt
+                        stats["corrupt"] += 1
+                        self._send(frame)
+                        stats["resent"] += 1
+                        resent = True
+                        continue
                 if not resent:
                     rtt.sample(now - start)
                 return n, kind
