@@ -221,6 +221,7 @@ for changes in {script!r}:
         bufs[k][at] = value
     print(enc.delta(s, s.advance(), True, bufs[0], bufs[1]).hex())
 reader = F.FrameReader(io.BytesIO({stream!r}))
+reader.next()  # the junk before the first flag
 n = reader.next()
 print(F.check(reader.raw, n, None, True), F.parse_hello(F.control_body(reader.raw, n)))
 n = reader.next()
