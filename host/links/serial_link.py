@@ -31,7 +31,7 @@ from shared_buffers.buffers import new_buffer
 # How long one pyserial read may block when nothing arrives (ports without a file descriptor:
 # socket://, rfc2217://, loop://): the granularity of the timers below for them.
 _POLL_S = 0.005
-RTO_MIN_S = 0.005   # the resend timer's floor: a round trip's jitter on a pty
+RTO_MIN_S = 0.02    # the resend timer's floor: above a loaded host's scheduling jitter
 RTO_MAX_S = 1.0     # and its cap (also of its doubling while the board stays silent)
 RESET_TRIES = 3     # the REPL's reset sequence, tried again when no firmware answers
 _CONSOLE_LINE = 200  # characters kept of one line the board prints
