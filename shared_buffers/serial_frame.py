@@ -361,12 +361,12 @@ class Splitter:
             if i > start:
                 pieces.append(bytes(rx[start:i]))
             start = i + 1
-        del rx[:start]
+        rx = self._rx = rx[start:]
         spill = b""
         if len(rx) > MAX_WIRE:
             spill = bytes(rx)
             self.dropped += len(rx)
-            rx[:] = b""
+            self._rx = bytearray()
         return pieces, spill
 
     def rest(self):
@@ -374,7 +374,7 @@ class Splitter:
         return bytes(self._rx)
 
     def clear(self):
-        self._rx[:] = b""
+        self._rx = bytearray()
 
     def __len__(self):
         return len(self._rx)
