@@ -164,7 +164,11 @@ class Board:
                     raise F.FrameError("not a frame")
                 kind = F.check(raw, n, session, True)
                 if kind == F.HELLO:
-                    fields = F.parse_hello(F.control_body(raw, n))
+                    body = F.control_body(raw, n)
+                    if not body:  # the host asks for the challenge
+                        self._write(self._encoder.control(F.INFO, raw[2], self._info(F.INFO_CHALLENGE, False)))
+                        continue
+                    fields = F.parse_hello(body)
                     if fields[0] != bytes(self._challenge):
                         self.dropped["stale_hello"] += 1
                         self._write(self._encoder.control(F.INFO, raw[2], self._info(F.INFO_CHALLENGE, False)))

@@ -114,7 +114,7 @@ class SerialLink:
                       "reset_tries": 0, "bytes_out": 0, "bytes_in": 0}
         self.bad_line = False
         self.info: tuple | None = None  # the board's last INFO (status, depth, heaps, version, app, error, challenge)
-        self._challenge = bytes(F.CHALLENGE_SIZE)
+        self._challenge: bytes | None = None  # the board's, from its last INFO
         self._encoder = F.Encoder()
         self._session = F.Session()
         self._raw = bytearray(F.MAX_CONTENT)
@@ -210,19 +210,24 @@ class SerialLink:
             garbled = garbled or kind is None
 
     def _probe(self, until: float) -> bool:
+        info = self._ask_challenge(max(0.0, until - time.monotonic()), bad_line=False)
+        return info is not None
+
+    def _ask_challenge(self, limit_s: float, bad_line: bool = True) -> tuple | None:
+        """A HELLO with no body: the board answers INFO CHALLENGE with its current challenge and
+        does nothing else. Short both ways, so it gets through a noisy line soonest."""
         seq = self._session.advance()
-        body = F.hello_body(bytes(F.CHALLENGE_SIZE), os.urandom(4), self.stack_depth, self.app)
-        n, kind = self._exchange(self._encoder.control(F.HELLO, seq, body), seq,
-                                 max(0.0, until - time.monotonic()), expect=(F.INFO,), bad_line=False)
-        if kind != F.INFO:
-            return False
-        self._take_info(n)
-        return True
+        n, kind = self._exchange(self._encoder.control(F.HELLO, seq), seq, limit_s,
+                                 expect=(F.INFO,), bad_line=bad_line)
+        return self._take_info(n) if kind == F.INFO else None
 
     def _hello(self) -> tuple | None:
-        """Open a session: a HELLO with the board's current challenge (learnt from its last INFO;
-        a stale one is answered with the current one, and the HELLO sent again)."""
+        """Open a session: a HELLO with the board's current challenge (asked for first when the
+        link has seen none; a stale one is answered with the current one, and the HELLO sent
+        again) and a fresh nonce."""
         for _ in range(3):
+            if self._challenge is None and self._ask_challenge(self.hello_s) is None:
+                return None
             seq = self._session.advance()
             nonce = os.urandom(4)
             body = F.hello_body(self._challenge, nonce, self.stack_depth, self.app)

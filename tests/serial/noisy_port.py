@@ -145,3 +145,18 @@ class ReplayPort(NoisyPort):
             self.replayed["to_host"] += 1
             return FLAG + self.rng.choice(self.heard[:-2]) + FLAG + data
         return data
+
+
+class KeyLossPort(NoisyPort):
+    """A NoisyPort that also loses the first `lost` Ctrl-D keystrokes written (the soft reset):
+    the board stays at its REPL until the host tries again."""
+
+    def __init__(self, port: serial.SerialBase, rate: float, seed: int, lost: int = 1) -> None:
+        super().__init__(port, rate, seed)
+        self.lost = lost
+
+    def write(self, data: bytes) -> int:
+        if data == b"\x04" and self.lost:
+            self.lost -= 1
+            return len(data)
+        return super().write(data)

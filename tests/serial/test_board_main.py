@@ -3,6 +3,8 @@ scripted host in the same VM that answers what the board sends: the challenge be
 stop-and-wait (a repeated request is answered from the kept reply and not handled twice), only
 the next sequence number taken (out-of-order and replayed frames dropped and counted), a NAK for
 a corrupt frame, a replayed HELLO that restarts nothing, a frame outside a session."""
+import pytest
+
 from tests.micropython_vm import run_micropython
 
 APP = """
@@ -153,6 +155,7 @@ print(sorted(board.dropped.items()))
 """
 
 
+@pytest.mark.slow
 def test_the_firmware_serves_a_scripted_host_by_the_sequence_rules(tmp_path):
     (tmp_path / "app.py").write_text(APP)
     code, out, err = run_micropython(HOST, flash_dir=str(tmp_path))

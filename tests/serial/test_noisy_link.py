@@ -16,7 +16,7 @@ from host.limits import Limits
 from host.links.serial_link import BadLine, BoardError, SerialLink
 from host.simulator import Simulation
 from shared_buffers import serial_frame as F
-from tests.serial.noisy_port import NoisyPort, ReplayPort
+from tests.serial.noisy_port import KeyLossPort, NoisyPort, ReplayPort
 
 APP = """
 from microapp import *
@@ -35,7 +35,7 @@ def loop():
 
 def run_counting_app(board, port, requests: int) -> tuple[dict, SerialLink]:
     path = board.install_app(APP % (requests, requests))
-    with SerialLink(port, path, resend_ms=20, watchdog_ms=20000, hello_ms=10000) as link:
+    with SerialLink(port, path, resend_ms=20, watchdog_ms=20000, hello_ms=30000) as link:
         sim = Simulation(None, limits=Limits(entry_budget=10**6), link=link)
         summary = sim.run(requests // 2)
     return summary, link
@@ -66,6 +66,18 @@ def test_replayed_frames_either_way_are_never_handled(board_under_test):
     assert_each_handled_once_in_order(summary, 200)
     assert port.replayed["to_board"] > 20 and port.replayed["to_host"] > 20
     assert link.stats["stale"] > 0  # old answers came and were dropped
+
+
+@pytest.mark.slow
+def test_the_reset_sequence_gets_through_a_noisy_line(board_under_test):
+    path = board_under_test.install_app(APP % (20, 20))
+    port = KeyLossPort(serial.serial_for_url(board_under_test.port), rate=0.10, seed=8)
+    with SerialLink(port, path, reset=True, resend_ms=20, watchdog_ms=20000, hello_ms=10000,
+                    boot_ms=20000) as link:
+        assert link.stats["resets"] == 1 and link.stats["reset_tries"] >= 2  # the lost Ctrl-D
+        sim = Simulation(None, limits=Limits(entry_budget=10**6), link=link)
+        summary = sim.run(10)
+    assert_each_handled_once_in_order(summary, 20)
 
 
 class FloodingBoard:
