@@ -1,6 +1,7 @@
-"""Serial link figures, measured on virtual boards (a real MicroPython VM behind a pty). Each
-round measures every figure once, rounds interleaved; a figure is the median over the rounds
-(with name_min / name_max), a ratio is taken per round:
+"""Serial link figures, measured on virtual boards (a real MicroPython VM behind a pty), taken as
+benchmarks/measure.py says: every figure once a round, the serial run and its echo baseline one
+right after the other in alternating order, a ratio per round; medians with NAME_min/NAME_max;
+wall time (they wait on a line):
 
 - serial_round_trips_per_s: requests (a pin write each) handled per second through the serial
   link: host controller -> frame -> pty -> VM (board firmware, runtime, app) -> frame -> host;
@@ -22,13 +23,14 @@ round measures every figure once, rounds interleaved; a figure is the median ove
 from __future__ import annotations
 
 import os
+import select
 import shutil
-import statistics
 import tempfile
 import time
 
 import serial
 
+from benchmarks.measure import ROUNDS, ratio, spread, wall_clock
 from benchmarks.paced_line import paced_process
 from host.board.virtual_board import FIRMWARE_HEAP, VirtualBoard
 from host.board_install import install_to_dir
@@ -36,10 +38,9 @@ from host.limits import Limits
 from host.links.serial_link import SerialLink
 from host.simulator import Simulation
 
-ROUNDS = 5
 BAUD = 115200
-REQUESTS = 1000  # a round of the serial figures
-UART_REQUESTS = 600
+REQUESTS = 600  # a round of the serial figures
+UART_REQUESTS = 400
 
 APP = """
 import microapp
@@ -67,9 +68,9 @@ def requests_per_s(port: str, requests: int) -> tuple[float, float, float]:
         before = sum(sim.controller.requests)
         frames, sent = link.stats["frames"], link.stats["bytes_out"] + link.stats["bytes_in"]
         resent = link.stats["resent"]
-        t = time.perf_counter()
+        t = wall_clock()
         sim.run(max(1, requests // 100))
-        elapsed = time.perf_counter() - t
+        elapsed = wall_clock() - t
         assert sim.controller.faults == [], sim.controller.faults
         done = sum(sim.controller.requests) - before
         trips = link.stats["frames"] - frames
@@ -79,14 +80,17 @@ def requests_per_s(port: str, requests: int) -> tuple[float, float, float]:
 
 
 def echo_round_trips_per_s(port: serial.Serial, size: int, n: int) -> float:
+    """n round trips of `size` bytes each way, read as the link reads (select, then os.read)."""
     message = b"A" * size
-    t = time.perf_counter()
+    fd = port.fileno()
+    t = wall_clock()
     for _ in range(n):
         port.write(message)
-        got = b""
-        while len(got) < size:
-            got += port.read(size - len(got))
-    return n / (time.perf_counter() - t)
+        got = 0
+        while got < size:
+            select.select((fd,), (), (), 5)
+            got += len(os.read(fd, 4096))
+    return n / (wall_clock() - t)
 
 
 def firmware_heap_bytes() -> int:
@@ -105,15 +109,11 @@ print(gc.mem_alloc() - base)
     return int(out)
 
 
-def _median(name: str, values: list[float]) -> dict[str, float]:
-    return {name: statistics.median(values), f"{name}_min": min(values), f"{name}_max": max(values)}
-
-
 def figures() -> dict[str, float]:
     flash, echo_flash = tempfile.mkdtemp(prefix="serial-bench-"), tempfile.mkdtemp(prefix="echo-bench-")
     rounds: dict[str, list[float]] = {k: [] for k in (
-        "serial_round_trips_per_s", "pty_echo_round_trips_per_s", "serial_efficiency",
-        "uart_requests_per_s", "uart_line_share", "serial_frame_bytes", "uart_resends_per_1000")}
+        "serial_round_trips_per_s", "pty_echo_round_trips_per_s", "uart_requests_per_s",
+        "uart_line_share", "serial_frame_bytes", "uart_resends_per_1000")}
     try:
         install_to_dir(flash, APP.encode())
         with VirtualBoard(flash, heap_size=FIRMWARE_HEAP) as board:
@@ -125,14 +125,17 @@ def figures() -> dict[str, float]:
                 serial.serial_for_url(echo_board.port, timeout=5) as echo:
             time.sleep(1.0)  # the echo board's boot and banner
             echo.reset_input_buffer()
-            for _ in range(ROUNDS):
-                rate, size, _ = requests_per_s(board.port, REQUESTS)
-                echo_rate = echo_round_trips_per_s(echo, round(size / 2), REQUESTS)
+            for i in range(ROUNDS):
+                if i % 2:
+                    echo_rate = echo_round_trips_per_s(echo, round(size / 2), REQUESTS)
+                    rate, size, _ = requests_per_s(board.port, REQUESTS)
+                else:
+                    rate, size, _ = requests_per_s(board.port, REQUESTS)
+                    echo_rate = echo_round_trips_per_s(echo, round(size / 2), REQUESTS)
                 with paced_process(board.port, BAUD) as line:
                     uart_rate, uart_size, resends = requests_per_s(line, UART_REQUESTS)
                 rounds["serial_round_trips_per_s"].append(rate)
                 rounds["pty_echo_round_trips_per_s"].append(echo_rate)
-                rounds["serial_efficiency"].append(rate / echo_rate)
                 rounds["uart_requests_per_s"].append(uart_rate)
                 rounds["uart_line_share"].append(uart_rate * uart_size / (BAUD / 10))
                 rounds["serial_frame_bytes"].append(uart_size)
@@ -142,6 +145,8 @@ def figures() -> dict[str, float]:
         shutil.rmtree(echo_flash, ignore_errors=True)
     out: dict[str, float] = {}
     for name, values in rounds.items():
-        out.update(_median(name, values))
+        out.update(spread(name, values))
+        if name == "pty_echo_round_trips_per_s":
+            out.update(ratio("serial_efficiency", rounds["serial_round_trips_per_s"], values))
     out["firmware_heap_bytes"] = firmware_heap_bytes()
     return out
