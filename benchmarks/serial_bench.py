@@ -1,43 +1,54 @@
-"""Serial link figures, measured on one virtual board (a real MicroPython VM behind a pty):
+"""Serial link figures, measured on virtual boards (a real MicroPython VM behind a pty), taken as
+benchmarks/measure.py says: every figure once a round, the serial run and its echo baseline one
+right after the other in alternating order, a ratio per round; medians with NAME_min/NAME_max;
+wall time (they wait on a line):
 
 - serial_round_trips_per_s: requests (a pin write each) handled per second through the serial
   link: host controller -> frame -> pty -> VM (board firmware, runtime, app) -> frame -> host;
-- pty_echo_round_trips_per_s: the same VM on the same pty echoing the same number of bytes (the
-  average frame of that run) with no protocol: its main.py reads them and writes them back;
-- serial_efficiency: the first over the second (goal: at least 0.5);
-- serial_frame_bytes: the average frame, host to board and back;
+- pty_echo_round_trips_per_s: a second VM on its own pty echoing as many bytes (the mean round
+  trip of the serial run, half each way) with no protocol: its main.py reads them and writes
+  them back;
+- serial_efficiency: the first over the second, per round (goal: at least 0.5);
+- uart_requests_per_s: the same requests through a line paced at 115200 baud, 10 bits a byte
+  (benchmarks/paced_line.py), as a real board's UART (goal: at least 600);
+- uart_line_share: that rate over what the line itself allows for the bytes those requests
+  sent (11 520 bytes/s over serial_frame_bytes): the part of the line the link keeps busy;
+- serial_frame_bytes: bytes actually sent per round trip, both ways together, frames and
+  resends included (the link's byte counters over its round trips);
+- uart_resends_per_1000: frames resent per 1000 round trips on that line (a timer that fires
+  before the answer could come: the resend timer's floor and the round trip's jitter);
 - firmware_heap_bytes: MicroPython heap the firmware takes once imported and set up (gc.mem_alloc
   after gc.collect, less the VM's own), measured in the same VM build.
 """
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import tempfile
 import time
 
 import serial
 
+from benchmarks.measure import ROUNDS, ratio, spread, wall_clock
+from benchmarks.paced_line import paced_process
 from host.board.virtual_board import FIRMWARE_HEAP, VirtualBoard
-from host.board_install import MAIN_PY, install_to_dir
+from host.board_install import install_to_dir
 from host.limits import Limits
 from host.links.serial_link import SerialLink
 from host.simulator import Simulation
-from shared_buffers import protocol as P
-from shared_buffers import serial_frame as F
-from shared_buffers.buffers import new_buffer, write_header
 
-REPEATS = 3
-REQUESTS_PER_TICK = 500
-TICKS = 4
+BAUD = 115200
+REQUESTS = 600  # a round of the serial figures
+UART_REQUESTS = 400
 
-APP = f"""
+APP = """
 import microapp
 def setup():
     microapp.pinMode(3, microapp.OUTPUT)
 def loop():
     write = microapp.digitalWrite
-    for i in range({REQUESTS_PER_TICK}):
+    for i in range(100):
         write(3, i & 1)
 """
 ECHO_MAIN = b"""import sys
@@ -48,53 +59,38 @@ while True:
 """
 
 
-def frame_bytes() -> float:
-    """The average of the two frames of one pin write: the host's RESUME (the ack, and the
-    tick in b2m) and the board's YIELD (the request)."""
-    m2b, b2m = new_buffer(), new_buffer()
-    write_header(m2b, P.PIN, P.REQUEST, 1, 3)
-    write_header(b2m, P.CONTINUE, P.NO_REQUEST, 1, 4)
-    encoder = F.Encoder()
-    to_board = len(encoder.buffers(1, F.RESUME, m2b, b2m))
-    to_host = len(encoder.buffers(1, F.YIELD, m2b, b2m))
-    return (to_board + to_host) / 2
-
-
-def serial_round_trips_per_s(board: VirtualBoard) -> float:
-    best = 0.0
-    with SerialLink(board.port, watchdog_ms=10_000) as link:
+def requests_per_s(port: str, requests: int) -> tuple[float, float, float]:
+    """(requests a second, bytes sent per round trip, resends per 1000 round trips) of the app's
+    pin writes through `port`."""
+    with SerialLink(port, watchdog_ms=10_000) as link:
         sim = Simulation(None, limits=Limits(entry_budget=10**9), link=link)
         sim.run(2)  # setup, and a first loop
-        for _ in range(REPEATS):
-            before = sum(sim.controller.requests)
-            t = time.perf_counter()
-            sim.run(TICKS)
-            elapsed = time.perf_counter() - t
-            best = max(best, (sum(sim.controller.requests) - before) / elapsed)
+        before = sum(sim.controller.requests)
+        frames, sent = link.stats["frames"], link.stats["bytes_out"] + link.stats["bytes_in"]
+        resent = link.stats["resent"]
+        t = wall_clock()
+        sim.run(max(1, requests // 100))
+        elapsed = wall_clock() - t
         assert sim.controller.faults == [], sim.controller.faults
-    return best
+        done = sum(sim.controller.requests) - before
+        trips = link.stats["frames"] - frames
+        size = (link.stats["bytes_out"] + link.stats["bytes_in"] - sent) / trips
+        resends = 1000 * (link.stats["resent"] - resent) / trips
+    return done / elapsed, size, resends
 
 
-def pty_echo_round_trips_per_s(board: VirtualBoard, size: int, n: int) -> float:
-    """The board restarted with an echo as its main.py; n round trips of `size` bytes."""
-    with open(os.path.join(board.flash_dir, "main.py"), "wb") as f:
-        f.write(ECHO_MAIN % size)
-    board.hard_reset()
-    message = b"A" * (size - 1) + b"\n"
-    best = 0.0
-    with serial.serial_for_url(board.port, timeout=5) as port:
-        time.sleep(0.5)  # the banner and the REPL's output of the boot
-        port.reset_input_buffer()
-        for _ in range(REPEATS):
-            t = time.perf_counter()
-            for _ in range(n):
-                port.write(message)
-                if port.read(size) != message:
-                    raise RuntimeError("the echo came back wrong")
-            best = max(best, n / (time.perf_counter() - t))
-    with open(os.path.join(board.flash_dir, "main.py"), "wb") as f:
-        f.write(MAIN_PY)
-    return best
+def echo_round_trips_per_s(port: serial.Serial, size: int, n: int) -> float:
+    """n round trips of `size` bytes each way, read as the link reads (select, then os.read)."""
+    message = b"A" * size
+    fd = port.fileno()
+    t = wall_clock()
+    for _ in range(n):
+        port.write(message)
+        got = 0
+        while got < size:
+            select.select((fd,), (), (), 5)
+            got += len(os.read(fd, 4096))
+    return n / (wall_clock() - t)
 
 
 def firmware_heap_bytes() -> int:
@@ -114,20 +110,43 @@ print(gc.mem_alloc() - base)
 
 
 def figures() -> dict[str, float]:
-    flash = tempfile.mkdtemp(prefix="serial-bench-")
+    flash, echo_flash = tempfile.mkdtemp(prefix="serial-bench-"), tempfile.mkdtemp(prefix="echo-bench-")
+    rounds: dict[str, list[float]] = {k: [] for k in (
+        "serial_round_trips_per_s", "pty_echo_round_trips_per_s", "uart_requests_per_s",
+        "uart_line_share", "serial_frame_bytes", "uart_resends_per_1000")}
     try:
         install_to_dir(flash, APP.encode())
         with VirtualBoard(flash, heap_size=FIRMWARE_HEAP) as board:
-            serial_rate = serial_round_trips_per_s(board)
-            size = round(frame_bytes())
-            echo_rate = pty_echo_round_trips_per_s(board, size, REQUESTS_PER_TICK * TICKS)
+            size = requests_per_s(board.port, 200)[1]  # the echo's message: a mean round trip
+        with open(os.path.join(echo_flash, "main.py"), "wb") as f:
+            f.write(ECHO_MAIN % round(size / 2))
+        with VirtualBoard(flash, heap_size=FIRMWARE_HEAP) as board, \
+                VirtualBoard(echo_flash) as echo_board, \
+                serial.serial_for_url(echo_board.port, timeout=5) as echo:
+            time.sleep(1.0)  # the echo board's boot and banner
+            echo.reset_input_buffer()
+            for i in range(ROUNDS):
+                if i % 2:
+                    echo_rate = echo_round_trips_per_s(echo, round(size / 2), REQUESTS)
+                    rate, size, _ = requests_per_s(board.port, REQUESTS)
+                else:
+                    rate, size, _ = requests_per_s(board.port, REQUESTS)
+                    echo_rate = echo_round_trips_per_s(echo, round(size / 2), REQUESTS)
+                with paced_process(board.port, BAUD) as line:
+                    uart_rate, uart_size, resends = requests_per_s(line, UART_REQUESTS)
+                rounds["serial_round_trips_per_s"].append(rate)
+                rounds["pty_echo_round_trips_per_s"].append(echo_rate)
+                rounds["uart_requests_per_s"].append(uart_rate)
+                rounds["uart_line_share"].append(uart_rate * uart_size / (BAUD / 10))
+                rounds["serial_frame_bytes"].append(uart_size)
+                rounds["uart_resends_per_1000"].append(resends)
     finally:
         shutil.rmtree(flash, ignore_errors=True)
-    return {
-        "serial_round_trips_per_s": serial_rate,
-        "pty_echo_round_trips_per_s": echo_rate,
-        "serial_efficiency": serial_rate / echo_rate,
-        "serial_frame_bytes": frame_bytes(),
-        "firmware_heap_bytes": firmware_heap_bytes(),
-    }
-
+        shutil.rmtree(echo_flash, ignore_errors=True)
+    out: dict[str, float] = {}
+    for name, values in rounds.items():
+        out.update(spread(name, values))
+        if name == "pty_echo_round_trips_per_s":
+            out.update(ratio("serial_efficiency", rounds["serial_round_trips_per_s"], values))
+    out["firmware_heap_bytes"] = firmware_heap_bytes()
+    return out

@@ -1,16 +1,18 @@
-# The board's main program: serves the host over the serial line (docs/protocol.md, "The serial frame") with the
-# same Runtime the simulator uses; only the yield primitive differs: send both buffers (their
-# used bytes) in a YIELD frame, block until the host's next RESUME, copy it into the buffers.
+# The board's main program: serves the host over the serial line (docs/protocol.md, "The serial
+# frame") with the same Runtime the simulator uses; only the yield primitive differs: send what
+# changed in both buffers in a YIELD frame, block until the host's next RESUME, apply it.
 #
 # On boot it loads the installed microapp (the app store's enabled slot, firmware/app_store.py;
-# else app.py) and announces itself with an INFO frame
-# (seq 0). A HELLO (re)starts a microapp (the installed one or a path it names) and is answered
-# with INFO; RESUME frames drive the app. Stop-and-wait: a repeated request gets the kept reply
-# again and is not handled twice; a frame that does not decode gets a NAK.
+# else app.py) and announces itself with an INFO frame (seq 0). A HELLO that carries the board's
+# current challenge (re)starts a microapp (the installed one or a path it names) and opens a
+# session; it is answered with INFO. RESUME frames drive the app. Only the next seq is taken; a
+# repeat of the last request gets the kept reply again and is not handled twice; replayed and
+# out-of-order frames are counted and dropped; a frame that does not check gets a NAK.
 # The board's main.py is `from firmware.board_main import main` + `main()`.
 # Runs under MicroPython (and CPython, for tests).
 import gc
 import sys
+import time
 
 from firmware import app_store, microapp
 from firmware.loader import load_app
@@ -37,16 +39,20 @@ class _PortClosed(BaseException):
 
 class Board:
     def __init__(self, reader, writer):
-        """reader: a stream with read(n) (sys.stdin.buffer, a machine.UART); writer: write()."""
+        """reader: a stream with readinto(b) (sys.stdin.buffer, a machine.UART); writer: write()."""
         self._frames = F.FrameReader(reader)
         self._write = writer.write
         self.m2b = new_buffer()
         self.b2m = new_buffer()
         self._encoder = F.Encoder()
-        self._last_request = None  # the last request handled (checked frame content)
-        self._last_seq = 0
-        self._reply = None         # the frame sent in answer to it, kept for a repeat
-        self._pending = None       # a HELLO that arrived while the app ran
+        self._session = F.Session()
+        self._last = None          # the content of the last request handled, for its repeats
+        self._reply = None         # the frame sent in answer to it (with its leading flag)
+        self._challenge = bytearray(F.CHALLENGE_SIZE)
+        _stir(self._challenge, b"")
+        self._pending = False      # a HELLO arrived while the app ran
+        self._hello_fields = None  # (challenge, nonce, depth, app) of the HELLO taken last
+        self.dropped = {"replayed": 0, "out_of_order": 0, "stale_hello": 0, "corrupt": 0}
         self.runtime = None
         self.app = ""
         self._entry = None         # (setup, loop) of the loaded app, None when it did not load
@@ -60,17 +66,15 @@ class Board:
     def serve(self):
         """Load the installed app, announce the board, then serve until the stream ends."""
         self._load(INSTALLED_APP, DEFAULT_STACK_DEPTH)
-        self._write(self._encoder.frame(0, F.INFO, self._info()))
+        self._write(self._encoder.control(F.INFO, 0, self._info()))
         try:
             while True:
-                raw = self._pending or self._next_request()
-                self._pending = None
-                if raw[1] == F.HELLO:
-                    self._hello(raw)
+                kind = F.HELLO if self._pending else self._next_request()
+                self._pending = False
+                if kind == F.HELLO:
+                    self._hello()
                 elif self._opened:
                     self._run()
-                else:
-                    self._answer(F.INFO, self._info(F.INFO_NO_SESSION))
         except _PortClosed:
             pass
 
@@ -82,18 +86,16 @@ class Board:
         except _NewSession:
             pass
 
-    def _hello(self, raw):
-        try:
-            depth, app = F.parse_hello(F.body(raw))
-        except (F.FrameError, UnicodeError) as e:
-            self._answer(F.INFO, self._info(F.INFO_LOAD_ERROR, "bad HELLO: %s" % e))
-            return
+    def _hello(self):
+        challenge, nonce, depth, app = self._hello_fields
         app = app or INSTALLED_APP
         depth = depth or DEFAULT_STACK_DEPTH
         if not (self._fresh and app == self.app and depth == self._depth):
             self._load(app, depth)
         self._opened = self._entry is not None
-        self._answer(F.INFO, self._info())
+        self._session.open = self._opened
+        self._answer(self._encoder.control(F.INFO, self._session.seq,
+                                           self._info(None, self._entry is None)))
 
     def _load(self, path, depth):
         self.runtime = None
@@ -118,48 +120,90 @@ class Board:
         self._entry = entry
         self._fresh = True
 
-    def _info(self, status=None):
+    def _info(self, status=None, texts=True):
+        """An INFO body. Answers to a HELLO leave out the texts unless the app did not load: on a
+        noisy line every byte of a frame is a chance to lose it."""
         if status is None:
             status = F.INFO_READY if self._entry else F.INFO_LOAD_ERROR
         depth = self.runtime.max_depth if self.runtime else 0
-        return F.info_body(status, depth, self.heap_boot, _heap_used(), VERSION, self.app,
-                           self._error)
+        if texts:
+            version, app, error = VERSION, self.app, self._error
+        else:
+            version = app = error = ""
+        return F.info_body(status, depth, self.heap_boot, _heap_used(), self._challenge, version,
+                           app, error)
 
     # -- the yield primitive ----------------------------------------------------------------
     def _yield(self):
-        self._answer(F.YIELD)
-        raw = self._next_request()
-        if raw[1] == F.HELLO:
-            self._pending = raw
+        s = self._session
+        self._answer(self._encoder.delta(s, s.seq, False, self.m2b, self.b2m))
+        if self._next_request() == F.HELLO:
+            self._pending = True
             raise _NewSession()
 
-    def _answer(self, kind, body=None):
+    def _answer(self, reply):
         """Send (and keep, for a repeat) the answer to the last request."""
-        if body is None:
-            reply = self._encoder.buffers(self._last_seq, kind, self.m2b, self.b2m)
-        else:
-            reply = self._encoder.frame(self._last_seq, kind, body)
         self._reply = reply
-        self._write(reply)
+        self._write(memoryview(reply)[1:])  # its leading flag goes with repeats only
 
     def _next_request(self):
-        """Block until a new request arrives (a RESUME is copied into the buffers): the checked
-        frame. A repeat of the last request gets the kept answer; an unreadable frame a NAK."""
+        """Block until the next request arrives: HELLO (its fields in self._hello_fields) or
+        RESUME (applied to the buffers). A repeat of the last request gets the kept answer; a
+        frame that does not check a NAK; a replayed or out-of-order one is dropped."""
+        frames, session, raw = self._frames, self._session, self._frames.raw
         while True:
             try:
-                raw = self._frames.next()
+                n = frames.next()
             except EOFError:
                 raise _PortClosed()
-            if raw is None:
-                self._write(self._encoder.frame(self._last_seq, F.NAK))
-            elif raw == self._last_request:
-                self._write(self._reply)
-            elif raw[1] == F.HELLO or (raw[1] == F.RESUME and F.unpack_buffers(raw, self.m2b, self.b2m)):
-                self._last_request = raw
-                self._last_seq = raw[0]
-                return raw
-            else:
-                self._write(self._encoder.frame(self._last_seq, F.NAK))
+            if n >= 0 and self._last is not None and len(self._last) == n and raw[:n] == self._last:
+                self._write(self._reply)  # a repeat: the kept answer, flag first
+                continue
+            try:
+                if n < 0:
+                    raise F.FrameError("not a frame")
+                kind = F.check(raw, n, session, True)
+                if kind == F.HELLO:
+                    body = F.control_body(raw, n)
+                    if not body:  # the host asks for the challenge
+                        self._write(self._encoder.control(F.INFO, raw[2], self._info(F.INFO_CHALLENGE, False)))
+                        continue
+                    fields = F.parse_hello(body)
+                    if fields[0] != bytes(self._challenge):
+                        self.dropped["stale_hello"] += 1
+                        self._write(self._encoder.control(F.INFO, raw[2], self._info(F.INFO_CHALLENGE, False)))
+                        continue
+                    session.start(fields[1], raw[2])
+                    _stir(self._challenge, fields[1])  # a replay of this HELLO no longer opens one
+                    self._hello_fields = fields
+                elif kind == F.RESUME:
+                    seq = raw[0]
+                    if seq != F.next_seq(session.seq):
+                        self.dropped["replayed" if seq == session.seq else "out_of_order"] += 1
+                        continue
+                    F.apply_delta(raw, n, session, self.m2b, self.b2m)
+                    session.advance()
+                else:
+                    continue  # a board's kind: our own frame echoed
+            except (F.FrameError, UnicodeError):
+                self.dropped["corrupt"] += 1
+                status = F.NAK_IN_SESSION if session.open else F.NAK_NO_SESSION
+                self._write(self._encoder.control(F.NAK, session.seq, bytes((status,))))
+                continue
+            self._last = bytes(raw[:n])
+            return kind
+
+
+def _stir(challenge, data):
+    """A new challenge from the old one, `data` and the clock: two CRC-16s (the board may have
+    no random source; what it must not do is take the same HELLO twice)."""
+    t = time.ticks_us() if hasattr(time, "ticks_us") else int(time.time() * 1000000) & 0x3FFFFFFF
+    a = F.crc16(data, 0, None, F.crc16(challenge, 0, None, t & 0xFFFF))
+    b = F.crc16(data, 0, None, F.crc16(challenge, 0, None, (t >> 14) & 0xFFFF) ^ 0x5A5A)
+    challenge[0] = a >> 8
+    challenge[1] = a & 0xFF
+    challenge[2] = b >> 8
+    challenge[3] = b & 0xFF
 
 
 def _app_source(path):

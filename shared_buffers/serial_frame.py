@@ -1,231 +1,417 @@
 # The serial frame codec: how the two shared buffers, and the few messages that set up a
 # session, travel over a serial line between the host and a board. docs/protocol.md ("The serial
-# frame") gives every byte and the resend rules (stop-and-wait: one frame in flight, answered
-# with its seq).
+# frame") gives every byte, the sequence rules and the resend timer.
 #
-# A frame is one line:  '#'  LEN  base64(seq u8, kind u8, body, check: 4 bytes)  '\n'
-# where LEN is one character, '@' + the number of 4-character base64 groups.
-# - base64, '#', LEN and '\n' never put a REPL control byte (Ctrl-A..Ctrl-E, 0x01-0x05) on the
-#   wire, so Ctrl-C always breaks into a running board, as mpremote expects;
-# - a receiver resynchronises at the next '#' (the host: at every newline, from the last '#' of
-#   a line), so garbage (REPL text, a lost byte) costs only the frames it touches;
-# - LEN lets the board read a frame in two reads instead of a read per byte;
-# - the check rejects corrupt frames; the sequence number lets a lost frame be resent without a
-#   request being handled twice.
-# The check is the first 4 bytes of SHA-256 rather than binascii.crc32: a CRC-32 is an int of up
-# to 32 bits, which MicroPython keeps as a heap-allocated big int from 2**30 on. Making one takes
-# two allocations, and in the WASI build (the virtual board) a garbage collection between them
-# frees the first (wasm locals are not scanned) and corrupts the heap. A digest is bytes.
-# Encoding, decoding and the check are C code (binascii, hashlib): no per-byte Python loop.
+# On the wire a frame is its content, each byte XORed with 0x80 and escaped HDLC-style, then the
+# flag 0x7E:      [0x7E]  escaped(content ^ 0x80)  0x7E
+# - the escape 0x7D is put before any wire byte in 0x01-0x05 (the REPL's Ctrl-A..Ctrl-E), 0x7D
+#   or 0x7E, which then travels XORed with 0x20: no REPL control byte is ever on the wire, so
+#   Ctrl-C always breaks into a running board, as mpremote expects. The XOR with 0x80 moves the
+#   small numbers the buffers are full of (acks 1-4, levels, types) away from the escaped range;
+# - a frame ends at its flag; a sender puts a flag before it too when the line may hold garbage
+#   (every resend, every control frame), so the receiver resynchronises at the next flag;
+# - content: a data frame (RESUME from the host, YIELD from the board) is
+#       seq (1..255), delta of both buffers, CRC-16 big-endian;
+#   a control frame is 0x00, kind, seq, body, CRC-16.
+# - the CRC is CRC-16/GENIBUS (CCITT's poly 0x1021, init 0xFFFF, sent complemented, so that a
+#   dropped or added zero byte after a CRC ending in 0x00 does not pass), by table on small ints:
+#   nothing on the board's path makes a big int. A data frame's CRC starts from the session's key (the
+#   HELLO's nonce, the sequence epoch and the direction) instead of 0xFFFF, so a frame of another
+#   session, of an earlier turn of the sequence numbers, or our own frame echoed back never checks.
+# - the delta: only the bytes of buf[0:used_size] and of the trailer that differ from what the
+#   other side already has (its shadow copy, kept equal on both sides) travel, as runs.
 # Runs under MicroPython and CPython.
-import binascii
-import hashlib
 import struct
 
 from shared_buffers.buffers import trailer_size, used_size
-from shared_buffers.protocol import BLUENET_SIZE, BUFFER_SIZE, OFF_TEXT_LEN, TEXT_MAX, TRAILER_FIXED
+from shared_buffers.protocol import BLUENET_SIZE, BUFFER_SIZE
 
-MARKER = b"#"
-_MARKER = 0x23
-_LEN_BASE = 0x40
+FLAG = 0x7E
+ESC = 0x7D
+_FLIP = 0x80      # every content byte travels XORed with this
+_ESC_FLIP = 0xA0  # an escaped byte: content ^ 0x80 ^ 0x20
 
-# Frame kinds. Host to board:
-HELLO = 0x01   # body: nonce (4 bytes), stack depth u8, app path (UTF-8; empty: the installed app)
-RESUME = 0x02  # body: the used bytes of m2b, then the used bytes of b2m
+# Control kinds (content byte 1 after the 0x00). Host to board:
+HELLO = 0x01   # body: challenge (4), nonce (4), stack depth u8, app path (UTF-8; empty: installed)
 # Board to host:
-YIELD = 0x11   # body: the used bytes of m2b, then the used bytes of b2m
-INFO = 0x12    # the answer to HELLO, to a RESUME outside a session, and (seq 0) the boot banner
-NAK = 0x13     # body empty; seq: the last request handled. The board got a line it can't read.
+INFO = 0x12    # the answer to a HELLO, and (seq 0) the boot banner
+NAK = 0x13     # body: NAK_IN_SESSION or NAK_NO_SESSION; seq: the last request handled
+# Data frames have no kind byte: host to board is a RESUME, board to host a YIELD.
+RESUME = 0x02
+YIELD = 0x11
 
-# INFO body: status u8, stack depth u8, heap at boot u32 LE, heap now u32 LE, then UTF-8
-# "version\napp path\nerror text".
+NAK_IN_SESSION = 0  # the board read a frame that does not check
+NAK_NO_SESSION = 1  # the board has no session (it was reset, or the app did not load)
+
+# INFO body: status u8, stack depth u8, heap at boot u32 LE, heap now u32 LE, challenge (4),
+# then UTF-8 "version\napp path\nerror text".
 INFO_READY = 0       # the app is loaded; setup() runs at the next RESUME
 INFO_LOAD_ERROR = 1  # the app did not load (error text says why)
-INFO_NO_SESSION = 2  # a RESUME the board cannot place: it was reset since the HELLO
+INFO_CHALLENGE = 2   # a HELLO whose challenge is not the board's current one: nothing was done
 _INFO_HEAD = "<BBII"
-INFO_HEAD_SIZE = 10
-HELLO_HEAD_SIZE = 5
+INFO_HEAD_SIZE = 14
+HELLO_HEAD_SIZE = 9
+CHALLENGE_SIZE = 4
 
-CHECK_SIZE = 4
-# seq, kind, two whole buffers, check: the longest frame's content, and its base64 groups.
-MAX_RAW = 2 + 2 * (1 + BUFFER_SIZE) + CHECK_SIZE
-MAX_GROUPS = (MAX_RAW + 2) // 3
-_INFO_TEXT_SIZE = MAX_RAW - 2 - CHECK_SIZE - INFO_HEAD_SIZE
-MAX_APP_PATH = MAX_RAW - 2 - CHECK_SIZE - HELLO_HEAD_SIZE  # bytes of UTF-8 a HELLO can name
+CRC_SIZE = 2
+_CONTROL_HEAD = 3  # 0x00, kind, seq
+_SPAN = 2 * BUFFER_SIZE  # the delta's address space: m2b, then b2m
+# Longest content: seq, a delta where every address is a run of its own (2 header bytes and
+# one data byte), CRC; a control frame is cut to fit the same bound.
+MAX_CONTENT = 1 + 3 * _SPAN + CRC_SIZE
+MAX_WIRE = 2 * MAX_CONTENT + 2  # everything escaped, two flags
+MAX_INFO_TEXT = 160
+MAX_APP_PATH = 120  # bytes of UTF-8 a HELLO can name
+_RUN = 8  # bytes a run carries at most
+
+
+def _crc_table():
+    table = []
+    for i in range(256):
+        c = i << 8
+        for _ in range(8):
+            c = ((c << 1) ^ 0x1021) if c & 0x8000 else (c << 1)
+        table.append(c & 0xFFFF)
+    return tuple(table)
+
+
+_CRC = _crc_table()
+
+
+def crc16(data, start=0, end=None, crc=0xFFFF):
+    """CRC-16/CCITT-FALSE of data[start:end], continuing from `crc`."""
+    t = _CRC
+    for i in range(start, len(data) if end is None else end):
+        crc = ((crc << 8) & 0xFF00) ^ t[(crc >> 8) ^ data[i]]
+    return crc
+
+
+def next_seq(seq):
+    """1..255, wrapping (0 marks control frames)."""
+    return seq % 255 + 1
+
+
+def _spans(buf):
+    """The parts of a buffer that travel: bluenet's bytes in use, and the trailer in use."""
+    return ((0, used_size(buf)), (BLUENET_SIZE, BLUENET_SIZE + trailer_size(buf)))
+
+
+class Session:
+    """One end's state of a session: the shadow copies of both buffers (what the other end holds,
+    equal on both ends), the last seq used, the sequence epoch (turns of 255) and the CRC starts
+    it keys. Both ends open it with the same HELLO and advance it once a request."""
+
+    def __init__(self):
+        self.shadows = (bytearray(BUFFER_SIZE), bytearray(BUFFER_SIZE))
+        self.seq = 0
+        self.epoch = 0
+        self._key = bytearray(7)  # nonce (4), epoch u16 LE, direction
+        self.open = False
+
+    def start(self, nonce, seq):
+        for s in self.shadows:
+            s[:] = bytes(BUFFER_SIZE)
+        self._key[0:4] = nonce
+        self.seq = seq
+        self.epoch = 0
+        self.open = True
+
+    def advance(self):
+        """The next request's seq (the epoch turns when it wraps)."""
+        self.seq = next_seq(self.seq)
+        if self.seq == 1:
+            self.epoch += 1
+        return self.seq
+
+    def crc_start(self, seq, to_board):
+        """The CRC start of a data frame of this session with `seq`: the current epoch, or the
+        next one for the seq that wraps it."""
+        epoch = self.epoch + 1 if (seq == 1 and self.seq == 255) else self.epoch
+        key = self._key
+        key[4] = epoch & 0xFF
+        key[5] = (epoch >> 8) & 0xFF
+        key[6] = 1 if to_board else 2
+        return crc16(key)
 
 
 class FrameError(ValueError):
-    """A line with a frame marker that is not a valid frame (corrupt, truncated)."""
+    """Content that is not a valid frame (a bad escape, too short, a bad CRC, a bad delta)."""
 
 
 class Encoder:
-    """Builds frames in one preallocated scratch buffer."""
+    """Builds frames in preallocated scratch buffers. Each frame comes as bytes that begin with
+    a flag: send frame[1:] the first time, the whole frame when resending."""
 
     def __init__(self):
-        self._raw = bytearray(MAX_RAW)
-        self._view = memoryview(self._raw)
+        self._raw = bytearray(MAX_CONTENT)
+        self._wire = bytearray(MAX_WIRE)
 
-    def frame(self, seq, kind, body=b""):
-        n = 2 + len(body)
+    def control(self, kind, seq, body=b""):
+        raw = self._raw
+        raw[0] = 0
+        raw[1] = kind
+        raw[2] = seq
+        n = _CONTROL_HEAD + len(body)
+        raw[_CONTROL_HEAD:n] = body
+        return self._finish(n, 0xFFFF)
+
+    def delta(self, session, seq, to_board, m2b, b2m):
+        """A data frame with `seq` carrying what changed in m2b and b2m since the shadows; the
+        shadows are brought up to date."""
         raw = self._raw
         raw[0] = seq
-        raw[1] = kind
-        raw[2:n] = body
-        return self._finish(n)
+        n = 1
+        pos = 0  # the address after the last run
+        base = 0
+        for buf, shadow in ((m2b, session.shadows[0]), (b2m, session.shadows[1])):
+            for a, b in _spans(buf):
+                i = a
+                while i < b:
+                    if buf[i] == shadow[i]:
+                        i += 1
+                        continue
+                    j = i + 1
+                    while j < b and j - i < _RUN and buf[j] != shadow[j]:
+                        j += 1
+                    skip = base + i - pos
+                    if skip < 31:
+                        raw[n] = (skip << 3) | (j - i - 1)
+                        n += 1
+                    else:
+                        raw[n] = 0xF8 | (j - i - 1)
+                        raw[n + 1] = skip
+                        n += 2
+                    while i < j:
+                        raw[n] = shadow[i] = buf[i]
+                        n += 1
+                        i += 1
+                    pos = base + j
+            base += BUFFER_SIZE
+        return self._finish(n, session.crc_start(seq, to_board))
 
-    def buffers(self, seq, kind, m2b, b2m):
-        """A RESUME or YIELD frame carrying the used bytes of both buffers."""
-        raw = self._raw
-        raw[0] = seq
-        raw[1] = kind
-        return self._finish(_put(raw, _put(raw, 2, m2b), b2m))
+    def _finish(self, n, crc):
+        raw, wire = self._raw, self._wire
+        crc = crc16(raw, 0, n, crc) ^ 0xFFFF
+        raw[n] = crc >> 8
+        raw[n + 1] = crc & 0xFF
+        n += CRC_SIZE
+        wire[0] = FLAG
+        j = 1
+        for i in range(n):
+            b = raw[i] ^ _FLIP
+            if b == FLAG or b == ESC or 0 < b < 6:
+                wire[j] = ESC
+                wire[j + 1] = b ^ 0x20
+                j += 2
+            else:
+                wire[j] = b
+                j += 1
+        wire[j] = FLAG
+        return bytes(memoryview(wire)[:j + 1])
 
-    def _finish(self, n):
-        view = self._view
-        n += CHECK_SIZE
-        view[n - CHECK_SIZE:n] = memoryview(hashlib.sha256(view[:n - CHECK_SIZE]).digest())[:CHECK_SIZE]
-        return bytes((_MARKER, _LEN_BASE + (n + 2) // 3)) + binascii.b2a_base64(view[:n])
+
+def unescape(segment, out):
+    """The content of one frame's wire bytes (between two flags) written into `out`; its length,
+    or -1 when it is not a frame (a bad escape, longer than any frame)."""
+    n = 0
+    esc = False
+    limit = len(out)
+    for w in segment:
+        if esc:
+            b = w ^ _ESC_FLIP
+            if not (b == 0xFE or b == 0xFD or 0x80 < b < 0x86):
+                return -1
+            esc = False
+        elif w == ESC:
+            esc = True
+            continue
+        else:
+            b = w ^ _FLIP
+        if n >= limit:
+            return -1
+        out[n] = b
+        n += 1
+    return -1 if esc else n
 
 
-def decode(line):
-    """The frame's content (seq, kind, body..., check) from one received line, checked; None
-    when the line holds no frame marker (text from the board's REPL). Raises FrameError when
-    it is corrupt."""
-    i = line.rfind(MARKER)
-    if i < 0:
-        return None
-    if i + 1 >= len(line):
-        raise FrameError("no length")
-    end = i + 2 + 4 * (line[i + 1] - _LEN_BASE)
-    if end <= i + 2 or end >= len(line) or line[end] != 10:
-        raise FrameError("wrong length")
-    return _checked(memoryview(line)[i + 2:end])
+def check(raw, n, session, to_board):
+    """The kind of checked content raw[:n] (HELLO, INFO, NAK; RESUME or YIELD for a data frame
+    of `session`, which must be open), or raise FrameError."""
+    if n < 1 + CRC_SIZE:
+        raise FrameError("too short")
+    sent = ((raw[n - 2] << 8) | raw[n - 1]) ^ 0xFFFF
+    if raw[0] == 0:
+        if n < _CONTROL_HEAD + CRC_SIZE or crc16(raw, 0, n - CRC_SIZE) != sent:
+            raise FrameError("bad CRC")
+        return raw[1]
+    if session is None or not session.open:
+        raise FrameError("no session")
+    if crc16(raw, 0, n - CRC_SIZE, session.crc_start(raw[0], to_board)) != sent:
+        raise FrameError("bad CRC")
+    return RESUME if to_board else YIELD
+
+
+def apply_delta(raw, n, session, m2b, b2m):
+    """Apply a checked data frame's delta to the shadows, then copy the parts of the shadows that
+    travel into m2b and b2m. Raises FrameError (nothing applied) when a run is out of bounds."""
+    end = n - CRC_SIZE
+    for write in (False, True):
+        i = 1
+        pos = 0
+        while i < end:
+            h = raw[i]
+            i += 1
+            length = (h & 7) + 1
+            if h >= 0xF8:
+                if i >= end:
+                    raise FrameError("cut run")
+                pos += raw[i]
+                i += 1
+            else:
+                pos += h >> 3
+            k = 0 if pos < BUFFER_SIZE else 1
+            a = pos - k * BUFFER_SIZE
+            if i + length > end or a + length > BUFFER_SIZE or pos >= _SPAN:
+                raise FrameError("bad run")
+            if write:
+                session.shadows[k][a:a + length] = raw[i:i + length]
+            i += length
+            pos += length
+    for buf, shadow in ((m2b, session.shadows[0]), (b2m, session.shadows[1])):
+        view = memoryview(shadow)
+        for a, b in _spans(shadow):
+            buf[a:b] = view[a:b]
 
 
 class FrameReader:
-    """The board's side: reads frames from a stream with read(n) (sys.stdin.buffer, a UART),
-    two reads a frame, skipping whatever comes before a frame's marker."""
+    """The board's side: reads frames from a stream with readinto() (sys.stdin.buffer, a UART,
+    io.BytesIO), a byte at a time, unescaping as it goes, skipping whatever is not a frame."""
 
     def __init__(self, stream):
-        self._read = stream.read
+        self._readinto = stream.readinto
+        self._one = bytearray(1)
+        self.raw = bytearray(MAX_CONTENT)
+        self.oversize = 0
 
     def next(self):
-        """The next frame's checked content; None when what came was a corrupt frame (the
-        caller NAKs it). Raises EOFError when the stream ends."""
-        head = self._exact(2)
-        while head[0] != _MARKER or head[1] == _MARKER:  # garbage: on to the last '#' of a run
-            head = head[1:] + self._exact(1)
-        groups = head[1] - _LEN_BASE
-        if not 0 < groups <= MAX_GROUPS:
-            return None
-        data = self._exact(4 * groups + 1)
-        if data[-1] != 10:
-            return None
-        try:
-            return _checked(memoryview(data)[:-1])
-        except FrameError:
-            return None
-
-    def _exact(self, n):
-        data = self._read(n)
-        if data is not None and len(data) == n:
-            return data
-        data = data or b""
-        while len(data) < n:
-            more = self._read(n - len(data))
-            if more is None:  # a UART read that timed out
+        """The length of the next frame's content in self.raw (unchecked); -1 for wire bytes that
+        are not a frame (a bad escape, too long: the caller NAKs them). Empty and one-byte pieces
+        between flags (a flag doubled, line noise) are skipped. Raises EOFError at the end."""
+        readinto, one, raw = self._readinto, self._one, self.raw
+        limit = MAX_CONTENT
+        n = 0
+        esc = False
+        bad = False
+        while True:
+            got = readinto(one)
+            if got is None:  # a UART read that timed out
                 continue
-            if not more:
+            if not got:
                 raise EOFError()
-            data += more
-        return data
+            w = one[0]
+            if w == FLAG:
+                if bad:
+                    return -1
+                if esc:
+                    return -1
+                if n > 1:
+                    return n
+                n = 0
+                continue
+            if bad:
+                continue
+            if esc:
+                b = w ^ _ESC_FLIP
+                esc = False
+                if not (b == 0xFE or b == 0xFD or 0x80 < b < 0x86):
+                    bad = True
+                    continue
+            elif w == ESC:
+                esc = True
+                continue
+            else:
+                b = w ^ _FLIP
+            if n >= limit:
+                self.oversize += 1
+                bad = True
+                continue
+            raw[n] = b
+            n += 1
 
 
-def _checked(b64):
-    try:
-        raw = binascii.a2b_base64(b64)
-    except ValueError:
-        raise FrameError("not base64")
-    n = len(raw) - CHECK_SIZE
-    if n < 2:
-        raise FrameError("too short")
-    view = memoryview(raw)
-    if memoryview(hashlib.sha256(view[:n]).digest())[:CHECK_SIZE] != view[n:]:
-        raise FrameError("bad check")
-    return raw
+class Splitter:
+    """The host's side: cuts what arrives into the wire bytes of frames (between flags), keeping
+    at most MAX_WIRE bytes of an unfinished one (a line with no flag cannot grow it)."""
+
+    def __init__(self):
+        self._rx = bytearray()
+        self.dropped = 0  # bytes thrown away for want of a flag
+
+    def feed(self, data):
+        """The complete pieces between flags in what came so far (empty ones left out), and the
+        bytes dropped from a piece grown past MAX_WIRE (for the console)."""
+        rx = self._rx
+        rx += data
+        pieces = []
+        start = 0
+        while True:
+            i = rx.find(b"\x7e", start)
+            if i < 0:
+                break
+            if i > start:
+                pieces.append(bytes(rx[start:i]))
+            start = i + 1
+        rx = self._rx = rx[start:]
+        spill = b""
+        if len(rx) > MAX_WIRE:
+            spill = bytes(rx)
+            self.dropped += len(rx)
+            self._rx = bytearray()
+        return pieces, spill
+
+    def rest(self):
+        """The bytes after the last flag (a line the board printed, with no frame after it)."""
+        return bytes(self._rx)
+
+    def clear(self):
+        self._rx = bytearray()
+
+    def __len__(self):
+        return len(self._rx)
 
 
-def _put(raw, pos, buf):
-    # A buffer travels as: used u8, its used bluenet bytes, its trailer (10 + text bytes).
-    a = used_size(buf)
-    t = trailer_size(buf)
-    raw[pos] = a
-    raw[pos + 1:pos + 1 + a] = memoryview(buf)[:a]
-    raw[pos + 1 + a:pos + 1 + a + t] = memoryview(buf)[BLUENET_SIZE:BLUENET_SIZE + t]
-    return pos + 1 + a + t
-
-
-def _span(raw, pos, end):
-    """(used, trailer size) of the buffer at pos, or None when it does not fit before end."""
-    if pos >= end:
-        return None
-    a = raw[pos]
-    if not 2 <= a <= BLUENET_SIZE or pos + 1 + a + TRAILER_FIXED > end:
-        return None
-    t = TRAILER_FIXED + min(raw[pos + 1 + a + OFF_TEXT_LEN - BLUENET_SIZE], TEXT_MAX)  # as _put sends
-    if t > BUFFER_SIZE - BLUENET_SIZE or pos + 1 + a + t > end:
-        return None
-    return a, t
-
-
-def unpack_buffers(raw, m2b, b2m):
-    """Copy the two buffers of a checked RESUME/YIELD frame into m2b and b2m. False (and nothing
-    copied) when the body's length does not match the lengths it declares."""
-    end = len(raw) - CHECK_SIZE
-    first = _span(raw, 2, end)
-    if first is None:
-        return False
-    pos = 3 + first[0] + first[1]
-    second = _span(raw, pos, end)
-    if second is None or pos + 1 + second[0] + second[1] != end:
-        return False
-    view = memoryview(raw)
-    for buf, start, (a, t) in ((m2b, 2, first), (b2m, pos, second)):
-        buf[:a] = view[start + 1:start + 1 + a]
-        buf[BLUENET_SIZE:BLUENET_SIZE + t] = view[start + 1 + a:start + 1 + a + t]
-    return True
-
-
-def body(raw):
-    """The body of a checked frame (a copy)."""
-    return bytes(raw[2:len(raw) - CHECK_SIZE])
-
-
-def info_body(status, stack_depth, heap_boot, heap_now, version, app, error=""):
-    """The texts are cut to what fits one frame (a long error text loses its end)."""
+def info_body(status, stack_depth, heap_boot, heap_now, challenge, version, app, error=""):
+    """The texts are cut to MAX_INFO_TEXT bytes (a long error text loses its end)."""
     text = ("%s\n%s\n%s" % (version, app, error)).encode()
-    return struct.pack(_INFO_HEAD, status, stack_depth, heap_boot, heap_now) + text[:_INFO_TEXT_SIZE]
+    return struct.pack(_INFO_HEAD, status, stack_depth, heap_boot, heap_now) + challenge + text[:MAX_INFO_TEXT]
 
 
 def parse_info(data):
-    """(status, stack depth, heap at boot, heap now, version, app, error) of an INFO body
-    (host side)."""
+    """(status, stack depth, heap at boot, heap now, version, app, error, challenge) of an INFO
+    body (host side)."""
     if len(data) < INFO_HEAD_SIZE:
         raise FrameError("INFO too short")
     status, depth, heap_boot, heap_now = struct.unpack_from(_INFO_HEAD, data, 0)
     fields = bytes(data[INFO_HEAD_SIZE:]).decode("utf-8", "replace").split("\n", 2)
     while len(fields) < 3:
         fields.append("")
-    return (status, depth, heap_boot, heap_now, fields[0], fields[1], fields[2])
+    challenge = bytes(data[INFO_HEAD_SIZE - CHALLENGE_SIZE:INFO_HEAD_SIZE])
+    return (status, depth, heap_boot, heap_now, fields[0], fields[1], fields[2], challenge)
 
 
-def hello_body(nonce, stack_depth, app):
-    """nonce: 4 bytes that tell this HELLO from a repeat of an earlier one."""
-    return nonce + bytes((stack_depth,)) + app.encode()
+def hello_body(challenge, nonce, stack_depth, app):
+    """challenge: the board's current one (from its last INFO); nonce: 4 random bytes that key
+    the new session."""
+    return challenge + nonce + bytes((stack_depth,)) + app.encode()
 
 
 def parse_hello(data):
-    """(stack depth, app path) of a HELLO body; the board needs no int of the nonce."""
+    """(challenge, nonce, stack depth, app path) of a HELLO body."""
     if len(data) < HELLO_HEAD_SIZE:
         raise FrameError("HELLO too short")
-    return data[4], bytes(data[HELLO_HEAD_SIZE:]).decode()
+    return (bytes(data[0:4]), bytes(data[4:8]), data[8], bytes(data[HELLO_HEAD_SIZE:]).decode())
+
+
+def control_body(raw, n):
+    """The body of checked control content raw[:n] (a copy)."""
+    return bytes(raw[_CONTROL_HEAD:n - CRC_SIZE])

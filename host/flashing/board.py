@@ -85,20 +85,19 @@ class Board:
             _read_for(ser, _PROMPT_S, (b">>> ",))
             ser.write(b"\x04")  # Ctrl-D at an empty prompt: soft reset, main.py starts
             deadline = time.monotonic() + limit_s
-            rx = bytearray()
+            splitter, raw = F.Splitter(), bytearray(F.MAX_CONTENT)
             while time.monotonic() < deadline:
-                rx += _read_some(ser)
-                while (i := rx.find(b"\n")) >= 0:
-                    line = bytes(rx[:i + 1])
-                    del rx[:i + 1]
+                pieces, _ = splitter.feed(_read_some(ser))
+                for piece in pieces:
+                    n = F.unescape(piece, raw)
                     try:
-                        raw = F.decode(line)
+                        kind = F.check(raw, n, None, False) if n >= 0 else None
                     except F.FrameError:
-                        raw = None
-                    if raw is None:
-                        self.console.append(line.decode("utf-8", "replace").rstrip())
-                    elif raw[1] == F.INFO and raw[0] == 0:
-                        return F.parse_info(F.body(raw))
+                        kind = None
+                    if kind == F.INFO and raw[2] == 0:
+                        return F.parse_info(F.control_body(raw, n))
+                    self.console += piece.decode("utf-8", "replace").splitlines()
+            self.console += splitter.rest().decode("utf-8", "replace").splitlines()
         except (serial.SerialException, OSError) as e:
             raise FlashError(f"lost {self.port} while the board restarted: {e}") from None
         return None

@@ -1,115 +1,179 @@
-"""The board's main program (firmware/board_main.py) in the real MicroPython VM, fed a scripted
-host: the session set-up, stop-and-wait (a repeated request is answered from the kept reply and
-not handled twice), NAK for a corrupt frame, a HELLO that restarts a running app."""
-from shared_buffers import protocol as P
-from shared_buffers import serial_frame as F
-from shared_buffers.buffers import new_buffer
+"""The board's main program (firmware/board_main.py) in the real MicroPython VM, driven by a
+scripted host in the same VM that answers what the board sends: the challenge before a session,
+stop-and-wait (a repeated request is answered from the kept reply and not handled twice), only
+the next sequence number taken (out-of-order and replayed frames dropped and counted), a NAK for
+a corrupt frame, a replayed HELLO that restarts nothing, a frame outside a session."""
+import pytest
+
 from tests.micropython_vm import run_micropython
 
 APP = """
-import microapp
 def setup():
     print("setup")
 def loop():
-    print("loop", microapp.millis())
+    print("loop")
+"""
+
+HOST = r"""
+from firmware.board_main import Board
+from shared_buffers import protocol as P
+from shared_buffers import serial_frame as F
+from shared_buffers.buffers import new_buffer
+
+enc = F.Encoder()
+hs = F.Session()
+hm, hb = new_buffer(), new_buffer()
+raw = bytearray(F.MAX_CONTENT)
+state = {"challenge": bytes(4), "sent": {}}
+
+
+class Host:
+    # The board's stream: each time the board wants input and none is left, the next step sees
+    # the frames the board sent since the last one and gives the next input.
+    def __init__(self, steps):
+        self.steps, self.inp, self.pos = steps, b"", 0
+        self.splitter = F.Splitter()
+        self.frames = []
+
+    def write(self, data):
+        self.frames += self.splitter.feed(bytes(data))[0]
+
+    def readinto(self, b):
+        while self.pos >= len(self.inp):
+            if not self.steps:
+                return 0
+            got, self.frames = self.frames, []
+            self.inp, self.pos = self.steps.pop(0)(got), 0
+        b[0] = self.inp[self.pos]
+        self.pos += 1
+        return 1
+
+
+def show(got):
+    # What the board sent: (kind, seq, detail) per frame.
+    out = []
+    for piece in got:
+        n = F.unescape(piece, raw)
+        kind = F.check(raw, n, hs, False)
+        if kind == F.INFO:
+            info = F.parse_info(F.control_body(raw, n))
+            state["challenge"] = info[7]
+            out.append(("INFO", raw[2], info[0]))
+        elif kind == F.NAK:
+            out.append(("NAK", raw[2], raw[3]))
+        else:
+            F.apply_delta(raw, n, hs, hm, hb)
+            text = bytes(hm[P.OFF_LOG_VALUE:hm[P.OFF_USED]]).decode() if hm[0] == P.LOG else ""
+            out.append(("YIELD", raw[0], hm[0], text))
+    print(out)
+
+
+def hello(seq, nonce, stale=False):
+    def step(got):
+        show(got)
+        challenge = b"\x00\x01\x02\x03" if stale else state["challenge"]
+        frame = enc.control(F.HELLO, seq, F.hello_body(challenge, nonce, 2, ""))
+        state["sent"]["hello%d" % seq] = frame
+        return frame
+    return step
+
+
+def opened(seq, nonce):
+    def step(got):
+        show(got)
+        hs.start(nonce, seq)
+        return b""
+    return step
+
+
+def resume(ack=None, tick=None):
+    def step(got):
+        show(got)
+        if ack is not None:
+            hm[P.OFF_ACK] = ack
+        if tick is not None:
+            hb[0], hb[P.OFF_ACK], hb[P.OFF_USED], hb[P.OFF_CALL_ID] = P.CONTINUE, P.NO_REQUEST, 2, 1
+            hb[P.OFF_TIME] = tick
+        frame = enc.delta(hs, hs.advance(), True, hm, hb)
+        state["sent"]["resume%d" % hs.seq] = frame
+        return frame[1:]
+    return step
+
+
+def again(name):
+    def step(got):
+        show(got)
+        return state["sent"][name]
+    return step
+
+
+def out_of_order(got):
+    show(got)
+    key = bytes(hs._key[0:4])
+    ahead = F.Session()  # a frame of this session, two ahead: it checks, but is not the next
+    ahead.start(key, hs.seq)
+    ahead.advance()
+    other = F.Session()  # another frame with the last seq: not the request handled
+    other.start(key, hs.seq - 1)
+    hm[5] ^= 0xFF
+    frames = enc.delta(ahead, ahead.advance(), True, hm, hb) + enc.delta(other, other.advance(), True, hm, hb)
+    hm[5] ^= 0xFF
+    return frames
+
+
+def corrupt(got):
+    show(got)
+    frame = bytearray(enc.control(F.HELLO, 99, b"x" * 12))
+    frame[5] ^= 0x40
+    return bytes(frame)
+
+
+def end(got):
+    show(got)
+    return b""
+
+
+nonce = b"\x81\x02\x7e\x04"
+steps = [hello(10, nonce),           # the boot banner came; its challenge is used
+         hello(11, b"zzzz", True),   # a HELLO with a challenge that is not the board's
+         hello(12, nonce),           # with the current one: the app loads
+         opened(12, nonce),
+         again("hello12"),           # a repeat: the kept INFO again, nothing reloaded
+         resume(tick=0),             # setup() runs: its print is a LOG request
+         again("resume13"),          # a repeat: the kept YIELD again, not handled twice
+         out_of_order,               # dropped, no answer
+         again("resume13"),          # the kept YIELD still
+         corrupt,                    # NAK with the last request's seq
+         resume(ack=P.SUCCESS),      # the LOG acked: setup's final status
+         again("hello12"),           # an old HELLO replayed: stale challenge, restarts nothing
+         resume(ack=P.SUCCESS, tick=100),  # loop() runs in the same session: its LOG
+         end]
+host = Host(steps)
+board = Board(host, host)
+board.serve()
+print(sorted(board.dropped.items()))
 """
 
 
-def tick(call_id: int, t_ms: int) -> bytearray:
-    """b2m holding a tick (CONTINUE) of this call id and time."""
-    b2m = new_buffer()
-    b2m[0], b2m[1] = P.CONTINUE, P.NO_REQUEST
-    b2m[P.OFF_CALL_ID] = call_id
-    b2m[P.OFF_USED] = 2
-    b2m[P.OFF_TIME:P.OFF_TIME + 4] = t_ms.to_bytes(4, "little")
-    return b2m
-
-
-def acked(m2b: bytearray) -> bytearray:
-    m2b = bytearray(m2b)
-    m2b[1] = P.SUCCESS
-    return m2b
-
-
-def serve(flash_dir, stream: bytes) -> list[bytes]:
-    """Run the firmware on `stream` as its serial input; its output lines."""
-    code, out, err = run_micropython(f"""
-import io, sys
-from firmware.board_main import main
-main(io.BytesIO({stream!r}), sys.stdout.buffer)
-print("served")
-""", flash_dir=str(flash_dir))
-    assert (code, err) == (0, "")
-    return [line.encode("latin-1") + b"\n" for line in out.split("\n") if line]
-
-
-def log_text(m2b: bytearray) -> str:
-    """The text of a LOG request (microapp_sdk_log_header_t: type, flags, size, then the value)."""
-    return bytes(m2b[P.OFF_LOG_VALUE:P.OFF_LOG_VALUE + m2b[P.OFF_LOG_SIZE]]).decode()
-
-
-def test_the_firmware_serves_a_scripted_host_with_stop_and_wait(tmp_path):
+@pytest.mark.slow
+def test_the_firmware_serves_a_scripted_host_by_the_sequence_rules(tmp_path):
     (tmp_path / "app.py").write_text(APP)
-    enc = F.Encoder()
-    hello = enc.frame(1, F.HELLO, F.hello_body(b"\x00\x01\x02\x03", 2, ""))
-    first = enc.buffers(2, F.RESUME, new_buffer(), tick(1, 0))
-    # what the board will answer to `first`: setup's print, a LOG request; the host acks it
-    setup_log = new_buffer()
-    setup_log[0], setup_log[1] = P.LOG, P.REQUEST
-    setup_log[2:10] = bytes((P.LOG_STR, P.LOG_FLAG_NEWLINE, 5)) + b"setup"
-    setup_log[P.OFF_CALL_ID], setup_log[P.OFF_USED] = 1, 10
-    second = enc.buffers(3, F.RESUME, acked(setup_log), tick(1, 0))
-    corrupt = bytearray(second)
-    corrupt[7] ^= 0x04
-    final = new_buffer()  # setup's final status, acked
-    final[0], final[1], final[P.OFF_YIELD_TYPE] = P.YIELD, P.SUCCESS, P.YIELD_SETUP
-    final[P.OFF_CALL_ID], final[P.OFF_USED] = 1, P.YIELD_STRUCT
-    third = enc.buffers(4, F.RESUME, final, tick(2, 100))
-    hello_again = enc.frame(5, F.HELLO, F.hello_body(b"\x09\x09\x09\x09", 2, ""))
-    after_restart = enc.buffers(6, F.RESUME, new_buffer(), tick(3, 200))
-    stream = b"".join([hello, hello, first, first, b"garbage\r\n", bytes(corrupt), second, third,
-                       hello_again, after_restart])
-
-    lines = serve(tmp_path, stream)
-    assert lines[-1] == b"served\n"
-    frames = [F.decode(line) for line in lines[:-1]]
-    kinds = [(raw[0], raw[1]) for raw in frames]
-    assert kinds == [(0, F.INFO),                    # boot banner
-                     (1, F.INFO), (1, F.INFO),       # HELLO, and its repeat answered again
-                     (2, F.YIELD), (2, F.YIELD),     # setup's request, and its repeat
-                     (2, F.NAK),                     # the corrupt frame (garbage before it: skipped)
-                     (3, F.YIELD), (4, F.YIELD),     # setup's final status; loop's request
-                     (5, F.INFO), (6, F.YIELD)]      # a new HELLO restarts the app: setup again
-    banner = F.parse_info(F.body(frames[0]))
-    assert banner[0] == F.INFO_READY and banner[1] == P.DEFAULT_STACK_DEPTH and banner[5] == "app.py"
-    info = F.parse_info(F.body(frames[1]))
-    assert (info[0], info[1], info[4]) == (F.INFO_READY, 2, "microapp-firmware 0.1")
-    assert lines[1] == lines[2] and lines[3] == lines[4]  # repeats: the same bytes, kept
-
-    def buffers(raw):
-        m2b, b2m = new_buffer(), new_buffer()
-        assert F.unpack_buffers(raw, m2b, b2m)
-        return m2b, b2m
-
-    m2b, b2m = buffers(frames[3])
-    assert (m2b[0], m2b[1], m2b[P.OFF_CALL_ID], log_text(m2b)) == (P.LOG, P.REQUEST, 1, "setup")
-    assert m2b[P.OFF_USED] == 10  # the LOG header and "setup": what travelled
-    m2b, _ = buffers(frames[6])
-    assert (m2b[0], m2b[1], m2b[P.OFF_YIELD_TYPE]) == (P.YIELD, P.NO_REQUEST, P.YIELD_SETUP)
-    assert m2b[P.OFF_FLAGS] == 0  # a clean final status
-    m2b, _ = buffers(frames[7])
-    assert (m2b[0], m2b[P.OFF_CALL_ID], log_text(m2b)) == (P.LOG, 2, "loop 100")  # setup ran once, not twice
-    m2b, _ = buffers(frames[9])
-    assert (m2b[P.OFF_CALL_ID], log_text(m2b)) == (3, "setup")
-
-
-def test_a_resume_outside_a_session_and_a_missing_app_get_an_info(tmp_path):
-    enc = F.Encoder()
-    stream = (enc.buffers(7, F.RESUME, new_buffer(), tick(1, 0))
-              + enc.frame(8, F.HELLO, F.hello_body(b"abcd", 3, "nowhere.py")))
-    frames = [F.decode(line) for line in serve(tmp_path, stream)[:-1]]
-    boot, no_session, missing = (F.parse_info(F.body(raw)) for raw in frames)
-    assert boot[0] == F.INFO_LOAD_ERROR and "no app enabled" in boot[6]  # nothing installed
-    assert (frames[1][0], no_session[0]) == (7, F.INFO_NO_SESSION)
-    assert (frames[2][0], missing[0], missing[5]) == (8, F.INFO_LOAD_ERROR, "nowhere.py")
-    assert "ENOENT" in missing[6] or "No such file" in missing[6]
+    code, out, err = run_micropython(HOST, flash_dir=str(tmp_path))
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    banner = eval(lines[0])
+    assert banner == [("INFO", 0, 0)]  # the boot banner: the app loaded
+    assert eval(lines[1]) == [("INFO", 10, 0)]  # the banner's challenge was current: READY
+    assert eval(lines[2]) == [("INFO", 11, 2)]  # stale challenge: INFO CHALLENGE, nothing done
+    assert eval(lines[3]) == [("INFO", 12, 0)]
+    assert eval(lines[4]) == []
+    assert eval(lines[5]) == [("INFO", 12, 0)]  # the kept answer
+    assert eval(lines[6]) == [("YIELD", 13, 1, "setup")]
+    assert eval(lines[7]) == [("YIELD", 13, 1, "setup")]  # the kept answer; setup ran once
+    assert eval(lines[8]) == []  # the out-of-order and the replayed frame: no answer
+    assert eval(lines[9]) == [("YIELD", 13, 1, "setup")]
+    assert eval(lines[10]) == [("NAK", 13, 0)]
+    assert eval(lines[11])[0][:3] == ("YIELD", 14, 0x0B)  # setup's final status (YIELD type)
+    assert eval(lines[12]) == [("INFO", 12, 2)]  # the replayed HELLO: stale, no restart
+    assert eval(lines[13]) == [("YIELD", 15, 1, "loop")]  # the same session goes on
+    assert lines[14] == "[('corrupt', 1), ('out_of_order', 1), ('replayed', 1), ('stale_hello', 2)]"

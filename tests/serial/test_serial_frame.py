@@ -1,7 +1,9 @@
-"""The serial frame codec (shared_buffers/serial_frame.py): byte layout, no REPL control bytes on
-the wire, resynchronisation after garbage, corruption detected; and the same codec in the real
-MicroPython VM reading CPython's frames and writing frames CPython reads."""
+"""The serial frame codec (shared_buffers/serial_frame.py): no REPL control bytes on the wire, only
+what changed travels (and only the used bytes and the trailer), the CRC catches corruption and
+keys frames to their session, epoch and direction, the host's splitter is bounded; and the same
+codec in the real MicroPython VM writes the very bytes CPython writes and reads CPython's frames."""
 import io
+import random
 
 import pytest
 from hypothesis import given, settings
@@ -9,156 +11,241 @@ from hypothesis import strategies as st
 
 from shared_buffers import protocol as P
 from shared_buffers import serial_frame as F
-from shared_buffers.buffers import new_buffer, set_irq_id
+from shared_buffers.buffers import new_buffer, trailer_size, used_size
 from tests.micropython_vm import run_micropython
 
 REPL_CONTROL = set(range(0x01, 0x06))
-TRAILER = P.OFF_CALL_ID  # our trailer starts after bluenet's 48 bytes
 
 
-def buffers(m2b_struct: bytes, b2m_struct: bytes, m2b_used=None) -> tuple[bytearray, bytearray]:
-    """A request in m2b (bluenet's struct from byte 2, call id 7) and an interrupt in b2m (call
-    id 8, interrupt id 0x1234)."""
-    m2b, b2m = new_buffer(), new_buffer()
-    m2b[0], m2b[1] = P.LOG, P.REQUEST
-    m2b[2:2 + len(m2b_struct)] = m2b_struct
-    m2b[P.OFF_CALL_ID] = 7
-    m2b[P.OFF_USED] = 2 + len(m2b_struct) if m2b_used is None else m2b_used
-    b2m[0], b2m[1] = P.MESH, P.REQUEST
-    b2m[2:2 + len(b2m_struct)] = b2m_struct
-    b2m[P.OFF_CALL_ID] = 8
-    b2m[P.OFF_USED] = 2 + len(b2m_struct)
-    set_irq_id(b2m, 0x1234)
-    b2m[P.OFF_TIME:P.OFF_TIME + 4] = (123456).to_bytes(4, "little")
-    return m2b, b2m
+def pair(nonce=b"abcd", seq=9):
+    host, board = F.Session(), F.Session()
+    host.start(nonce, seq)
+    board.start(nonce, seq)
+    return host, board
 
 
-# Serial.println("hi") (LOG STR, newline, size 2) and a mesh READ interrupt from stone 2.
-LOG_HI = bytes((P.LOG_STR, P.LOG_FLAG_NEWLINE, 2)) + b"hi"
-MESH_ABC = bytes((P.MESH_READ, 2, 0, 3)) + b"abc"
+def receive(frame: bytes, session: F.Session, to_board: bool, m2b, b2m) -> int:
+    """The receiver's side of one frame: unescape, check, apply; the kind."""
+    raw = bytearray(F.MAX_CONTENT)
+    n = F.unescape(frame.strip(b"\x7e"), raw)
+    kind = F.check(raw, n, session, to_board)
+    if kind in (F.RESUME, F.YIELD):
+        F.apply_delta(raw, n, session, m2b, b2m)
+    return kind
 
 
-def test_a_frame_is_marker_length_base64_newline_and_carries_only_the_used_bytes():
-    m2b, b2m = buffers(LOG_HI, MESH_ABC)
-    m2b[7:P.BLUENET_SIZE] = b"\xee" * (P.BLUENET_SIZE - 7)  # stale bytes past the used ones
-    m2b[P.OFF_FLAGS] = P.FLAG_RAISED  # and an error text in the trailer
-    m2b[P.OFF_TEXT_LEN] = 3
-    m2b[P.OFF_TEXT:P.OFF_TEXT + 3] = b"Err"
-    line = F.Encoder().buffers(42, F.YIELD, m2b, b2m)
-    assert line[:1] == b"#" and line[-1:] == b"\n"
-    assert (line[1] - 0x40) * 4 == len(line) - 3  # LEN counts 4-character base64 groups
-    raw = F.decode(line)
-    assert (raw[0], raw[1]) == (42, F.YIELD)
-    # seq, kind, each buffer as used u8 + its used bytes + its trailer (10 + text bytes), the
-    # 4-byte check: nothing else travels
-    assert len(raw) == 2 + (1 + 7 + 10 + 3) + (1 + 9 + 10) + 4
-    m2b_copy, b2m_copy = new_buffer(), new_buffer()
-    assert F.unpack_buffers(raw, m2b_copy, b2m_copy)
-    assert m2b_copy[:7] == m2b[:7] and b2m_copy[:9] == b2m[:9]
-    assert m2b_copy[TRAILER:TRAILER + 13] == m2b[TRAILER:TRAILER + 13]
-    assert b2m_copy[TRAILER:] == b2m[TRAILER:]
-    assert m2b_copy[7:P.BLUENET_SIZE] == bytes(P.BLUENET_SIZE - 7)  # the unused rest stayed home
+def pin_write(m2b, value):
+    m2b[0:8] = bytes((P.PIN, P.REQUEST, 3, P.PIN_ACTION, 0, 0, P.PIN_WRITE, value))
+    m2b[P.OFF_USED] = 8
 
 
-def test_a_used_length_past_bluenets_48_sends_the_whole_buffer():
-    # a malformed request (used 200, an error text length past 40): the 48 bytes and the longest
-    # trailer travel, and the lengths as they were
-    m2b, b2m = buffers(b"x" * (P.BLUENET_SIZE - 2), b"", m2b_used=200)
-    m2b[P.OFF_TEXT_LEN] = 200
-    m2b[P.OFF_TEXT:] = b"t" * P.TEXT_MAX
-    raw = F.decode(F.Encoder().buffers(1, F.RESUME, m2b, b2m))
-    copy_m2b, copy_b2m = new_buffer(), new_buffer()
-    assert F.unpack_buffers(raw, copy_m2b, copy_b2m)
-    assert copy_m2b == m2b and copy_m2b[P.OFF_USED] == 200 and copy_b2m == b2m
+def travelling(buf) -> bytes:
+    return bytes(buf[:used_size(buf)]) + bytes(buf[P.BLUENET_SIZE:P.BLUENET_SIZE + trailer_size(buf)])
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.integers(0, 255), st.sampled_from([F.HELLO, F.RESUME, F.YIELD, F.INFO, F.NAK]),
-       st.binary(max_size=F.MAX_RAW - 6))
-def test_no_frame_holds_a_repl_control_byte_and_every_frame_decodes_back(seq, kind, body):
-    line = F.Encoder().frame(seq, kind, body)
-    assert not REPL_CONTROL & set(line)
-    raw = F.decode(line)
-    assert (raw[0], raw[1], F.body(raw)) == (seq, kind, body)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.binary(min_size=1, max_size=60), st.data())
-def test_any_corruption_of_a_frame_is_detected(body, data):
-    line = bytearray(F.Encoder().frame(3, F.RESUME, body))
-    original = F.decode(bytes(line))
-    i = data.draw(st.integers(0, len(line) - 2))  # any byte but the newline
-    line[i] ^= data.draw(st.integers(1, 255))
-    try:
-        raw = F.decode(bytes(line))
-    except F.FrameError:
-        return
-    if raw is None:  # the marker itself was hit: no frame at all
-        assert b"#" not in line
-    else:  # base64's padding bits: another spelling of the very same bytes
-        assert raw == original
-
-
-def test_the_host_side_resynchronises_on_the_last_marker_of_a_line():
-    frame = F.Encoder().frame(9, F.INFO, b"board")
-    assert F.decode(b"MPY: soft reboot\r\n") is None  # REPL text: no frame
-    assert F.body(F.decode(b">>> garbage#half" + frame)) == b"board"
-    with pytest.raises(F.FrameError):
-        F.decode(frame[:-5] + b"\n")  # cut short
-
-
-def test_the_board_side_reader_skips_garbage_and_reports_corrupt_frames():
+def test_a_pin_write_round_trip_carries_only_what_changed():
+    host, board = pair()
     enc = F.Encoder()
-    good = enc.frame(1, F.HELLO, b"\x00\x00\x00\x00\x03app.py")
-    corrupt = bytearray(enc.frame(2, F.RESUME, b"abc"))
-    corrupt[5] ^= 0x20
-    stream = io.BytesIO(b"\r\nnoise##" + good + bytes(corrupt) + b"x" + good)
+    hm, hb, bm, bb = new_buffer(), new_buffer(), new_buffer(), new_buffer()
+    pin_write(bm, 1)
+    bb[0], bb[P.OFF_USED], bb[P.OFF_CALL_ID] = P.CONTINUE, 2, 1
+    first = enc.delta(board, 9, False, bm, bb)
+    receive(first, host, False, hm, hb)
+    assert travelling(hm) == travelling(bm) and travelling(hb) == travelling(bb)
+    sizes = []
+    for value in (0, 1, 0):
+        hm[P.OFF_ACK] = P.SUCCESS  # the host's ack; b2m's tick unchanged: not sent
+        seq = host.advance()
+        resume = enc.delta(host, seq, True, hm, hb)
+        assert receive(resume, board, True, bm, bb) == F.RESUME and bm[P.OFF_ACK] == P.SUCCESS
+        board.advance()
+        pin_write(bm, value)  # the next write: ack REQUEST and the value changed, nothing else
+        answer = enc.delta(board, seq, False, bm, bb)
+        assert receive(answer, host, False, hm, hb) == F.YIELD and hm[P.OFF_PIN_VALUE] == value
+        sizes.append((len(resume) - 1, len(answer) - 1))  # as first sent: without the lead flag
+    # RESUME: seq, run(ack), CRC, flag; YIELD: seq, run(ack), run(value), CRC, flag
+    assert sizes == [(6, 8)] * 3
+    assert travelling(hm) == travelling(bm) and travelling(hb) == travelling(bb)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, P.BUFFER_SIZE - 1), st.integers(0, 255)),
+                max_size=60), st.integers(1, 255))
+def test_both_ends_hold_the_same_travelling_bytes_after_any_changes(changes, seq):
+    host, board = pair(seq=seq)
+    enc = F.Encoder()
+    hm, hb, bm, bb = new_buffer(), new_buffer(), new_buffer(), new_buffer()
+    for i in range(0, len(changes), 5):
+        for in_b2m, at, value in changes[i:i + 5]:
+            (hb if in_b2m else hm)[at] = value
+        s = host.advance()
+        frame = enc.delta(host, s, True, hm, hb)
+        assert not REPL_CONTROL & set(frame)
+        assert len(frame) <= F.MAX_WIRE
+        receive(frame, board, True, bm, bb)
+        board.advance()
+        assert travelling(bm) == travelling(hm) and travelling(bb) == travelling(hb)
+        # bytes outside what travels stay home
+        outside = [j for j in range(P.BUFFER_SIZE)
+                   if used_size(hm) <= j < P.BLUENET_SIZE or j >= P.BLUENET_SIZE + trailer_size(hm)]
+        assert all(bm[j] == 0 or bm[j] == hm[j] for j in outside)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 255), st.binary(max_size=F.MAX_INFO_TEXT))
+def test_no_control_frame_holds_a_repl_control_byte_and_every_one_decodes_back(seq, body):
+    frame = F.Encoder().control(F.INFO, seq, body)
+    assert not REPL_CONTROL & set(frame)
+    raw = bytearray(F.MAX_CONTENT)
+    n = F.unescape(frame[1:-1], raw)
+    assert F.check(raw, n, None, False) == F.INFO and raw[2] == seq
+    assert F.control_body(raw, n) == body
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(min_size=1, max_size=40), st.data())
+def test_any_corruption_of_a_frame_is_detected(body, data):
+    frame = bytearray(F.Encoder().control(F.HELLO, 5, body))[1:-1]
+    i = data.draw(st.integers(0, len(frame) - 1))
+    what = data.draw(st.sampled_from(["flip", "drop", "double"]))
+    if what == "flip":
+        frame[i] ^= data.draw(st.integers(1, 255))
+    elif what == "drop":
+        del frame[i]
+    else:
+        frame.insert(i, frame[i])
+    raw = bytearray(F.MAX_CONTENT)
+    pieces = bytes(frame).split(b"\x7e")  # a flip may make a flag: the line then holds two pieces
+    for piece in pieces:
+        n = F.unescape(piece, raw)
+        if n >= 0:
+            with pytest.raises(F.FrameError):
+                F.check(raw, n, None, True)
+
+
+def test_a_frame_checks_only_in_its_own_session_epoch_and_direction():
+    host, board = pair(b"abcd", 254)
+    other, _ = pair(b"abce", 254)
+    enc = F.Encoder()
+    m2b, b2m = new_buffer(), new_buffer()
+    m2b[0] = 7
+    seq = host.advance()  # 255
+    frame = enc.delta(host, seq, True, m2b, b2m)
+    raw = bytearray(F.MAX_CONTENT)
+    n = F.unescape(frame[1:-1], raw)
+    assert F.check(raw, n, board, True) == F.RESUME
+    with pytest.raises(F.FrameError):
+        F.check(raw, n, board, False)  # the same frame echoed back: not the board's
+    with pytest.raises(F.FrameError):
+        F.check(raw, n, other, True)   # another session (another HELLO's nonce)
+    board.advance()
+    for _ in range(255):               # one turn of the sequence numbers later
+        host.advance()
+        board.advance()
+    assert board.seq == 255 and board.epoch == 1
+    with pytest.raises(F.FrameError):
+        F.check(raw, n, board, True)
+
+
+def test_the_host_splitter_keeps_no_more_than_a_frame_of_a_line_without_flags():
+    splitter = F.Splitter()
+    spilled = 0
+    for _ in range(1000):
+        pieces, spill = splitter.feed(b"x" * 4096)
+        assert pieces == [] and len(splitter) <= F.MAX_WIRE
+        spilled += len(spill)
+    assert spilled + len(splitter) == 4096 * 1000 and splitter.dropped == spilled
+    pieces, _ = splitter.feed(b"tail\x7e\x7e" + F.Encoder().control(F.NAK, 3, b"\x00"))
+    assert len(pieces) == 2  # the text before the flag, and the NAK; empty pieces left out
+
+
+def test_the_board_reader_skips_garbage_and_reports_corrupt_frames():
+    enc = F.Encoder()
+    good = enc.control(F.HELLO, 1, b"\x00" * 9 + b"app.py")
+    corrupt = bytearray(enc.control(F.HELLO, 2, b"abc"))
+    corrupt[4] ^= 0x20
+    stream = io.BytesIO(b"\r\nnoise" + good + bytes(corrupt) + b"\x7e\x7d\x7e" + good[1:] + b"x")
     reader = F.FrameReader(stream)
-    assert F.body(reader.next()) == b"\x00\x00\x00\x00\x03app.py"
-    assert reader.next() is None  # the corrupt one: the board NAKs it
-    assert reader.next()[0] == 1
+    with pytest.raises(F.FrameError):  # the noise before the first flag: no frame (NAKed)
+        F.check(reader.raw, reader.next(), None, True)
+    n = reader.next()
+    assert F.check(reader.raw, n, None, True) == F.HELLO
+    assert F.parse_hello(F.control_body(reader.raw, n))[3] == "app.py"
+    n = reader.next()
+    with pytest.raises(F.FrameError):  # the corrupt one: the board NAKs it
+        F.check(reader.raw, n, None, True)
+    assert reader.next() == -1  # an escape before a flag
+    n = reader.next()
+    assert n > 0 and reader.raw[2] == 1  # the good one again, after the garbage
     with pytest.raises(EOFError):
         reader.next()
 
 
 def test_info_and_hello_bodies_round_trip():
-    info = F.parse_info(F.info_body(F.INFO_LOAD_ERROR, 3, 1000, 2000, "fw 1", "app.py", "NameError: x"))
-    assert info == (F.INFO_LOAD_ERROR, 3, 1000, 2000, "fw 1", "app.py", "NameError: x")
-    assert F.parse_hello(F.hello_body(b"abcd", 2, "apps/x.py")) == (2, "apps/x.py")
-    # a long error text is cut to what one frame holds, never an error of its own
-    long = F.info_body(F.INFO_LOAD_ERROR, 3, 0, 0, "fw 1", "app.py", "NameError: " + "x" * 500)
-    error = F.parse_info(F.body(F.decode(F.Encoder().frame(1, F.INFO, long))))[6]
-    assert error.startswith("NameError: xxx") and len(long) == F.MAX_RAW - 6
+    info = F.parse_info(F.info_body(F.INFO_LOAD_ERROR, 3, 1000, 2000, b"wxyz", "fw 1", "app.py", "NameError: x"))
+    assert info == (F.INFO_LOAD_ERROR, 3, 1000, 2000, "fw 1", "app.py", "NameError: x", b"wxyz")
+    assert F.parse_hello(F.hello_body(b"wxyz", b"abcd", 2, "apps/x.py")) == (b"wxyz", b"abcd", 2, "apps/x.py")
+    long = F.info_body(F.INFO_LOAD_ERROR, 3, 0, 0, b"wxyz", "fw 1", "app.py", "NameError: " + "x" * 500)
+    assert len(long) == F.INFO_HEAD_SIZE + F.MAX_INFO_TEXT  # cut to fit, never an error of its own
 
 
-def test_micropython_reads_cpythons_frames_and_cpython_reads_micropythons():
+def test_micropython_writes_the_bytes_cpython_writes_and_reads_cpythons_frames():
+    rng = random.Random(5)
+    script = []
+    for _ in range(40):
+        changes = [(rng.randrange(2), rng.randrange(P.BUFFER_SIZE), rng.randrange(256))
+                   for _ in range(rng.randrange(6))]
+        script.append(changes)
+    host, board = pair(b"\x81\x82\x7e\x03", 250)
     enc = F.Encoder()
-    m2b, b2m = buffers(bytes((P.LOG_STR, P.LOG_FLAG_NEWLINE, 5)) + b"hello", bytes((P.MESH_READ, 9, 0, 4)) + b"data")
-    frames = [enc.buffers(5, F.RESUME, m2b, b2m), enc.frame(6, F.HELLO, b"\x01\x02\x03\x04\x02a.py")]
-    bad = bytearray(frames[0])
-    bad[10] ^= 0x01
-    stream = b"junk" + frames[0] + bytes(bad) + frames[1]
+    bufs = (new_buffer(), new_buffer())
+    expected = []
+    for changes in script:
+        for k, at, value in changes:
+            bufs[k][at] = value
+        expected.append(enc.delta(host, host.advance(), True, *bufs).hex())
+    hello = enc.control(F.HELLO, 7, F.hello_body(b"\x00\x01\x02\x03", b"abcd", 2, "a.py"))
+    bad = bytearray(hello)
+    bad[6] ^= 0x01
+    stream = b"junk" + hello + bytes(bad) + bytes.fromhex(expected[0])
     code, out, err = run_micropython(f"""
-import io, binascii
+import io
 from shared_buffers import serial_frame as F
 from shared_buffers.buffers import new_buffer
+s = F.Session()
+s.start(b"\\x81\\x82\\x7e\\x03", 250)
+enc = F.Encoder()
+bufs = (new_buffer(), new_buffer())
+for changes in {script!r}:
+    for k, at, value in changes:
+        bufs[k][at] = value
+    print(enc.delta(s, s.advance(), True, bufs[0], bufs[1]).hex())
 reader = F.FrameReader(io.BytesIO({stream!r}))
+reader.next()  # the junk before the first flag
+n = reader.next()
+print(F.check(reader.raw, n, None, True), F.parse_hello(F.control_body(reader.raw, n)))
+n = reader.next()
+try:
+    F.check(reader.raw, n, None, True)
+except F.FrameError as e:
+    print("corrupt", e)
+r = F.Session()
+r.start(b"\\x81\\x82\\x7e\\x03", 250)
+n = reader.next()
 m2b, b2m = new_buffer(), new_buffer()
-first = reader.next()
-print(first[0], first[1], F.unpack_buffers(first, m2b, b2m))
-print(reader.next())
-third = reader.next()
-print(third[0], third[1], F.parse_hello(F.body(third)))
-m2b[1] = 0  # the host's SUCCESS, written back
-print(F.Encoder().buffers(5, F.YIELD, m2b, b2m).decode())
+print(F.check(reader.raw, n, r, True))
+F.apply_delta(reader.raw, n, r, m2b, b2m)
+print(bytes(m2b).hex(), bytes(b2m).hex())
 """)
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert lines[:3] == [f"5 {F.RESUME} True", "None", f"6 {F.HELLO} (2, 'a.py')"]
-    raw = F.decode(lines[3].encode() + b"\n")
-    back_m2b, back_b2m = new_buffer(), new_buffer()
-    assert (raw[0], raw[1]) == (5, F.YIELD) and F.unpack_buffers(raw, back_m2b, back_b2m)
-    assert back_m2b[:10] == bytes([P.LOG, P.SUCCESS]) + m2b[2:10]
-    assert back_m2b[TRAILER:] == m2b[TRAILER:]
-    assert back_b2m == b2m
-    assert back_b2m[P.OFF_IRQ_ID:P.OFF_IRQ_ID + 2] == b"\x34\x12"  # the interrupt id, little-endian
+    assert lines[:40] == expected
+    assert lines[40] == f"{F.HELLO} (b'\\x00\\x01\\x02\\x03', b'abcd', 2, 'a.py')"
+    assert lines[41] == "corrupt bad CRC"
+    assert lines[42] == str(F.RESUME)
+    sender, receiver = pair(b"\x81\x82\x7e\x03", 250)
+    m2b, b2m, first = new_buffer(), new_buffer(), [new_buffer(), new_buffer()]
+    for k, at, value in script[0]:
+        first[k][at] = value
+    receive(enc.delta(sender, sender.advance(), True, *first), receiver, True, m2b, b2m)
+    assert lines[43] == f"{bytes(m2b).hex()} {bytes(b2m).hex()}"
