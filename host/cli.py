@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     enable.add_argument("--state", metavar="FILE", default=DEFAULT_STATE_FILE, help=state_help)
     board = sub.add_parser("board", help="start a virtual MicroPython board on a pseudo-terminal")
     board.add_argument("--flash", metavar="DIR", help="directory holding the board's filesystem")
+    from host.mesh.cli import add_parsers  # `mesh` and `diagram`: each sets its run_command
+    add_parsers(sub)
     return parser
 
 
@@ -198,7 +200,8 @@ def cmd_board(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return {"run": cmd_run, "board": cmd_board, "status": cmd_status, "enable": cmd_enable}[args.command](args)
+        commands = {"run": cmd_run, "board": cmd_board, "status": cmd_status, "enable": cmd_enable}
+        return commands.get(args.command, getattr(args, "run_command", None))(args)
     except CliError as e:
         print(f"microapp: error: {e}", file=sys.stderr)
         return 2

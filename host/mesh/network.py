@@ -1,0 +1,152 @@
+"""Stones on one clock: every stone's ticks, the outside events of its timeline and the radio's
+events are (time us, seq, action, a, b) entries of one heap, handled in time order.
+
+Each stone is a whole single-stone simulation (its controller, runtime, device and SDK binding,
+host.simulator.Simulation); the network only decides when each one runs. Stone i ticks at global
+time phase_i + n * tick / (1 + drift_i), so its own clock reads n * tick at its n-th tick, as a
+real stone's does. Before any entry into a stone's app the SDK is bound to that stone's runtime
+(only when the last entry was another stone's: one comparison per entry, and nothing at all on
+the single-stone path).
+"""
+from __future__ import annotations
+
+import heapq
+import time
+from typing import Callable
+
+from host.events import Event
+from host.mesh import radio as R
+
+TICK = 0
+OUTSIDE = 3  # a: Stone, b: Event (its time_ms is rewritten to the stone's clock)
+
+
+class Stone:
+    __slots__ = ("sid", "sim", "node", "phase_us", "ppm", "tick_us", "n", "bind", "app", "port",
+                 "next_us")
+
+    def __init__(self, sid: int, sim, node: R.Node, phase_us: int, ppm: int, tick_ms: int,
+                 app: str, port: str | None) -> None:
+        self.sid = sid
+        self.sim = sim
+        self.node = node
+        self.phase_us = phase_us
+        self.ppm = ppm
+        self.tick_us = tick_ms * 1000
+        self.n = 0
+        self.bind: Callable[[], None] | None = getattr(sim.link, "bind", None)
+        self.app = app
+        self.port = port
+        self.next_us = phase_us
+
+    def tick_time(self, n: int) -> int:
+        """Global time (us) of this stone's n-th tick."""
+        if not self.ppm:
+            return self.phase_us + n * self.tick_us
+        return self.phase_us + (n * self.tick_us * 1_000_000) // (1_000_000 + self.ppm)
+
+    def local_ms(self, t_us: int) -> int:
+        """What this stone's clock reads at global time t_us."""
+        if t_us <= self.phase_us:
+            return 0
+        return ((t_us - self.phase_us) * (1_000_000 + self.ppm)) // 1_000_000_000
+
+
+class Network:
+    def __init__(self, radio: R.Radio, realtime: bool = False) -> None:
+        """realtime: pace the clock to wall time (a stone is a board)."""
+        self.radio = radio
+        self.stones: dict[int, Stone] = {}
+        self.now_us = 0
+        self.realtime = realtime
+        self.log: list[tuple[int, int, str]] = []  # (global time us, stone id, line)
+        self.on_log: Callable[[int, int, str], None] | None = None
+        self._bound: Stone | None = None
+        radio.deliver = self._deliver
+
+    def add(self, stone: Stone) -> None:
+        self.stones[stone.sid] = stone
+        self.radio.schedule(stone.phase_us, TICK, stone, None)
+        device = stone.sim.device
+        device.stone_id = stone.sid
+        keep, radio, sid = device.send_mesh, self.radio, stone.sid
+
+        def send_mesh(to: int, data: bytes, *options) -> None:
+            keep(to, data, *options)
+            radio.send(sid, to, data, bool(options and options[0]), self.now_us)
+        device.send_mesh = send_mesh
+
+    def log_line(self, sid: int) -> Callable[[int, str], None]:
+        """A stone's on_log: the line with the network's time and the stone's id."""
+        log = self.log
+
+        def on_log(t_ms: int, text: str) -> None:
+            log.append((self.now_us, sid, text))
+            if self.on_log is not None:
+                self.on_log(self.now_us, sid, text)
+        return on_log
+
+    def at(self, t_us: int, stone: Stone, event: Event) -> None:
+        """An outside event (pin, BLE scan, a message from outside the mesh) for a stone."""
+        self.radio.schedule(t_us, OUTSIDE, stone, event)
+
+    def run(self, until_us: int) -> None:
+        """Handle every event before until_us, in time order."""
+        heap = self.radio.heap
+        handle = self.radio.handle
+        mesh_tick = self.radio.mesh_tick
+        start = time.monotonic() - self.now_us / 1e6
+        realtime = self.realtime
+        heappop, heapreplace = heapq.heappop, heapq.heapreplace
+        while heap:
+            entry = heap[0]
+            t = entry[0]
+            if t >= until_us:
+                break
+            if realtime:
+                delay = start + t / 1e6 - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            self.now_us = t
+            action = entry[2]
+            if action == TICK:
+                stone = entry[3]
+                node = stone.node
+                if node.multicast or node.unicast:
+                    mesh_tick(node, t)
+                if self._bound is not stone:
+                    self._enter(stone)
+                stone.sim.step()
+                stone.n = n = stone.n + 1
+                stone.next_us = nxt = stone.phase_us + n * stone.tick_us if not stone.ppm else stone.tick_time(n)
+                self.radio._seq += 1
+                heapreplace(heap, (nxt, self.radio._seq, TICK, stone, None))
+            else:
+                heappop(heap)
+                if action == OUTSIDE:
+                    stone = entry[3]
+                    self._at_stone(stone, t)
+                    e = entry[4]
+                    stone.sim.deliver(Event(stone.sim.clock.now_ms, e.kind, e.number, e.data))
+                else:
+                    handle(t, action, entry[3], entry[4])
+        self.now_us = max(self.now_us, until_us)
+
+    def _enter(self, stone: Stone) -> None:
+        self._bound = stone
+        if stone.bind is not None:
+            stone.bind()
+
+    def _at_stone(self, stone: Stone, t_us: int) -> None:
+        """Set the stone's clock to its time at t_us and bind the SDK to it."""
+        clock = stone.sim.clock
+        local = stone.local_ms(t_us)
+        if local > clock.now_ms:
+            clock.set(local)
+        if self._bound is not stone:
+            self._enter(stone)
+
+    def _deliver(self, node: R.Node, sender: int, data: bytes, t_us: int) -> None:
+        stone = self.stones[node.sid]
+        self._at_stone(stone, t_us)
+        stone.sim.deliver(Event(stone.sim.clock.now_ms, "mesh", sender, data))
