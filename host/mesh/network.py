@@ -112,7 +112,7 @@ class Network:
             if action == TICK:
                 stone = entry[3]
                 node = stone.node
-                if node.multicast or node.unicast:
+                if node.multicast or node.neighbours or node.unicast:
                     mesh_tick(node, t)
                 if self._bound is not stone:
                     self._enter(stone)

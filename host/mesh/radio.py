@@ -11,8 +11,9 @@ Mesh it builds (docs/mesh.md lists them with their references):
   CS_MESH_DEFAULT_TTL = 10 (cs_Config.h:211).
 - Every microapp message has the same mesh type (MICROAPP) and id 0, and bluenet removes a queued
   message of the same type and id before it queues a new one (cs_MeshMsgSender.cpp:38-39): a send
-  replaces the microapp's message still waiting in that model's queue.
-- Broadcast: queued (20 places), sent MESH_MODEL_TRANSMISSIONS_DEFAULT = 3 times, each time a new
+  replaces the microapp's message still waiting (for a broadcast: in the relaying model's queue,
+  even when the new one has doNotRelay).
+- Broadcast: queued (20 places; 10 in the doNotRelay model), sent MESH_MODEL_TRANSMISSIONS_DEFAULT = 3 times, each time a new
   PDU; the queue is worked every 100 ms (the mesh tick), at most 3 transmissions per tick,
   round robin (cs_MeshModelMulticast.cpp:128-250, cs_MeshDefines.h). Each transmission reaches
   the app again: bluenet does not drop repeats above the network layer.
@@ -44,6 +45,7 @@ from dataclasses import dataclass, field
 DEFAULT_TTL = 10
 BROADCAST_TRANSMISSIONS = 3
 MULTICAST_QUEUE = 20
+NEIGHBOURS_QUEUE = 10
 QUEUE_BURST = 3
 UNICAST_QUEUE = 5
 RELIABLE_TIMEOUT_MS = 10_000
@@ -98,7 +100,7 @@ class Message:
 class Node:
     """A stone's radio: its links, its network cache and replay list, its two send queues."""
     __slots__ = ("sid", "links", "relay", "seq", "cache", "cache_set", "replay", "multicast",
-                 "mc_next", "unicast", "uc_current", "uc_busy", "tx_free")
+                 "neighbours", "unicast", "uc_current", "uc_busy", "tx_free")
 
     def __init__(self, sid: int, relay: bool, cache_entries: int) -> None:
         self.sid = sid
@@ -108,12 +110,25 @@ class Node:
         self.cache: deque[int] = deque(maxlen=cache_entries)
         self.cache_set: set[int] = set()
         self.replay: dict[int, int] = {}  # source id -> last sequence number delivered
-        self.multicast: list[Message] = []
-        self.mc_next = 0
+        self.multicast = SendQueue(MULTICAST_QUEUE)    # broadcasts, relayed
+        self.neighbours = SendQueue(NEIGHBOURS_QUEUE)  # broadcasts with doNotRelay (TTL 0)
         self.unicast: deque[Message] = deque()
         self.uc_current: Message | None = None  # bluenet's item in progress
         self.uc_busy: Transfer | None = None     # Nordic's reliable transfer (may outlive it)
         self.tx_free = 0  # when its advertiser has sent everything queued (us)
+
+
+class SendQueue:
+    """A multicast model's queue: messages with transmissions left, worked round robin."""
+    __slots__ = ("items", "next", "size")
+
+    def __init__(self, size: int) -> None:
+        self.items: list[Message] = []
+        self.next = 0
+        self.size = size
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
 
 
 class Transfer:
@@ -215,18 +230,19 @@ class Radio:
         ttl = 0 if do_not_relay else self.params.ttl
         if dst == 0:
             kind = BROADCAST_NO_RELAY if do_not_relay else BROADCAST
-            queue = node.multicast
-            for i, old in enumerate(queue):  # bluenet's remFromQueue(type MICROAPP, id 0)
-                if old.kind in (BROADCAST, BROADCAST_NO_RELAY):
-                    self.figures[old.kind].replaced += 1
-                    del queue[i]
-                    break
-            if len(queue) >= MULTICAST_QUEUE:
+            # bluenet's remFromQueue(type MICROAPP, id 0) always asks the relaying model's queue
+            # (cs_MeshModelSelector.cpp:58-64), whichever model the new message goes to.
+            for i, old in enumerate(node.multicast.items):
+                self.figures[old.kind].replaced += 1
+                del node.multicast.items[i]
+                break
+            queue = node.neighbours if do_not_relay else node.multicast
+            if len(queue.items) >= queue.size:
                 self.figures[kind].queue_full += 1
                 return False
             msg = self._new(kind, src, 0, data, t_us, ttl, self.params.broadcast_transmissions)
-            queue.append(msg)
-            node.mc_next = len(queue) - 1  # sent next (cs_MeshModelMulticast.cpp:167)
+            queue.items.append(msg)
+            queue.next = len(queue.items) - 1  # sent next (cs_MeshModelMulticast.cpp:167)
             return True
         kind = TARGETED_NO_RELAY if do_not_relay else TARGETED
         while node.unicast:  # bluenet's remFromQueue(type MICROAPP, id 0)
@@ -245,20 +261,20 @@ class Radio:
 
     def mesh_tick(self, node: Node, t_us: int) -> None:
         """bluenet's mesh tick (every 100 ms): work both queues."""
-        if node.multicast:
-            queue = node.multicast
+        for queue in (node.multicast, node.neighbours):
+            items = queue.items
             for _ in range(QUEUE_BURST):
-                if not queue:
+                if not items:
                     break
-                i = node.mc_next % len(queue)
-                msg = queue[i]
+                i = queue.next % len(items)
+                msg = items[i]
                 msg.transmissions -= 1
                 self._originate(node, msg, t_us)
                 if msg.transmissions <= 0:
-                    del queue[i]
-                    node.mc_next = i
+                    del items[i]
+                    queue.next = i
                 else:
-                    node.mc_next = i + 1
+                    queue.next = i + 1
         if node.unicast and node.uc_current is None:
             self._send_unicast(node, t_us)
 

@@ -60,8 +60,18 @@ def test_broadcast_is_sent_three_times_and_each_transmission_reaches_the_app():
     air.run(1_000_000)
     times = [t for r, s, d, t in air.got]
     assert len(times) == R.BROADCAST_TRANSMISSIONS == 3
-    # one transmission per mesh tick (100 ms), each 20 ms in the air (jitter 0 here)
-    assert times == [20_000, 120_000, 220_000]
+    # all three in the first mesh tick (a burst of 3), one per advertising event of 20 ms
+    assert times == [20_000, 40_000, 60_000]
+
+
+def test_a_do_not_relay_broadcast_is_not_replaced_by_a_relayed_one_but_replaces_it():
+    air = Air([(1, 2)])
+    air.send(1, 0, b"n", no_relay=True)  # the neighbours model's queue
+    air.send(1, 0, b"r")                 # the relaying model's queue: n stays
+    air.send(1, 0, b"m", no_relay=True)  # removes r from the relaying model (bluenet's rule)
+    air.run(1_000_000)
+    assert sorted(d for r, s, d, t in air.got) == [b"m"] * 3 + [b"n"] * 3
+    assert air.radio.figures[R.BROADCAST].replaced == 1
 
 
 def test_ttl_is_the_hop_limit():

@@ -1,0 +1,123 @@
+"""Many stones on one clock: apps that hear each other, phase and drift, determinism, isolation."""
+import json
+
+from host.mesh.runner import StoneImportError
+from tests.mesh.apps import CHATTY, CLOCK, HANGING, LISTENER, RAISING
+
+import pytest
+
+LINE = """
+seed = 7
+[radio]
+range_m = 1.5
+{extra}
+[[stone]]
+id = 1
+app = "sender.py"
+position = [0, 0]
+[[stone]]
+id = 2
+app = "listener.py"
+position = [1, 0]
+[[stone]]
+id = 3
+app = "listener.py"
+position = [2, 0]
+phase_ms = 50
+[[stone]]
+id = 4
+app = "listener.py"
+position = [3, 0]
+"""
+
+
+def line_mesh(mesh, to=0, every=1000, extra="", minutes=0.1, **kw):
+    apps = {"sender.py": CHATTY.format(to=to, every=every), "listener.py": LISTENER}
+    return mesh(LINE.format(extra=extra), apps, minutes=minutes, **kw)
+
+
+def test_a_broadcast_reaches_every_app_along_the_line_through_relays(mesh):
+    r = line_mesh(mesh)
+    for sid in (2, 3, 4):
+        assert "got m1 from 1" in r.stone_log(sid)
+    f = r.network["broadcast"]
+    assert f["hops_max"] == 3 and f["relayed"] > 0
+
+
+def test_the_hop_limit_keeps_the_far_stone_out(mesh):
+    r = line_mesh(mesh, extra="ttl = 2")
+    assert "got m1 from 1" in r.stone_log(3)
+    assert r.stone_log(4) == []
+
+
+def test_a_targeted_message_reaches_only_its_target_and_is_acked(mesh):
+    r = line_mesh(mesh, to=4)
+    assert r.stone_log(2) == [] and r.stone_log(3) == []
+    assert r.stone_log(4)[:1] == ["got m1 from 1"]
+    f = r.network["targeted"]
+    assert f["acked"] == f["sent"] and f["timeouts"] == 0
+
+
+def test_each_stone_ticks_at_its_own_phase(mesh):
+    apps = {"sender.py": CLOCK, "listener.py": CLOCK}
+    r = mesh(LINE.format(extra=""), apps, minutes=0.05)
+    assert {sid: s["ticks"] for sid, s in r.stones.items()} == {1: 30, 2: 30, 3: 30, 4: 30}
+    at = {(sid, text): t for t, sid, text in r.log}
+    # every stone's clock reads 1000 at its 10th tick; stone 3's ticks fall 50 ms later
+    assert at[(2, "at 1000")] == 1_000_000
+    assert at[(3, "at 1000")] == 1_050_000
+
+
+def test_a_drifting_clock_ticks_more_often_in_the_same_minute(mesh):
+    scenario = """
+    [[stone]]
+    id = 1
+    app = "clock.py"
+    [[stone]]
+    id = 2
+    app = "clock.py"
+    drift_ppm = 10000
+    """
+    r = mesh(scenario, {"clock.py": CLOCK}, minutes=1)
+    assert r.stones[1]["ticks"] == 600
+    assert r.stones[2]["ticks"] == 606  # 1 % fast: 606 ticks of its 100 ms in 60 s
+    assert len(r.stone_log(2)) > len(r.stone_log(1))
+
+
+def test_same_scenario_and_seed_give_byte_identical_json(mesh):
+    a = json.dumps(line_mesh(mesh, extra="loss = 0.3\njitter_ms = 10").to_json())
+    b = json.dumps(line_mesh(mesh, extra="loss = 0.3\njitter_ms = 10").to_json())
+    c = json.dumps(line_mesh(mesh, extra="loss = 0.3\njitter_ms = 10", seed=8).to_json())
+    assert a == b
+    assert a != c
+
+
+def test_a_faulting_stone_touches_no_other(mesh):
+    apps = {"sender.py": CHATTY.format(to=0, every=1000), "listener.py": LISTENER, "raising.py": RAISING}
+    scenario = LINE.format(extra="").replace('id = 3\napp = "listener.py"', 'id = 3\napp = "raising.py"')
+    r = mesh(scenario, apps, minutes=0.2)
+    assert r.stones[3]["faults"] and not r.stones[3]["enabled"]
+    for sid in (1, 2, 4):
+        assert r.stones[sid]["faults"] == [] and r.stones[sid]["enabled"]
+    # stone 4 hears stone 1 only through stone 3's relay: the radio of a faulted app goes on
+    assert len(r.stone_log(4)) == len(r.stone_log(2)) > 3
+    assert any("stone 3 faulted" in f for f in r.failures)
+
+
+@pytest.mark.slow
+def test_a_hanging_stone_is_stopped_by_its_watchdog_alone(mesh):
+    from host.limits import Limits
+    apps = {"sender.py": CHATTY.format(to=0, every=1000), "listener.py": LISTENER, "hang.py": HANGING}
+    scenario = LINE.format(extra="").replace('id = 2\napp = "listener.py"', 'id = 2\napp = "hang.py"')
+    r = mesh(scenario, apps, minutes=0.1, limits=Limits(watchdog_ms=300))
+    assert r.stones[2]["did_reboot"] and not r.stones[2]["enabled"]
+    assert r.stones[3]["faults"] == [] and len(r.stone_log(3)) == 3 * 5
+
+
+def test_a_stone_whose_app_does_not_import_is_named(mesh):
+    from tests.mesh.apps import BROKEN_IMPORT
+    apps = {"sender.py": CHATTY.format(to=0, every=1000), "listener.py": BROKEN_IMPORT}
+    with pytest.raises(StoneImportError, match="stone 2: listener.py does not import: RuntimeError: no config"):
+        mesh(LINE.format(extra=""), apps)
+    r = mesh(LINE.format(extra=""), apps, skip_broken=True, minutes=0.05)
+    assert sorted(r.not_started) == [2, 3, 4] and list(r.stones) == [1]
