@@ -141,11 +141,14 @@ class _Reader:
         return start
 
     def top_line(self, key: str) -> int:
+        """The line of a top-level `key = ...` (before any table) or of a [key] / [[key]] header."""
+        in_table = False
         for i, line in enumerate(self.lines, 1):
-            if re.match(rf"\s*{re.escape(key)}\s*=", line) or re.match(rf"\s*\[+\s*{re.escape(key)}\s*\]", line):
+            if re.match(rf"\s*\[+\s*{re.escape(key)}\s*\]", line):
                 return i
-            if re.match(r"\s*\[", line):
-                break
+            in_table = in_table or bool(re.match(r"\s*\[", line))
+            if not in_table and re.match(rf"\s*{re.escape(key)}\s*=", line):
+                return i
         return 1
 
     def fail(self, line: int, what: str) -> ScenarioError:
