@@ -3,6 +3,7 @@ sequence diagram from a trace). host/cli.py registers them with add_parsers().""
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import multiprocessing
 import os
@@ -95,6 +96,7 @@ def cmd_mesh(args: argparse.Namespace) -> int:
         raise _error(str(e)) from None
     for sid, why in run.not_started.items():
         print(f"microapp: stone {sid} left out: {why}", file=sys.stderr)
+    gc.freeze()  # the stones live as long as the run: keep the collector from walking them
     try:
         result = run.run(args.minutes)
     except KeyboardInterrupt:  # an interrupted run still reports what it did

@@ -1,5 +1,5 @@
-"""Stones on one clock: every stone's ticks, the outside events of its timeline and the radio's
-events are (time us, seq, action, a, b) entries of one heap, handled in time order.
+"""Stones on one clock: the outside events of the stones' timelines and the radio's events are
+(time us, seq, action, a, b) entries of one heap, handled in time order with every stone's ticks.
 
 Each stone is a whole single-stone simulation (its controller, runtime, device and SDK binding,
 host.simulator.Simulation); the network only decides when each one runs. Stone i ticks at global
@@ -22,8 +22,7 @@ OUTSIDE = 3  # a: Stone, b: Event (its time_ms is rewritten to the stone's clock
 
 
 class Stone:
-    __slots__ = ("sid", "sim", "node", "phase_us", "ppm", "tick_us", "n", "bind", "app", "port",
-                 "next_us")
+    __slots__ = ("sid", "sim", "node", "phase_us", "ppm", "tick_us", "n", "bind", "app", "port")
 
     def __init__(self, sid: int, sim, node: R.Node, phase_us: int, ppm: int, tick_ms: int,
                  app: str, port: str | None) -> None:
@@ -37,7 +36,6 @@ class Stone:
         self.bind: Callable[[], None] | None = getattr(sim.link, "bind", None)
         self.app = app
         self.port = port
-        self.next_us = phase_us
 
     def tick_time(self, n: int) -> int:
         """Global time (us) of this stone's n-th tick."""
@@ -62,11 +60,15 @@ class Network:
         self.log: list[tuple[int, int, str]] = []  # (global time us, stone id, line)
         self.on_log: Callable[[int, int, str], None] | None = None
         self._bound: Stone | None = None
+        self._steady: list[Stone] | None = None  # planned at the first run()
+        self._period = 0
+        self._round = self._index = 0
+        self._start = time.monotonic()
         radio.deliver = self._deliver
 
     def add(self, stone: Stone) -> None:
+        assert self._steady is None, "stones join before the first run()"
         self.stones[stone.sid] = stone
-        self.radio.schedule(stone.phase_us, TICK, stone, None)
         device = stone.sim.device
         device.stone_id = stone.sid
         keep, radio, sid = device.send_mesh, self.radio, stone.sid
@@ -91,36 +93,91 @@ class Network:
         self.radio.schedule(t_us, OUTSIDE, stone, event)
 
     def run(self, until_us: int) -> None:
-        """Handle every event before until_us, in time order."""
+        """Handle every event before until_us, in time order.
+
+        Stones whose clocks do not drift tick in rounds: round n ticks each of them at
+        phase + n * tick, in phase order, with no heap entry per tick (most of a quiet mesh's
+        time is ticks). Drifting stones' ticks, outside events and the radio's events are heap
+        entries; those due at or before a round tick are handled first."""
+        if self._steady is None:
+            self._plan()
+        steady = self._steady
+        if not steady:
+            self._drain(until_us)
+            self.now_us = max(self.now_us, until_us)
+            return
+        heap = self.radio.heap
+        mesh_tick = self.radio.mesh_tick
+        period = self._period
+        n, i = self._round, self._index
+        count = len(steady)
+        realtime = self.realtime
+        while True:
+            base = n * period
+            while i < count:
+                stone = steady[i]
+                t = stone.phase_us % period + base
+                if t >= until_us:
+                    self._round, self._index = n, i
+                    self._drain(until_us)
+                    self.now_us = max(self.now_us, until_us)
+                    return
+                if heap and heap[0][0] <= t:
+                    self._drain(t + 1)
+                i += 1
+                if t < stone.phase_us:
+                    continue  # its first tick is in a later round
+                if realtime:
+                    self._pace(t)
+                self.now_us = t
+                node = stone.node
+                if node.queued:
+                    mesh_tick(node, t)
+                if self._bound is not stone:
+                    self._bound = stone
+                    if stone.bind is not None:
+                        stone.bind()
+                stone.sim.step()
+            i = 0
+            n += 1
+
+    def _plan(self) -> None:
+        period = self._period = next(iter(self.stones.values())).tick_us if self.stones else 100_000
+        self._steady = sorted((s for s in self.stones.values() if not s.ppm and s.tick_us == period),
+                              key=lambda s: (s.phase_us % period, s.sid))
+        for stone in self.stones.values():
+            if stone not in self._steady:
+                self.radio.schedule(stone.phase_us, TICK, stone, None)
+
+    def _pace(self, t_us: int) -> None:
+        delay = self._start + t_us / 1e6 - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+    def _drain(self, until_us: int) -> None:
+        """Handle the heap's entries before until_us."""
         heap = self.radio.heap
         handle = self.radio.handle
-        mesh_tick = self.radio.mesh_tick
-        start = time.monotonic() - self.now_us / 1e6
-        realtime = self.realtime
         heappop, heapreplace = heapq.heappop, heapq.heapreplace
         while heap:
             entry = heap[0]
             t = entry[0]
             if t >= until_us:
                 break
-            if realtime:
-                delay = start + t / 1e6 - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
+            if self.realtime:
+                self._pace(t)
             self.now_us = t
             action = entry[2]
-            if action == TICK:
+            if action == TICK:  # a drifting stone
                 stone = entry[3]
-                node = stone.node
-                if node.multicast or node.neighbours or node.unicast:
-                    mesh_tick(node, t)
+                if stone.node.queued:
+                    self.radio.mesh_tick(stone.node, t)
                 if self._bound is not stone:
                     self._enter(stone)
                 stone.sim.step()
-                stone.n = n = stone.n + 1
-                stone.next_us = nxt = stone.phase_us + n * stone.tick_us if not stone.ppm else stone.tick_time(n)
+                stone.n += 1
                 self.radio._seq += 1
-                heapreplace(heap, (nxt, self.radio._seq, TICK, stone, None))
+                heapreplace(heap, (stone.tick_time(stone.n), self.radio._seq, TICK, stone, None))
             else:
                 heappop(heap)
                 if action == OUTSIDE:
@@ -130,7 +187,6 @@ class Network:
                     stone.sim.deliver(Event(stone.sim.clock.now_ms, e.kind, e.number, e.data))
                 else:
                     handle(t, action, entry[3], entry[4])
-        self.now_us = max(self.now_us, until_us)
 
     def _enter(self, stone: Stone) -> None:
         self._bound = stone

@@ -91,7 +91,7 @@ class Message:
         self.sent_us = sent_us
         self.ttl = ttl
         self.transmissions = transmissions  # left to send (broadcast)
-        self.delivered_to: dict[int, int] = {}  # receiver id -> first delivery time (us)
+        self.delivered_to: dict[int, int] | None = None  # receiver id -> first delivery (us)
         self.acked = False
         self.done = False
         self.answers: Message | None = None  # a reply: the targeted message it acknowledges
@@ -100,7 +100,7 @@ class Message:
 class Node:
     """A stone's radio: its links, its network cache and replay list, its two send queues."""
     __slots__ = ("sid", "links", "relay", "seq", "cache", "cache_set", "replay", "multicast",
-                 "neighbours", "unicast", "uc_current", "uc_busy", "tx_free")
+                 "neighbours", "unicast", "uc_current", "uc_busy", "tx_free", "queued")
 
     def __init__(self, sid: int, relay: bool, cache_entries: int) -> None:
         self.sid = sid
@@ -116,6 +116,7 @@ class Node:
         self.uc_current: Message | None = None  # bluenet's item in progress
         self.uc_busy: Transfer | None = None     # Nordic's reliable transfer (may outlive it)
         self.tx_free = 0  # when its advertiser has sent everything queued (us)
+        self.queued = False  # anything in its queues for the next mesh tick
 
 
 class SendQueue:
@@ -126,9 +127,6 @@ class SendQueue:
         self.items: list[Message] = []
         self.next = 0
         self.size = size
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
 
 
 class Transfer:
@@ -156,7 +154,6 @@ class KindFigures:
     acked: int = 0
     timeouts: int = 0
     retries: int = 0
-    undelivered: int = 0     # targeted messages whose target never got them
     hops: list[int] = field(default_factory=list)
     latency_us: list[int] = field(default_factory=list)
 
@@ -243,6 +240,7 @@ class Radio:
             msg = self._new(kind, src, 0, data, t_us, ttl, self.params.broadcast_transmissions)
             queue.items.append(msg)
             queue.next = len(queue.items) - 1  # sent next (cs_MeshModelMulticast.cpp:167)
+            node.queued = True
             return True
         kind = TARGETED_NO_RELAY if do_not_relay else TARGETED
         while node.unicast:  # bluenet's remFromQueue(type MICROAPP, id 0)
@@ -257,6 +255,7 @@ class Radio:
         msg = self._new(kind, src, dst, data, t_us, ttl, 0)
         node.unicast.append(msg)
         self._send_unicast(node, t_us)
+        node.queued = node.queued or bool(node.unicast)
         return True
 
     def mesh_tick(self, node: Node, t_us: int) -> None:
@@ -277,6 +276,7 @@ class Radio:
                     queue.next = i + 1
         if node.unicast and node.uc_current is None:
             self._send_unicast(node, t_us)
+        node.queued = bool(node.multicast.items or node.neighbours.items or node.unicast)
 
     def _new(self, kind: str, src: int, dst: int, data: bytes, t_us: int, ttl: int, n: int) -> Message:
         msg = Message(len(self.messages) + 1, kind, src, dst, data, t_us, ttl, n)
@@ -372,7 +372,9 @@ class Radio:
         fig.delivered += 1
         fig.hops.append(hops)
         fig.latency_us.append(t_us - msg.sent_us)
-        if node.sid not in msg.delivered_to:
+        if msg.delivered_to is None:
+            msg.delivered_to = {node.sid: t_us}
+        elif node.sid not in msg.delivered_to:
             msg.delivered_to[node.sid] = t_us
         if self.on_flow is not None:
             self.on_flow(msg, node.sid, t_us)
@@ -393,13 +395,15 @@ class Radio:
 
     # -- figures ------------------------------------------------------------------------
     def report(self) -> dict:
+        undelivered = dict.fromkeys(KINDS, 0)
         for msg in self.messages:
-            if msg.kind in (TARGETED, TARGETED_NO_RELAY) and msg.dst not in msg.delivered_to:
-                self.figures[msg.kind].undelivered += 1
-        out = {k: f.report() for k, f in self.figures.items() if f.sent}
-        for msg in self.messages:  # counted once: report() may be asked again
-            if msg.kind in (TARGETED, TARGETED_NO_RELAY) and msg.dst not in msg.delivered_to:
-                self.figures[msg.kind].undelivered -= 1
+            if msg.kind in (TARGETED, TARGETED_NO_RELAY) and msg.dst not in (msg.delivered_to or ()):
+                undelivered[msg.kind] += 1
+        out = {}
+        for kind, f in self.figures.items():
+            if f.sent:
+                out[kind] = f.report()
+                out[kind]["undelivered"] = undelivered[kind]
         return out
 
 

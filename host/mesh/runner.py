@@ -148,7 +148,7 @@ class MeshRun:
                     continue
                 if msg.sent_us + limit >= end_us:
                     continue  # not due yet when the run ended
-                t = msg.delivered_to.get(e.dst)
+                t = (msg.delivered_to or {}).get(e.dst)
                 if t is None or t - msg.sent_us > limit:
                     how = "never reached it" if t is None else f"reached it after {(t - msg.sent_us) / 1e6:.3f} s"
                     failures.append(f"{path}:{e.line}: message {msg.mid} from {e.src} sent at "

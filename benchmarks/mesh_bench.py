@@ -1,0 +1,112 @@
+"""Mesh figures: a 100-stone office for one simulated hour with every stone sending a message a
+second, the node ticks per second of a quiet 100-stone mesh against one stone's empty ticks
+(interleaved rounds, median ratio), memory per stone, and a 1000-stone row."""
+from __future__ import annotations
+
+import gc
+import os
+import statistics
+import tempfile
+import time
+import tracemalloc
+
+from benchmarks.sim_bench import empty_ticks_per_s
+from host.mesh.runner import MeshRun
+from host.mesh.scenario import load
+
+# Each stone tells one neighbour (the next in its row) something once a second; the handler
+# counts. TTL 0: the message stays between neighbours (a relayed one floods all 100 stones).
+OFFICE_APP = """
+import microapp
+heard = 0
+def on_message(sender, data):
+    global heard
+    heard += 1
+def setup():
+    microapp.on_mesh_message(on_message)
+    microapp.mesh_listen()
+def loop():
+    if microapp.millis() % 1000 == 0:
+        microapp.mesh_send(b"hi", microapp.stone_id() % {side} + 1 + (microapp.stone_id() - 1) // {side} * {side})
+"""
+QUIET_APP = "def loop():\n    pass\n"
+
+
+def _grid(tmp: str, side: int, app: str, ttl: int = 0) -> str:
+    with open(os.path.join(tmp, "app.py"), "w") as f:
+        f.write(app.format(side=side))
+    lines = [f"[radio]\nrange_m = 2.5\nttl = {ttl}\n"]
+    for i in range(side * side):
+        lines.append(f'[[stone]]\nid = {i + 1}\napp = "app.py"\nposition = [{2 * (i % side)}, {2 * (i // side)}]\n'
+                     f"phase_ms = {(i * 37) % 100}\n")
+    path = os.path.join(tmp, f"grid{side}.toml")
+    with open(path, "w") as f:
+        f.write("".join(lines))
+    return path
+
+
+def office_s(side: int, minutes: float) -> tuple[float, int, dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        run = MeshRun(load(_grid(tmp, side, OFFICE_APP)), seed=1)
+        gc.collect()
+        gc.freeze()  # as `microapp mesh` does: the stones' objects out of the collector's way
+        t = time.perf_counter()
+        result = run.run(minutes)
+        took = time.perf_counter() - t
+        gc.unfreeze()
+    ticks = sum(s["ticks"] for s in result.stones.values())
+    return took, ticks, result.network
+
+
+def quiet_ticks_per_s(run: MeshRun, minutes: float) -> float:
+    before = sum(s.sim.controller.ticks for s in run.network.stones.values())
+    t = time.perf_counter()
+    run.network.run(run.network.now_us + int(minutes * 60e6))
+    took = time.perf_counter() - t
+    return (sum(s.sim.controller.ticks for s in run.network.stones.values()) - before) / took
+
+
+def efficiency(rounds: int = 5) -> tuple[float, float, float, float]:
+    """Node ticks/s of the quiet 100-stone mesh over one stone's empty ticks/s, per round."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run = MeshRun(load(_grid(tmp, 10, QUIET_APP)), seed=1)
+        run.network.run(1_000_000)
+        ratios, rates = [], []
+        for _ in range(rounds):
+            rate = quiet_ticks_per_s(run, 0.5)  # 30,000 node ticks
+            base = empty_ticks_per_s(30_000)
+            rates.append(rate)
+            ratios.append(rate / base)
+    return statistics.median(ratios), min(ratios), max(ratios), statistics.median(rates)
+
+
+def memory_per_stone_kib(side: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        scenario = load(_grid(tmp, side, OFFICE_APP))
+        gc.collect()
+        tracemalloc.start()
+        run = MeshRun(scenario, seed=1)
+        run.network.run(200_000)  # setup done: handlers registered
+        size, _ = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        del run
+    return size / (side * side) / 1024
+
+
+def figures() -> dict[str, float]:
+    took, ticks, network = office_s(10, 60)
+    ratio, lo, hi, rate = efficiency()
+    took_1000, ticks_1000, _ = office_s(32, 1)  # 1024 stones, one simulated minute
+    return {
+        "mesh_100x1h_s": took,
+        "mesh_100x1h_messages": network["targeted"]["sent"],
+        "mesh_100x1h_node_ticks_per_s": ticks / took,
+        "mesh_node_ticks_per_s": rate,
+        "mesh_efficiency": ratio,
+        "mesh_efficiency_min": lo,
+        "mesh_efficiency_max": hi,
+        "mesh_memory_per_stone_kib": memory_per_stone_kib(10),
+        "mesh_1024x1min_s": took_1000,
+        "mesh_1024x1min_node_ticks_per_s": ticks_1000 / took_1000,
+        "mesh_1024_memory_per_stone_kib": memory_per_stone_kib(32),
+    }
