@@ -104,7 +104,7 @@ class Network:
         steady = self._steady
         if not steady:
             self._drain(until_us)
-            self.now_us = max(self.now_us, until_us)
+            self._end(until_us)
             return
         heap = self.radio.heap
         mesh_tick = self.radio.mesh_tick
@@ -120,7 +120,7 @@ class Network:
                 if t >= until_us:
                     self._round, self._index = n, i
                     self._drain(until_us)
-                    self.now_us = max(self.now_us, until_us)
+                    self._end(until_us)
                     return
                 if heap and heap[0][0] <= t:
                     self._drain(t + 1)
@@ -142,12 +142,18 @@ class Network:
             n += 1
 
     def _plan(self) -> None:
+        self._start = time.monotonic() - self.now_us / 1e6  # real time starts with the first run
         period = self._period = next(iter(self.stones.values())).tick_us if self.stones else 100_000
         self._steady = sorted((s for s in self.stones.values() if not s.ppm and s.tick_us == period),
                               key=lambda s: (s.phase_us % period, s.sid))
         for stone in self.stones.values():
             if stone not in self._steady:
                 self.radio.schedule(stone.phase_us, TICK, stone, None)
+
+    def _end(self, until_us: int) -> None:
+        if self.realtime:
+            self._pace(until_us)
+        self.now_us = max(self.now_us, until_us)
 
     def _pace(self, t_us: int) -> None:
         delay = self._start + t_us / 1e6 - time.monotonic()
