@@ -7,15 +7,15 @@ Mesh it builds (docs/mesh.md lists them with their references):
 - A send with stone id 0 is a broadcast (unacked), any other id a targeted message (acked); the
   doNotRelay option gives the PDU TTL 0, so only direct neighbours hear it
   (cs_MicroappRequestHandler.cpp:842-877, cs_MeshModelSelector.cpp:23-56,
-  cs_MeshModelUnicast.cpp:478, cs_MeshModelMulticastNeighbours.cpp:54). Otherwise TTL is
+  cs_MeshModelUnicast.cpp:479, cs_MeshModelMulticastNeighbours.cpp:54). Otherwise TTL is
   CS_MESH_DEFAULT_TTL = 10 (cs_Config.h:211).
 - Every microapp message has the same mesh type (MICROAPP) and id 0, and bluenet removes a queued
-  message of the same type and id before it queues a new one (cs_MeshMsgSender.cpp:38-39): a send
+  message of the same type and id before it queues a new one (cs_MeshMsgSender.cpp:38-40): a send
   replaces the microapp's message still waiting (for a broadcast: in the relaying model's queue,
   even when the new one has doNotRelay).
 - Broadcast: queued (20 places; 10 in the doNotRelay model), sent MESH_MODEL_TRANSMISSIONS_DEFAULT = 3 times, each time a new
   PDU; the queue is worked every 100 ms (the mesh tick), at most 3 transmissions per tick,
-  round robin (cs_MeshModelMulticast.cpp:128-250, cs_MeshDefines.h). Each transmission reaches
+  round robin (cs_MeshModelMulticast.cpp:129-258, cs_MeshDefines.h). Each transmission reaches
   the app again: bluenet does not drop repeats above the network layer.
 - Targeted: queued (5 places), one at a time; Nordic's access_reliable publishes at once, then
   again after interval = TTL x 20 ms + 200 ms, doubling each time, until the reply comes or the
@@ -228,7 +228,7 @@ class Radio:
         if dst == 0:
             kind = BROADCAST_NO_RELAY if do_not_relay else BROADCAST
             # bluenet's remFromQueue(type MICROAPP, id 0) always asks the relaying model's queue
-            # (cs_MeshModelSelector.cpp:58-64), whichever model the new message goes to.
+            # (cs_MeshModelSelector.cpp:59-66), whichever model the new message goes to.
             for i, old in enumerate(node.multicast.items):
                 self.figures[old.kind].replaced += 1
                 del node.multicast.items[i]
@@ -239,7 +239,7 @@ class Radio:
                 return False
             msg = self._new(kind, src, 0, data, t_us, ttl, self.params.broadcast_transmissions)
             queue.items.append(msg)
-            queue.next = len(queue.items) - 1  # sent next (cs_MeshModelMulticast.cpp:167)
+            queue.next = len(queue.items) - 1  # sent next (cs_MeshModelMulticast.cpp:169)
             node.queued = True
             return True
         kind = TARGETED_NO_RELAY if do_not_relay else TARGETED
