@@ -121,3 +121,33 @@ def test_a_stone_whose_app_does_not_import_is_named(mesh):
         mesh(LINE.format(extra=""), apps)
     r = mesh(LINE.format(extra=""), apps, skip_broken=True, minutes=0.05)
     assert sorted(r.not_started) == [2, 3, 4] and list(r.stones) == [1]
+
+
+def test_bluenets_interrupt_throttle_applies_to_what_the_mesh_delivers(mesh):
+    # stones 1 and 3 broadcast in the same tick: six PDUs reach stone 2 before its next tick;
+    # bluenet lets 3 interrupts per registration per tick through, the rest become signals
+    scenario = """
+    [radio]
+    jitter_ms = 0
+    [[stone]]
+    id = 1
+    app = "sender.py"
+    [[stone]]
+    id = 2
+    app = "listener.py"
+    phase_ms = 90
+    [[stone]]
+    id = 3
+    app = "sender.py"
+    [[link]]
+    a = 1
+    b = 2
+    [[link]]
+    a = 2
+    b = 3
+    """
+    apps = {"sender.py": CHATTY.format(to=0, every=1000), "listener.py": LISTENER}
+    r = mesh(scenario, apps, minutes=1.5 / 60, limits=None)
+    got = r.stones[2]["interrupts"]
+    assert (got["generated"], got["delivered"], got["throttled"]) == (6, 3, 3)
+    assert len(r.stone_log(2)) == 3
