@@ -1,20 +1,20 @@
 """The office's hub (stone 1): counts the stones it heard from each minute."""
-import microapp
+from microapp import *
 
 heard = {}
 
 
-def on_message(stone_id, data):
-    heard[stone_id] = True
+def on_message(msg):
+    heard[msg.stoneId] = True
 
 
 def setup():
-    microapp.on_mesh_message(on_message)
-    microapp.mesh_listen()
+    Mesh.setIncomingMeshMsgHandler(on_message)
+    Mesh.listen()
 
 
 def loop():
     global heard
-    if microapp.millis() % 60000 == 59000:
+    if millis() % 60000 == 59000:
         print("heard", len(heard), "stones")
         heard = {}

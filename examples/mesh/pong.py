@@ -1,12 +1,12 @@
 """Pong: answer every message with the same number."""
-import microapp
+from microapp import *
 
 
-def on_message(stone_id, data):
-    print("ping from", stone_id, data.decode())
-    microapp.mesh_send(b"pong" + data[4:], stone_id)
+def on_message(msg):
+    print("ping from", msg.stoneId, msg.dataPtr.decode())
+    Mesh.sendMeshMsg(b"pong" + msg.dataPtr[4:], msg.stoneId)
 
 
 def setup():
-    microapp.on_mesh_message(on_message)
-    microapp.mesh_listen()
+    Mesh.setIncomingMeshMsgHandler(on_message)
+    Mesh.listen()

@@ -1,28 +1,30 @@
-"""A presence light: a sensor on pin 4 (high: someone is here) switches the light on pin 5 and
-tells the neighbouring stones, whose lights come on too."""
-import microapp
+"""A presence light: a sensor on BUTTON1 (attachInterrupt makes it a pull-up input; the sensor
+pulls it low while someone is here) switches LED1 and tells the neighbouring stones (doNotRelay:
+the ones in earshot only), whose lights follow."""
+from microapp import *
 
-SENSOR = 4
-LIGHT = 5
+SENSOR = BUTTON1_PIN
+LIGHT = LED1_PIN
 
 
 def light(on, why):
-    microapp.digital_write(LIGHT, on)
+    digitalWrite(LIGHT, HIGH if on else LOW)
     print("light", "on" if on else "off", why)
 
 
-def on_sensor(pin, level):
-    light(level, "presence" if level else "nobody here")
-    microapp.mesh_send(b"P1" if level else b"P0")
+def on_sensor():
+    here = digitalRead(SENSOR) == LOW
+    light(here, "presence" if here else "nobody here")
+    Mesh.sendMeshMsg(b"P1" if here else b"P0", 0, True)
 
 
-def on_message(stone_id, data):
-    if data[:1] == b"P":
-        light(data[1:2] == b"1", "neighbour %d" % stone_id)
+def on_message(msg):
+    if msg.dataPtr[:1] == b"P":
+        light(msg.dataPtr[1:2] == b"1", "neighbour %d" % msg.stoneId)
 
 
 def setup():
-    microapp.pin_mode(LIGHT, microapp.OUTPUT)
-    microapp.on_pin_change(SENSOR, on_sensor)
-    microapp.on_mesh_message(on_message)
-    microapp.mesh_listen()
+    pinMode(LIGHT, OUTPUT)
+    attachInterrupt(digitalPinToInterrupt(SENSOR), on_sensor, CHANGE)
+    Mesh.setIncomingMeshMsgHandler(on_message)
+    Mesh.listen()

@@ -1,57 +1,60 @@
 """Microapps the mesh tests share."""
 
-# Logs every message it hears; sends `SEND_EVERY` ms (0: never) to `TO` (0: all).
+# Logs every message it hears; sends every `every` ms (0: never) to `to` (0: all), with
+# doNotRelay when `no_relay`.
 CHATTY = """
-import microapp
+from microapp import *
 TO = {to}
 EVERY = {every}
+NO_RELAY = {no_relay}
 n = 0
-def on_message(sender, data):
-    print("got", data.decode(), "from", sender)
+def on_message(msg):
+    print("got", msg.dataPtr.decode(), "from", msg.stoneId)
 def setup():
-    microapp.on_mesh_message(on_message)
-    microapp.mesh_listen()
+    Mesh.setIncomingMeshMsgHandler(on_message)
+    Mesh.listen()
 def loop():
     global n
-    t = microapp.millis()
+    t = millis()
     if EVERY and t and t % EVERY == 0:
         n += 1
-        microapp.mesh_send("m%d" % n, TO)
+        Mesh.sendMeshMsg("m%d" % n, TO, NO_RELAY)
 """
 
-LISTENER = CHATTY.format(to=0, every=0)
+
+def chatty(to=0, every=1000, no_relay=False):
+    return CHATTY.format(to=to, every=every, no_relay=no_relay)
+
+
+LISTENER = chatty(every=0)
 
 CLOCK = """
-import microapp
+from microapp import *
 def loop():
-    if microapp.millis() % 1000 == 0:
-        print("at", microapp.millis())
+    if millis() % 1000 == 0:
+        print("at", millis())
 """
 
 RAISING = """
-import microapp
-def on_message(sender, data):
+from microapp import *
+def on_message(msg):
     raise ValueError("bad message")
 def setup():
-    microapp.on_mesh_message(on_message)
-    microapp.mesh_listen()
+    Mesh.setIncomingMeshMsgHandler(on_message)
+    Mesh.listen()
 """
 
 HANGING = """
-import microapp
-def on_message(sender, data):
+from microapp import *
+def on_message(msg):
     while True:
         pass
 def setup():
-    microapp.on_mesh_message(on_message)
-    microapp.mesh_listen()
+    Mesh.setIncomingMeshMsgHandler(on_message)
+    Mesh.listen()
 """
 
 BROKEN_IMPORT = """
-import microapp
+from microapp import *
 raise RuntimeError("no config")
 """
-
-
-def stones(*specs: str) -> str:
-    return "\\n".join(specs)

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.mesh.apps import CHATTY, LISTENER
+from tests.mesh.apps import LISTENER, chatty
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,7 @@ b = 3
 
 
 def test_a_board_stone_hears_and_relays_the_simulated_ones(board_under_test, mesh):
-    apps = {"sender.py": CHATTY.format(to=0, every=1000), "listener.py": LISTENER}
+    apps = {"sender.py": chatty(to=0, every=1000), "listener.py": LISTENER}
     start = time.monotonic()
     r = mesh(SCENARIO.format(port=board_under_test.port), apps, minutes=2.5 / 60)
     assert time.monotonic() - start >= 2.5  # real time

@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 from host.cli import main
-from tests.mesh.apps import BROKEN_IMPORT, CHATTY, LISTENER
+from tests.mesh.apps import BROKEN_IMPORT, LISTENER, chatty
 
 GOOD = """\
 seed = 1
@@ -26,7 +26,7 @@ loss = 0.5
 
 @pytest.fixture
 def scenario(tmp_path):
-    (tmp_path / "a.py").write_text(textwrap.dedent(CHATTY.format(to=2, every=500)))
+    (tmp_path / "a.py").write_text(textwrap.dedent(chatty(to=2, every=500)))
     (tmp_path / "b.py").write_text(textwrap.dedent(LISTENER))
 
     def write(text):

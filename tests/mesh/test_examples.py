@@ -21,7 +21,8 @@ def test_presence_light_tells_the_neighbours():
     assert r.failures == []
     for sid in (1, 3):
         pins = r.stones[sid]["pins"]
-        assert [level for _, pin, level in pins if pin == 5] == [1, 0]
+        assert [level for _, pin, level in pins if pin == 14] == [1, 0]  # LED1
+    assert r.network["broadcast_no_relay"]["relayed"] == 0
 
 
 @pytest.mark.slow

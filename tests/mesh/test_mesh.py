@@ -2,7 +2,7 @@
 import json
 
 from host.mesh.runner import StoneImportError
-from tests.mesh.apps import CHATTY, CLOCK, HANGING, LISTENER, RAISING
+from tests.mesh.apps import CLOCK, HANGING, LISTENER, RAISING, chatty
 
 import pytest
 
@@ -32,7 +32,7 @@ position = [3, 0]
 
 
 def line_mesh(mesh, to=0, every=1000, extra="", minutes=0.1, **kw):
-    apps = {"sender.py": CHATTY.format(to=to, every=every), "listener.py": LISTENER}
+    apps = {"sender.py": chatty(to=to, every=every), "listener.py": LISTENER}
     return mesh(LINE.format(extra=extra), apps, minutes=minutes, **kw)
 
 
@@ -93,7 +93,7 @@ def test_same_scenario_and_seed_give_byte_identical_json(mesh):
 
 
 def test_a_faulting_stone_touches_no_other(mesh):
-    apps = {"sender.py": CHATTY.format(to=0, every=1000), "listener.py": LISTENER, "raising.py": RAISING}
+    apps = {"sender.py": chatty(to=0, every=1000), "listener.py": LISTENER, "raising.py": RAISING}
     scenario = LINE.format(extra="").replace('id = 3\napp = "listener.py"', 'id = 3\napp = "raising.py"')
     r = mesh(scenario, apps, minutes=0.2)
     assert r.stones[3]["faults"] and not r.stones[3]["enabled"]
@@ -107,7 +107,7 @@ def test_a_faulting_stone_touches_no_other(mesh):
 @pytest.mark.slow
 def test_a_hanging_stone_is_stopped_by_its_watchdog_alone(mesh):
     from host.limits import Limits
-    apps = {"sender.py": CHATTY.format(to=0, every=1000), "listener.py": LISTENER, "hang.py": HANGING}
+    apps = {"sender.py": chatty(to=0, every=1000), "listener.py": LISTENER, "hang.py": HANGING}
     scenario = LINE.format(extra="").replace('id = 2\napp = "listener.py"', 'id = 2\napp = "hang.py"')
     r = mesh(scenario, apps, minutes=0.1, limits=Limits(watchdog_ms=300))
     assert r.stones[2]["did_reboot"] and not r.stones[2]["enabled"]
@@ -116,7 +116,7 @@ def test_a_hanging_stone_is_stopped_by_its_watchdog_alone(mesh):
 
 def test_a_stone_whose_app_does_not_import_is_named(mesh):
     from tests.mesh.apps import BROKEN_IMPORT
-    apps = {"sender.py": CHATTY.format(to=0, every=1000), "listener.py": BROKEN_IMPORT}
+    apps = {"sender.py": chatty(to=0, every=1000), "listener.py": BROKEN_IMPORT}
     with pytest.raises(StoneImportError, match="stone 2: listener.py does not import: RuntimeError: no config"):
         mesh(LINE.format(extra=""), apps)
     r = mesh(LINE.format(extra=""), apps, skip_broken=True, minutes=0.05)
@@ -146,8 +146,40 @@ def test_bluenets_interrupt_throttle_applies_to_what_the_mesh_delivers(mesh):
     a = 2
     b = 3
     """
-    apps = {"sender.py": CHATTY.format(to=0, every=1000), "listener.py": LISTENER}
+    apps = {"sender.py": chatty(to=0, every=1000), "listener.py": LISTENER}
     r = mesh(scenario, apps, minutes=1.5 / 60, limits=None)
     got = r.stones[2]["interrupts"]
     assert (got["generated"], got["delivered"], got["throttled"]) == (6, 3, 3)
     assert len(r.stone_log(2)) == 3
+
+
+def test_do_not_relay_from_the_sdk_reaches_only_the_direct_neighbour(mesh):
+    apps = {"sender.py": chatty(to=0, every=1000, no_relay=True), "listener.py": LISTENER}
+    r = mesh(LINE.format(extra=""), apps, minutes=0.05)
+    assert r.stone_log(2).count("got m1 from 1") == 3  # three transmissions
+    assert r.stone_log(3) == [] and r.stone_log(4) == []
+    assert r.stones[1]["mesh_sent"][0][1:] == [0, b"m1".hex(), True]
+    assert r.network["broadcast_no_relay"]["relayed"] == 0
+
+
+def test_a_lossy_link_loses_what_its_rate_says(mesh):
+    scenario = """
+    seed = 3
+    [[stone]]
+    id = 1
+    app = "sender.py"
+    [[stone]]
+    id = 2
+    app = "listener.py"
+    relay = false
+    [[link]]
+    a = 1
+    b = 2
+    loss = 0.25
+    """
+    r = mesh(scenario, {"sender.py": chatty(every=500), "listener.py": LISTENER}, minutes=1)
+    f = r.network["broadcast"]
+    assert f["transmissions"] == 3 * 119
+    assert f["lost"] + f["delivered"] == f["transmissions"]
+    assert 0.18 < f["lost"] / f["transmissions"] < 0.32
+    assert len(r.stone_log(2)) == f["delivered"]

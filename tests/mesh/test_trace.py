@@ -6,7 +6,7 @@ import textwrap
 from host.cli import main
 from host.trace.perfetto import Recorder
 from tests.apps import MESH_APP
-from tests.mesh.apps import CHATTY, LISTENER
+from tests.mesh.apps import LISTENER, chatty
 
 PAIR = """
 [radio]
@@ -26,7 +26,7 @@ b = 2
 
 def test_a_mesh_trace_has_a_track_per_stone_slices_instants_and_flows(mesh):
     recorder = Recorder()
-    mesh(PAIR, {"sender.py": CHATTY.format(to=2, every=1000), "listener.py": LISTENER},
+    mesh(PAIR, {"sender.py": chatty(to=2, every=1000), "listener.py": LISTENER},
          minutes=0.05, recorder=recorder)
     events = json.loads(json.dumps(recorder.trace()))["traceEvents"]
     names = {e["tid"]: e["args"]["name"] for e in events if e["name"] == "thread_name"}
