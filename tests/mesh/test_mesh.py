@@ -183,3 +183,32 @@ def test_a_lossy_link_loses_what_its_rate_says(mesh):
     assert f["lost"] + f["delivered"] == f["transmissions"]
     assert 0.18 < f["lost"] / f["transmissions"] < 0.32
     assert len(r.stone_log(2)) == f["delivered"]
+
+
+WHO = """
+from microapp import *
+count = 0
+def on_message(msg):
+    global count
+    count += 1
+    print("I am", Mesh.id(), "heard", msg.stoneId, "count", count)
+def setup():
+    Mesh.setIncomingMeshMsgHandler(on_message)
+    Mesh.listen()
+    print("I am", Mesh.id())
+def loop():
+    if millis() == 1000 + 100 * Mesh.id():
+        Mesh.sendMeshMsg(b"hi", 0, True)
+"""
+
+
+def test_every_stone_has_its_own_sdk_binding_state_and_globals_with_one_app_file(mesh):
+    scenario = "".join(f'[[stone]]\nid = {i}\napp = "who.py"\nposition = [{i}, 0]\n' for i in (1, 2, 3))
+    r = mesh("[radio]\nrange_m = 1.5\n" + scenario, {"who.py": WHO}, minutes=0.05)
+    for sid in (1, 2, 3):
+        log = r.stone_log(sid)
+        assert log[0] == f"I am {sid}"
+        assert all(line.startswith(f"I am {sid} heard") for line in log[1:])
+    # stone 2 hears 1 and 3 (three transmissions each); its count is its own
+    assert r.stone_log(2)[-1] == "I am 2 heard 3 count 6"
+    assert r.stone_log(1)[-1] == "I am 1 heard 2 count 3"
