@@ -60,7 +60,7 @@ class Network:
         self.log: list[tuple[int, int, str]] = []  # (global time us, stone id, line)
         self.on_log: Callable[[int, int, str], None] | None = None
         self._bound: Stone | None = None
-        self._steady: list[Stone] | None = None  # planned at the first run()
+        self._steady: list[tuple] | None = None  # planned at the first run()
         self._period = 0
         self._round = self._index = 0
         self._start = time.monotonic()
@@ -115,8 +115,8 @@ class Network:
         while True:
             base = n * period
             while i < count:
-                stone = steady[i]
-                t = stone.phase_us % period + base
+                offset, first, stone, node, step, bind = steady[i]
+                t = offset + base
                 if t >= until_us:
                     self._round, self._index = n, i
                     self._drain(until_us)
@@ -125,29 +125,30 @@ class Network:
                 if heap and heap[0][0] <= t:
                     self._drain(t + 1)
                 i += 1
-                if t < stone.phase_us:
+                if t < first:
                     continue  # its first tick is in a later round
                 if realtime:
                     self._pace(t)
                 self.now_us = t
-                node = stone.node
                 if node.queued:
                     mesh_tick(node, t)
                 if self._bound is not stone:
                     self._bound = stone
-                    if stone.bind is not None:
-                        stone.bind()
-                stone.sim.step()
+                    if bind is not None:
+                        bind()
+                step()
             i = 0
             n += 1
 
     def _plan(self) -> None:
         self._start = time.monotonic() - self.now_us / 1e6  # real time starts with the first run
         period = self._period = next(iter(self.stones.values())).tick_us if self.stones else 100_000
-        self._steady = sorted((s for s in self.stones.values() if not s.ppm and s.tick_us == period),
-                              key=lambda s: (s.phase_us % period, s.sid))
+        steady = sorted((s for s in self.stones.values() if not s.ppm and s.tick_us == period),
+                        key=lambda s: (s.phase_us % period, s.sid))
+        # What a round needs of each stone, looked up once.
+        self._steady = [(s.phase_us % period, s.phase_us, s, s.node, s.sim.step, s.bind) for s in steady]
         for stone in self.stones.values():
-            if stone not in self._steady:
+            if stone not in steady:
                 self.radio.schedule(stone.phase_us, TICK, stone, None)
 
     def _end(self, until_us: int) -> None:
