@@ -97,7 +97,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     trace = SwitchTrace(trace_file) if trace_file else None
     if trace_file and args.trace.endswith(".json"):
         from host.trace.perfetto import Recorder
-        trace = Recorder().one_stone(trace_file)
+        trace = Recorder().one_stone(trace_file)  # type: ignore[assignment]
     store, name = StateStore(args.state), app_name(args.app)
     try:
         store.put(name, store.get(name))  # a corrupt or unwritable state file fails before the run
@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         commands = {"run": cmd_run, "board": cmd_board, "status": cmd_status, "enable": cmd_enable}
-        return commands.get(args.command, getattr(args, "run_command", None))(args)
+        return commands.get(args.command, getattr(args, "run_command", cmd_run))(args)
     except CliError as e:
         print(f"microapp: error: {e}", file=sys.stderr)
         return 2

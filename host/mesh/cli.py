@@ -8,6 +8,7 @@ import json
 import multiprocessing
 import os
 import sys
+from typing import Iterable
 
 from host.faults import DEFAULT_POLICY, FaultPolicy
 from host.limits import Limits
@@ -85,10 +86,8 @@ def cmd_mesh(args: argparse.Namespace) -> int:
     from host.mesh.scenario import ScenarioError
     json_file = _open(args.json) if args.json else None
     trace_file = _open(args.trace) if args.trace else None
-    recorder = None
-    if trace_file:
-        from host.trace.perfetto import Recorder
-        recorder = Recorder()
+    from host.trace.perfetto import Recorder
+    recorder = Recorder() if trace_file else None
     try:
         run = MeshRun(scenario, args.seed, limits, policy, args.skip_broken,
                       on_log=None if args.quiet else _print_line, recorder=recorder)
@@ -105,7 +104,7 @@ def cmd_mesh(args: argparse.Namespace) -> int:
     if json_file:
         with json_file:
             json.dump(result.to_json(), json_file, indent=1)
-    if trace_file:
+    if trace_file and recorder is not None:
         with trace_file:
             recorder.write(trace_file)
     return 1 if result.failures else 0
@@ -151,6 +150,7 @@ def _one_seed(job: tuple) -> tuple[int, list[str]]:
 def _sweep(args: argparse.Namespace, seeds: list[int]) -> int:
     jobs = [(args.scenario, s, args.minutes, args.limit, args.fault_policy, args.skip_broken) for s in seeds]
     failed = []
+    results: Iterable[tuple[int, list[str]]]
     if args.jobs == 1:
         results = map(_one_seed, jobs)
     else:

@@ -138,9 +138,11 @@ class MeshRun:
         failures = []
         path = self.scenario.path
         for e in self.scenario.expects:
-            if e.log is not None:
+            if e.log is not None and e.stone is not None:
                 if not any(e.log in line for line in res.stone_log(e.stone)):
                     failures.append(f"{path}:{e.line}: stone {e.stone} logged no line containing {e.log!r}")
+                continue
+            if e.within_s is None or e.dst is None:
                 continue
             limit = int(e.within_s * 1e6)
             for msg in self.radio.messages:

@@ -258,19 +258,19 @@ class _Reader:
 
     def links(self, doc: dict, stones: list[StoneSpec], radio: RadioParams) -> list[tuple[int, int, float]]:
         pairs: dict[tuple[int, int], float] = {}
-        placed = [s for s in stones if s.position is not None]
+        placed = [(s, s.position) for s in stones if s.position is not None]
         # Positions: a grid of cells of range_m, so a large office is not O(n^2).
-        cells: dict[tuple[int, int], list[StoneSpec]] = {}
+        cells: dict[tuple[int, int], list[tuple[StoneSpec, tuple[float, float]]]] = {}
         r = radio.range_m
         if r > 0:
-            for s in placed:
-                cells.setdefault((math.floor(s.position[0] / r), math.floor(s.position[1] / r)), []).append(s)
-            for s in placed:
-                cx, cy = math.floor(s.position[0] / r), math.floor(s.position[1] / r)
+            for s, pos in placed:
+                cells.setdefault((math.floor(pos[0] / r), math.floor(pos[1] / r)), []).append((s, pos))
+            for s, pos in placed:
+                cx, cy = math.floor(pos[0] / r), math.floor(pos[1] / r)
                 for dx in (-1, 0, 1):
                     for dy in (-1, 0, 1):
-                        for o in cells.get((cx + dx, cy + dy), ()):
-                            if o.sid > s.sid and math.dist(s.position, o.position) <= r:
+                        for o, opos in cells.get((cx + dx, cy + dy), ()):
+                            if o.sid > s.sid and math.dist(pos, opos) <= r:
                                 pairs[(s.sid, o.sid)] = radio.loss
         ids = {s.sid for s in stones}
         for i, t in enumerate(self.tables(doc, "link")):

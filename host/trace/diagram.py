@@ -29,7 +29,7 @@ def diagram(trace: dict, stone: int | None, start_s: float, end_s: float) -> str
         raise DiagramError(f"no stone {stone} in the trace (stones: {', '.join(map(str, stones))})")
     lo, hi = start_s * 1e6, end_s * 1e6
     chosen = sorted((e for e in slices if e["tid"] == stone and lo <= e["ts"] <= hi), key=lambda e: e["ts"])
-    flows_in = {}
+    flows_in: dict[int, dict] = {}
     for e in events:
         if isinstance(e, dict) and e.get("ph") == "s" and e.get("args", {}).get("to") == stone:
             flows_in.setdefault(e["id"], e)
