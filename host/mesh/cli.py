@@ -23,6 +23,8 @@ def add_parsers(sub) -> None:
     mesh.add_argument("--jobs", type=int, default=1, help="worker processes for a sweep (default 1)")
     mesh.add_argument("--json", metavar="FILE", help="write every stone's summary, the network figures and the log")
     mesh.add_argument("--trace", metavar="FILE", help="write a Chrome trace-event JSON (open it in ui.perfetto.dev)")
+    mesh.add_argument("--trace-from", type=float, default=0.0, metavar="S", help="trace from this time (s; default 0)")
+    mesh.add_argument("--trace-to", type=float, default=float("inf"), metavar="S", help="trace up to this time (s; default the end)")
     mesh.add_argument("--quiet", action="store_true", help="do not print the log lines")
     mesh.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE", help="override a limit for every stone")
     mesh.add_argument("--fault-policy", default=DEFAULT_POLICY, metavar="POLICY",
@@ -87,7 +89,7 @@ def cmd_mesh(args: argparse.Namespace) -> int:
     json_file = _open(args.json) if args.json else None
     trace_file = _open(args.trace) if args.trace else None
     from host.trace.perfetto import Recorder
-    recorder = Recorder() if trace_file else None
+    recorder = Recorder(int(args.trace_from * 1e6), args.trace_to * 1e6) if trace_file else None
     try:
         run = MeshRun(scenario, args.seed, limits, policy, args.skip_broken,
                       on_log=None if args.quiet else _print_line, recorder=recorder)

@@ -28,7 +28,10 @@ class _Track:
 
 
 class Recorder:
-    def __init__(self) -> None:
+    def __init__(self, start_us: int = 0, end_us: float = float("inf")) -> None:
+        """Records what happens from start_us to end_us (a long run's trace is large)."""
+        self.start_us = start_us
+        self.end_us = end_us
         self.clock: Callable[[], int] = lambda: 0  # virtual time, us
         self.events: list[dict] = []
         self.tracks: dict[int, _Track] = {}
@@ -42,7 +45,10 @@ class Recorder:
         events, type_name, ack_name = self.events, P.type_name, P.ack_name
 
         def on_switch(direction: str, m2b: bytearray, b2m: bytearray) -> None:
-            ts = track.cursor = max(self.clock(), track.cursor + 1)
+            now = self.clock()
+            if now < self.start_us or now > self.end_us:
+                return
+            ts = track.cursor = max(now, track.cursor + 1)
             switch = [direction, type_name(b2m[0]), ack_name(b2m[1]), type_name(m2b[0]), ack_name(m2b[1])]
             entry = track.entry
             call = b2m[P.OFF_CALL_ID]
@@ -70,7 +76,7 @@ class Recorder:
 
     def flow(self, msg, receiver: int, t_us: int) -> None:
         """A mesh message reached `receiver` (host.mesh.radio's on_flow)."""
-        if msg.kind == "reply" or receiver not in self.tracks:
+        if msg.kind == "reply" or receiver not in self.tracks or msg.sent_us < self.start_us or t_us > self.end_us:
             return
         self._flows += 1
         self.events.append({"ph": "s", "id": self._flows, "name": "mesh", "cat": "mesh", "pid": PID,

@@ -87,3 +87,17 @@ def test_diagram_mistakes_get_one_line(tmp_path, capsys):
     assert main(["diagram", str(bad)]) == 2
     assert capsys.readouterr().err.endswith("the trace has no entries\n")
     assert main(["diagram", str(tmp_path / "none.json")]) == 2
+
+
+def test_a_trace_window_keeps_only_its_entries(tmp_path, capsys):
+    (tmp_path / "sender.py").write_text(textwrap.dedent(chatty(to=2, every=1000)))
+    (tmp_path / "listener.py").write_text(textwrap.dedent(LISTENER))
+    (tmp_path / "s.toml").write_text(PAIR)
+    trace = tmp_path / "t.json"
+    assert main(["mesh", str(tmp_path / "s.toml"), "--minutes", "0.05", "--quiet", "--trace", str(trace),
+                 "--trace-from", "1.0", "--trace-to", "1.5"]) == 0
+    capsys.readouterr()
+    events = json.loads(trace.read_text())["traceEvents"]
+    slices = [e for e in events if e["ph"] == "X"]
+    assert slices and all(1_000_000 <= e["ts"] <= 1_500_000 for e in slices)
+    assert len([e for e in events if e["ph"] == "s"]) == 1  # the message sent at 1.0 s
