@@ -73,9 +73,9 @@ class Network:
         device.stone_id = stone.sid
         keep, radio, sid = device.send_mesh, self.radio, stone.sid
 
-        def send_mesh(to: int, data: bytes, *options) -> None:
+        def send_mesh(to: int, data: bytes, *options) -> bool:
             keep(to, data, *options)
-            radio.send(sid, to, data, bool(options and options[0]), self.now_us)
+            return radio.send(sid, to, data, bool(options and options[0]), self.now_us)
         device.send_mesh = send_mesh
 
     def log_line(self, sid: int) -> Callable[[int, str], None]:

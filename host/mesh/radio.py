@@ -79,7 +79,7 @@ class RadioParams:
 class Message:
     """One send by a microapp (or one reply by a bluenet): what the figures follow."""
     __slots__ = ("mid", "kind", "src", "dst", "data", "sent_us", "ttl", "transmissions",
-                 "delivered_to", "acked", "done", "answers")
+                 "delivered_to", "acked", "answers")
 
     def __init__(self, mid: int, kind: str, src: int, dst: int, data: bytes, sent_us: int,
                  ttl: int, transmissions: int) -> None:
@@ -93,7 +93,6 @@ class Message:
         self.transmissions = transmissions  # left to send (broadcast)
         self.delivered_to: dict[int, int] | None = None  # receiver id -> first delivery (us)
         self.acked = False
-        self.done = False
         self.answers: Message | None = None  # a reply: the targeted message it acknowledges
 
 
@@ -222,7 +221,8 @@ class Radio:
     # -- sending ------------------------------------------------------------------------
     def send(self, src: int, dst: int, data: bytes, do_not_relay: bool, t_us: int) -> bool:
         """A microapp's MESH send, accepted by bluenet's request handler (size 1..7 checked
-        there). Returns False when the model's queue is full (bluenet answers ERR_BUSY)."""
+        there). Returns False when the model's queue is full: bluenet's addToQueue returns
+        ERR_BUSY, which the request handler hands to the app (bluenetResultToMicroapp)."""
         node = self.nodes[src]
         ttl = 0 if do_not_relay else self.params.ttl
         if dst == 0:
@@ -311,7 +311,6 @@ class Radio:
 
     def _finish(self, node: Node, transfer: Transfer, t_us: int) -> None:
         transfer.finished = True
-        transfer.msg.done = True
         node.uc_busy = None
         if node.uc_current is transfer.msg:
             node.uc_current = None

@@ -212,3 +212,31 @@ def test_every_stone_has_its_own_sdk_binding_state_and_globals_with_one_app_file
     # stone 2 hears 1 and 3 (three transmissions each); its count is its own
     assert r.stone_log(2)[-1] == "I am 2 heard 3 count 6"
     assert r.stone_log(1)[-1] == "I am 1 heard 2 count 3"
+
+
+FLOOD = """
+from microapp import *
+refused = 0
+loops = 0
+def loop():
+    global refused, loops
+    loops += 1
+    for i in range(3):  # three requests, and the print: bluenet handles 4 an entry
+        if Mesh.sendMeshMsg(b"x", 0, True) != 0:
+            refused += 1
+    print("loop", loops, "refused", refused)
+"""
+
+
+def test_a_full_mesh_queue_refuses_a_send_with_err_busy(mesh):
+    # doNotRelay broadcasts are not replaced (bluenet's remFromQueue asks the other model): 3 a
+    # tick fill the neighbours model's 10 places, which sends 3 transmissions (one message) a tick
+    scenario = '[[stone]]\nid = 1\napp = "flood.py"\n[[stone]]\nid = 2\napp = "l.py"\n[[link]]\na = 1\nb = 2\n'
+    r = mesh(scenario, {"flood.py": FLOOD, "l.py": LISTENER}, minutes=2 / 60)
+    f = r.network["broadcast_no_relay"]
+    log = r.stone_log(1)
+    loops = len(log)  # a loop takes two ticks: the print is its 4th request, which ends the entry
+    assert log[0] == "loop 1 refused 0" and log[-1] == f"loop {loops} refused {f['queue_full']}"
+    assert f["queue_full"] > 0 and f["sent"] + f["queue_full"] == 3 * loops
+    # the first sends come in tick 1; from tick 2 to 19 each mesh tick sends a burst of 3
+    assert f["transmissions"] == 3 * 18
