@@ -79,7 +79,7 @@ class RadioParams:
 class Message:
     """One send by a microapp (or one reply by a bluenet): what the figures follow."""
     __slots__ = ("mid", "kind", "src", "dst", "data", "sent_us", "ttl", "transmissions",
-                 "delivered_to", "acked", "answers")
+                 "delivered_to")
 
     def __init__(self, mid: int, kind: str, src: int, dst: int, data: bytes, sent_us: int,
                  ttl: int, transmissions: int) -> None:
@@ -92,8 +92,6 @@ class Message:
         self.ttl = ttl
         self.transmissions = transmissions  # left to send (broadcast)
         self.delivered_to: dict[int, int] | None = None  # receiver id -> first delivery (us)
-        self.acked = False
-        self.answers: Message | None = None  # a reply: the targeted message it acknowledges
 
 
 class Node:
@@ -383,13 +381,11 @@ class Radio:
             # Nordic matches a reply by its opcode only: any reply ends the transfer running.
             if transfer is not None and not transfer.finished:
                 self.figures[transfer.msg.kind].acked += 1
-                transfer.msg.acked = True
                 self._finish(sender, transfer, t_us)
             return
         self.deliver(node, msg.src, msg.data, t_us)
         if msg.dst == node.sid:  # the receiving bluenet answers with an empty reply
             reply = self._new(REPLY, node.sid, msg.src, b"", t_us, 0 if ttl == 0 else self.params.ttl, 0)
-            reply.answers = msg
             self._originate(node, reply, t_us)
 
     # -- figures ------------------------------------------------------------------------
