@@ -1,21 +1,22 @@
 """Mesh figures: a 100-stone office for one simulated hour with every stone sending a message a
-second, the node ticks per second of a quiet 100-stone mesh against one stone's empty ticks
-(interleaved rounds, median ratio, CPU time), memory per stone, and a quiet 1000-stone mesh."""
+second (wall and thread CPU seconds), the node ticks per second of a quiet 100-stone mesh against
+one stone's empty ticks (interleaved rounds, benchmarks.measure), memory per stone, and a quiet
+1000-stone mesh."""
 from __future__ import annotations
 
 import gc
 import math
 import os
-import statistics
 import tempfile
-import time
 import tracemalloc
-
-from host.mesh.runner import MeshRun
-from host.simulator import Simulation
 from dataclasses import replace
 
+from benchmarks.measure import cpu_clock, interleaved, ratio, spread, timed, wall_clock
+from benchmarks.sim_bench import empty_tick_s
+from host.limits import Limits
+from host.mesh.runner import MeshRun
 from host.mesh.scenario import Scenario, StoneSpec, load
+from host.simulator import Simulation
 
 # Each stone tells one neighbour (the next in its row, the last the one before it) something once
 # a second, with doNotRelay: the message stays between neighbours (a relayed one would flood all
@@ -58,53 +59,44 @@ def office_s(side: int, minutes: float) -> tuple[float, float, int, dict]:
         run = MeshRun(load(_grid(tmp, side, OFFICE_APP)), seed=1)
         gc.collect()
         gc.freeze()  # as `microapp mesh` does: the stones' objects out of the collector's way
-        t, cpu = time.perf_counter(), time.process_time()
+        t, cpu = wall_clock(), cpu_clock()
         result = run.run(minutes)
-        took, cpu = time.perf_counter() - t, time.process_time() - cpu
+        took, cpu = wall_clock() - t, cpu_clock() - cpu
         gc.unfreeze()
     ticks = sum(s["ticks"] for s in result.stones.values())
     return took, cpu, ticks, result.network
 
 
 def quiet_ticks_per_s(run: MeshRun, minutes: float) -> float:
-    """Node ticks per CPU second (the machine is shared: CPU time is what this process got)."""
+    """Node ticks per CPU second of `minutes` more of the run."""
     before = sum(s.sim.controller.ticks for s in run.network.stones.values())
-    t = time.process_time()
-    run.network.run(run.network.now_us + int(minutes * 60e6))
-    took = time.process_time() - t
+    took = timed(lambda: run.network.run(run.network.now_us + int(minutes * 60e6)))
     return (sum(s.sim.controller.ticks for s in run.network.stones.values()) - before) / took
 
 
-def empty_ticks_per_cpu_s(n: int) -> float:
-    """benchmarks.sim_bench.empty_ticks_per_s (one stone, an empty loop, tick() after tick()),
-    timed in CPU seconds like the mesh beside it."""
-    sim = Simulation("def loop():\n    pass\n")
+def one_stone_tick_by_tick_per_s(n: int = 30_000) -> float:
+    """sim_bench's empty_ticks_per_s with every tick its own entry (idle_grant 1): what a mesh
+    stone does, since a grant would run its ticks ahead of the stones that may send to it."""
+    sim = Simulation("def loop():\n    pass\n", limits=Limits(idle_grant=1))
     sim.run(2)
-    tick = sim.controller.tick
-    t = time.process_time()
-    for _ in range(n):
-        tick()
-    return n / (time.process_time() - t)
+    return n / timed(lambda: sim.run(n))
 
 
-def efficiency(rounds: int = 7) -> tuple[float, float, float, float, float]:
-    """Node ticks/s of the quiet 100-stone mesh over one stone's empty ticks/s, per round
-    (interleaved, both in CPU time); the median ratio, its min and max, the median rates."""
+def efficiency() -> dict[str, float]:
+    """Node ticks/s of the quiet 100-stone mesh over one stone's empty ticks/s, both as
+    sim_bench measures it (idle grants) and tick by tick; per round, interleaved."""
     with tempfile.TemporaryDirectory() as tmp:
         run = MeshRun(load(_grid(tmp, 10, QUIET_APP)), seed=1)
         run.network.run(1_000_000)
         gc.collect()
         gc.freeze()
-        ratios, rates, bases = [], [], []
-        for _ in range(rounds):
-            rate = quiet_ticks_per_s(run, 0.5)  # 30,000 node ticks
-            base = empty_ticks_per_cpu_s(30_000)
-            rates.append(rate)
-            bases.append(base)
-            ratios.append(rate / base)
+        mesh, single = interleaved(lambda: quiet_ticks_per_s(run, 0.5), one_stone_tick_by_tick_per_s)
+        _, granted = interleaved(lambda: 0.0, lambda: 1 / empty_tick_s())
         gc.unfreeze()
-    return (statistics.median(ratios), min(ratios), max(ratios), statistics.median(rates),
-            statistics.median(bases))
+    return {**spread("mesh_node_ticks_per_s", mesh),
+            **spread("mesh_one_stone_tick_by_tick_per_s", single),
+            **ratio("mesh_efficiency", mesh, granted),
+            **ratio("mesh_efficiency_tick_by_tick", mesh, single)}
 
 
 def _big_quiet(tmp: str, count: int) -> Scenario:
@@ -143,25 +135,20 @@ def big_quiet(count: int) -> tuple[float, float]:
         size, _ = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         gc.freeze()
-        rate = quiet_ticks_per_s(run, 1)
+        rate = quiet_ticks_per_s(run, 1)  # CPU time
         gc.unfreeze()
     return rate, size / count / 1024
 
 
 def figures() -> dict[str, float]:
     took, cpu, ticks, network = office_s(10, 60)
-    ratio, lo, hi, rate, base = efficiency()
     rate_1000, kib_1000 = big_quiet(1000)
     return {
         "mesh_100x1h_s": took,
         "mesh_100x1h_cpu_s": cpu,
         "mesh_100x1h_messages": network["targeted_no_relay"]["sent"],
         "mesh_100x1h_node_ticks_per_s": ticks / took,
-        "mesh_node_ticks_per_s": rate,
-        "mesh_one_stone_empty_ticks_per_s": base,
-        "mesh_efficiency": ratio,
-        "mesh_efficiency_min": lo,
-        "mesh_efficiency_max": hi,
+        **efficiency(),
         "mesh_memory_per_stone_kib": memory_per_stone_kib(10),
         "mesh_1000_quiet_node_ticks_per_s": rate_1000,
         "mesh_1000_memory_per_stone_kib": kib_1000,
