@@ -16,13 +16,16 @@ from typing import Callable
 
 from host.events import Event
 from host.mesh import radio as R
+from shared_buffers import protocol as P
 
 TICK = 0
 OUTSIDE = 3  # a: Stone, b: Event (its time_ms is rewritten to the stone's clock)
+_MESH_KEY = (P.MESH << 8) | P.MESH_READ
 
 
 class Stone:
-    __slots__ = ("sid", "sim", "node", "phase_us", "ppm", "tick_us", "n", "bind", "app", "port")
+    __slots__ = ("sid", "sim", "node", "phase_us", "ppm", "tick_us", "n", "bind", "app", "port",
+                 "outside", "skip_to", "pending")
 
     def __init__(self, sid: int, sim, node: R.Node, phase_us: int, ppm: int, tick_ms: int,
                  app: str, port: str | None) -> None:
@@ -36,6 +39,15 @@ class Stone:
         self.bind: Callable[[], None] | None = getattr(sim.link, "bind", None)
         self.app = app
         self.port = port
+        self.outside: list[int] = []  # times (us) of its timeline events still to come, soonest last
+        self.skip_to = 0  # the round its next tick is in (after a grant of idle ticks)
+        self.pending: list[tuple[int, int, bytes, bool]] = []  # sends made ahead, in a grant
+
+    def global_us(self, local_ms: int) -> int:
+        """Global time (us) at which this stone's clock reads local_ms."""
+        if not self.ppm:
+            return self.phase_us + local_ms * 1000
+        return self.phase_us + (local_ms * 1000 * 1_000_000) // (1_000_000 + self.ppm)
 
     def tick_time(self, n: int) -> int:
         """Global time (us) of this stone's n-th tick."""
@@ -57,12 +69,15 @@ class Network:
         self.stones: dict[int, Stone] = {}
         self.now_us = 0
         self.realtime = realtime
-        self.log: list[tuple[int, int, str]] = []  # (global time us, stone id, line)
+        # (global time us, 0 and arrival order | 1 and tick slot, stone id, line): see lines()
+        self._log: list[tuple[int, int, int, int, str]] = []
         self.on_log: Callable[[int, int, str], None] | None = None
         self._bound: Stone | None = None
         self._steady: list[tuple] | None = None  # planned at the first run()
         self._period = 0
         self._round = self._index = 0
+        self._granting = False  # a stone has run ahead in a grant of idle ticks
+        self._slot = -1  # the index of the steady stone whose tick runs, else -1
         self._start = time.monotonic()
         radio.deliver = self._deliver
 
@@ -75,22 +90,40 @@ class Network:
 
         def send_mesh(to: int, data: bytes, *options) -> bool:
             keep(to, data, *options)
-            return radio.send(sid, to, data, bool(options and options[0]), self.now_us)
+            no_relay = bool(options and options[0])
+            at = stone.global_us(stone.sim.clock.now_ms)
+            if at > self.now_us:  # made at the end of a grant: sent in its slot of that round
+                stone.pending.append((at, to, data, no_relay))
+                return True  # its queue was empty when the grant began: not full
+            return radio.send(sid, to, data, no_relay, self.now_us)
         device.send_mesh = send_mesh
 
     def log_line(self, sid: int) -> Callable[[int, str], None]:
-        """A stone's on_log: the line with the network's time and the stone's id."""
-        log = self.log
+        """A stone's on_log: the line with the network's time (or the stone's own, when it ran
+        ahead in a grant of idle ticks) and the stone's id."""
+        log = self._log
 
         def on_log(t_ms: int, text: str) -> None:
-            log.append((self.now_us, sid, text))
+            t = self.now_us
+            if self._granting:
+                t = max(t, self.stones[sid].global_us(t_ms))
+            slot = self._slot
+            log.append((t, 1, slot, sid, text) if slot >= 0 else (t, 0, len(log), sid, text))
             if self.on_log is not None:
-                self.on_log(self.now_us, sid, text)
+                self.on_log(t, sid, text)
         return on_log
+
+    def lines(self) -> list[tuple[int, int, str]]:
+        """The merged log, (time us, stone id, line), in time order; at one time, the lines of
+        entries between ticks (in the order they came) before those of ticks (in phase order):
+        the order of a run tick by tick, also when a stone logged ahead in a grant."""
+        return [(t, sid, text) for t, _, _, sid, text in sorted(self._log, key=lambda e: e[:3])]
 
     def at(self, t_us: int, stone: Stone, event: Event) -> None:
         """An outside event (pin, BLE scan, a message from outside the mesh) for a stone."""
         self.radio.schedule(t_us, OUTSIDE, stone, event)
+        stone.outside.append(t_us)
+        stone.outside.sort(reverse=True)
 
     def run(self, until_us: int) -> None:
         """Handle every event before until_us, in time order.
@@ -127,6 +160,15 @@ class Network:
                 i += 1
                 if t < first:
                     continue  # its first tick is in a later round
+                if n < stone.skip_to:  # its app ran this tick already, in a grant
+                    self.now_us = t
+                    if node.queued:
+                        mesh_tick(node, t)
+                    if stone.pending and stone.pending[0][0] <= t:
+                        for at, to, data, no_relay in stone.pending:
+                            self.radio.send(stone.sid, to, data, no_relay, at)
+                        stone.pending.clear()
+                    continue
                 if realtime:
                     self._pace(t)
                 self.now_us = t
@@ -136,9 +178,34 @@ class Network:
                     self._bound = stone
                     if bind is not None:
                         bind()
-                step()
+                controller = stone.sim.controller
+                if realtime or node.queued or node.uc_busy or _MESH_KEY in controller.registry.counts:
+                    self._slot = i - 1
+                    step()
+                    self._slot = -1
+                    continue
+                # Nothing of the mesh can reach this app (it does not listen) and its bluenet
+                # has nothing to send: it may run idle ticks ahead, up to its next timeline
+                # event and the end of this run (issue 14's grant; the same summary).
+                most = controller.idle_ticks()
+                if most > 1:
+                    limit = min(until_us, stone.outside[-1]) if stone.outside else until_us
+                    most = min(most, (limit - t - 1) // period + 1)
+                self._slot = i - 1
+                if most > 1:
+                    self._granting = True
+                    took = step(most)
+                    if took > 1:
+                        stone.skip_to = n + took
+                else:
+                    step()
+                self._slot = -1
             i = 0
             n += 1
+            if self._granting:  # every stone ran ahead: go to the round where the first one is due
+                low = min(s[2].skip_to for s in steady) - 1  # (its sends made ahead go then)
+                if low > n and not any(s[3].queued for s in steady):
+                    n = low
 
     def _plan(self) -> None:
         self._start = time.monotonic() - self.now_us / 1e6  # real time starts with the first run
@@ -189,6 +256,7 @@ class Network:
                 heappop(heap)
                 if action == OUTSIDE:
                     stone = entry[3]
+                    stone.outside.pop()
                     self._at_stone(stone, t)
                     e = entry[4]
                     stone.sim.deliver(Event(stone.sim.clock.now_ms, e.kind, e.number, e.data))
@@ -211,5 +279,7 @@ class Network:
 
     def _deliver(self, node: R.Node, sender: int, data: bytes, t_us: int) -> None:
         stone = self.stones[node.sid]
+        if self._granting and stone.global_us(stone.sim.clock.now_ms) > t_us:
+            return  # its app ran ahead in a grant, which it got only while not listening
         self._at_stone(stone, t_us)
         stone.sim.deliver(Event(stone.sim.clock.now_ms, "mesh", sender, data))

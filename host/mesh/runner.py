@@ -129,7 +129,7 @@ class MeshRun:
                 s["port"] = stone.port
             stones[sid] = s
         network = self.radio.report()
-        res = MeshResult(self.seed, minutes, stones, network, list(self.network.log), dict(self.not_started))
+        res = MeshResult(self.seed, minutes, stones, network, self.network.lines(), dict(self.not_started))
         res.failures = self.check(res, end_us)
         return res
 

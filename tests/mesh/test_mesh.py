@@ -240,3 +240,64 @@ def test_a_full_mesh_queue_refuses_a_send_with_err_busy(mesh):
     assert f["queue_full"] > 0 and f["sent"] + f["queue_full"] == 3 * loops
     # the first sends come in tick 1; from tick 2 to 19 each mesh tick sends a burst of 3
     assert f["transmissions"] == 3 * 18
+
+
+TALKER = """
+from microapp import *
+n = 0
+def loop():
+    global n
+    if millis() % 1000 == 0:
+        n += 1
+        print("send", n)
+        Mesh.sendMeshMsg("t%d" % n, 0, n % 2 == 0)
+"""
+
+BUTTON = """
+from microapp import *
+def pressed():
+    print("button", digitalRead(BUTTON1_PIN))
+def setup():
+    attachInterrupt(digitalPinToInterrupt(BUTTON1_PIN), pressed, CHANGE)
+"""
+
+
+def test_stones_that_do_not_listen_take_idle_grants_with_the_same_result(mesh):
+    from host.limits import Limits
+    scenario = """
+    [[stone]]
+    id = 1
+    app = "talker.py"
+    [[stone]]
+    id = 2
+    app = "listener.py"
+    phase_ms = 20
+    [[stone]]
+    id = 3
+    app = "clock.py"
+    phase_ms = 60
+    [[stone]]
+    id = 4
+    app = "button.py"
+    phase_ms = 90
+    events = '''
+    1.25 pin 10 low
+    2.5 pin 10 high
+    '''
+    [[link]]
+    a = 1
+    b = 2
+    [[link]]
+    a = 2
+    b = 3
+    [[link]]
+    a = 3
+    b = 4
+    """
+    apps = {"talker.py": TALKER, "listener.py": LISTENER, "clock.py": CLOCK, "button.py": BUTTON}
+    granted = mesh(scenario, apps, minutes=0.1)
+    assert mesh.last.network._granting
+    tick_by_tick = mesh(scenario, apps, minutes=0.1, limits=Limits(idle_grant=1))
+    assert not mesh.last.network._granting
+    assert json.dumps(granted.to_json()) == json.dumps(tick_by_tick.to_json())
+    assert "got t2 from 1" in granted.stone_log(2) and granted.stone_log(4) == ["button 0", "button 1"]
