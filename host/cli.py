@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
                      help="override a limit, e.g. entry_budget=5 or cost.LOG=1,1 (repeatable)")
     run.add_argument("--quiet", action="store_true", help="do not print the log lines")
-    run.add_argument("--trace", metavar="FILE", help="write both buffers' type/ack/ids at every switch")
+    run.add_argument("--trace", metavar="FILE", help="write both buffers' type/ack/ids at every switch "
+                     "(FILE.json: a Chrome trace-event JSON, as `microapp mesh --trace` writes)")
     run.add_argument("--fault-policy", default=DEFAULT_POLICY, metavar="POLICY",
                      help=f"when the app's code raises: stop, restart or restart-up-to-N (default {DEFAULT_POLICY})")
     run.add_argument("--strict-timing", action="store_true",
@@ -66,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     enable.add_argument("--state", metavar="FILE", default=DEFAULT_STATE_FILE, help=state_help)
     board = sub.add_parser("board", help="start a virtual MicroPython board on a pseudo-terminal")
     board.add_argument("--flash", metavar="DIR", help="directory holding the board's filesystem")
+    from host.mesh.cli import add_parsers  # `mesh` and `diagram`: each sets its run_command
+    add_parsers(sub)
     return parser
 
 
@@ -92,6 +95,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     json_file = _open_for_writing(args.json) if args.json else None  # a bad path fails before the run
     trace_file = _open_for_writing(args.trace) if args.trace else None
     trace = SwitchTrace(trace_file) if trace_file else None
+    if trace_file and args.trace.endswith(".json"):
+        from host.trace.perfetto import Recorder
+        trace = Recorder().one_stone(trace_file)  # type: ignore[assignment]
     store, name = StateStore(args.state), app_name(args.app)
     try:
         store.put(name, store.get(name))  # a corrupt or unwritable state file fails before the run
@@ -117,6 +123,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         summary = sim.run(args.ticks)
     finally:
         if trace_file:
+            getattr(trace, "save", lambda: None)()  # a Chrome trace is written at the end
             trace_file.close()
     interrupts = summary["interrupts"]
     print(f"{summary['ticks']} ticks, {sum(summary['requests'].values())} requests, "
@@ -198,7 +205,8 @@ def cmd_board(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return {"run": cmd_run, "board": cmd_board, "status": cmd_status, "enable": cmd_enable}[args.command](args)
+        commands = {"run": cmd_run, "board": cmd_board, "status": cmd_status, "enable": cmd_enable}
+        return commands.get(args.command, getattr(args, "run_command", cmd_run))(args)
     except CliError as e:
         print(f"microapp: error: {e}", file=sys.stderr)
         return 2

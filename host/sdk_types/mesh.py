@@ -22,9 +22,9 @@ class Mesh:
                 return P.ERR_EMPTY
             if size > P.MESH_MAX_DATA:
                 return P.ERR_TOO_LARGE
-            self.device.send_mesh(m2b[P.OFF_MESH_STONE], bytes(m2b[_D:_D + size]),
-                                  bool(m2b[P.OFF_MESH_OPTIONS] & P.MESH_DO_NOT_RELAY))
-            return P.SUCCESS
+            queued = self.device.send_mesh(m2b[P.OFF_MESH_STONE], bytes(m2b[_D:_D + size]),
+                                           bool(m2b[P.OFF_MESH_OPTIONS] & P.MESH_DO_NOT_RELAY))
+            return P.ERR_BUSY if queued is False else P.SUCCESS  # a mesh's full queue: ERR_BUSY
         if kind == P.MESH_LISTEN:
             return bluenet_result(self.registry.register((P.MESH << 8) | P.MESH_READ))
         if kind == P.MESH_READ_CONFIG:
