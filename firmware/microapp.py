@@ -5,6 +5,7 @@
 # always SUCCESS, instead of the ack), or returns nothing, ours returns what the host answered
 # (docs/sdk.md). Runs under MicroPython and CPython.
 from shared_buffers import protocol as _P
+from firmware import sdk_world as _world
 
 # -- constants (Arduino.h) --------------------------------------------------------------------
 LOW = 0
@@ -57,6 +58,7 @@ def bind(runtime):
     """Serve SDK calls with `runtime`; None while an app is being imported."""
     global _rt
     _rt = _Unbound() if runtime is None else runtime
+    _world._rt = _rt
 
 
 def _out():
@@ -515,3 +517,8 @@ def reserve_signal_budget(n):
 
 def signal_name(code):
     return _P.SIGNAL_NAMES[code] if 0 <= code < len(_P.SIGNAL_NAMES) else str(code)
+
+
+# -- the stone's world: CrownstoneSwitch, PowerUsage, Presence, ServiceData, Wire, Message,
+# BluenetInternal, registerInterrupt (firmware/sdk_world.py) -----------------------------------
+from firmware.sdk_world import *  # noqa: E402,F401,F403
