@@ -53,6 +53,7 @@ class World:
                 self.sensors[dev["address"]] = sensor
                 self.bus.attach(dev["address"], sensor)
         self.cpu_busy_until = -1
+        self.advertisement: tuple[int, bytes] | None = None  # the app's service data (uuid, data)
         # Set by the simulator: switches the controller's CPU-busy gate (bluenet's isCpuBusy).
         self.on_cpu_busy: Callable[[bool], None] = lambda busy: None
         # Set by the simulator: hands an action the microapp hears of to the controller.
@@ -148,6 +149,7 @@ class World:
 
     def advertise(self, app_uuid: int, data: bytes) -> None:
         """CMD_MICROAPP_ADVERTISE: service data under the app's UUID."""
+        self.advertisement = (app_uuid, bytes(data))  # what other stones' scans see now
         self.history.record(self.clock.now_ms, "advert", "microapp", uuid=f"{app_uuid:#06x}",
                             data=bytes(data).hex())
 
