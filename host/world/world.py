@@ -140,8 +140,10 @@ class World:
         EVT_BEHAVIOUR_OVERRIDDEN from every updateState, STATE_SWITCH_STATE when the relay or
         dimmer changed (SmartSwitch::store)."""
         self._heaters()
+        self.load.before_change()
         before = self.switch.state
         change()
+        self.load.after_change()
         self.emit(EVT_BEHAVIOUR_OVERRIDDEN, bytes((self.switch.override is not None,)))
         if self.switch.state != before:
             self.emit(STATE_SWITCH_STATE, bytes((self.switch.state,)))
@@ -173,7 +175,7 @@ class World:
             sensor.advance()
 
     def _power(self, source: str) -> None:
-        self.history.record(self.clock.now_ms, "power", source, mw=self.load.power_mw())
+        self.history.record(self.clock.now_ms, "power", source, mw=self.load.draw_mw())
 
     # -- the summary -----------------------------------------------------------------------------
     def summary(self) -> dict:

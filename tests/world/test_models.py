@@ -19,8 +19,27 @@ def test_power_follows_what_the_switch_lets_through():
     sw.command(25, "microapp")
     assert load.power_mw() == 15_300
     load.set_watts(2000.0, "timeline")
+    clock.set(2000)  # the meter's average has settled
     assert load.power_mw() == 500_300
     assert history.of("load") == [(0, "timeline", {"watts": 2000.0})]
+
+
+def test_the_reading_follows_a_change_as_bluenets_fast_average_and_drops_at_once_when_off():
+    clock, history = VirtualClock(), History()
+    sw = S.Switch(history, clock, relay=True)
+    load = Load(history, clock, sw, watts=100.0)
+    assert load.power_mw() == 100_000
+    load.set_watts(200.0, "timeline")
+    readings = []
+    for t in (0, 20, 40, 100, 400, 2000):
+        clock.set(t)
+        readings.append(load.power_mw())
+    assert readings == [100_000, 120_000, 136_000, round(200_000 - 100_000 * 0.8 ** 5),
+                        round(200_000 - 100_000 * 0.8 ** 20), 200_000]
+    load.before_change()
+    sw.command(S.OFF, "microapp")
+    load.after_change()
+    assert load.power_mw() == 0
 
 
 def test_noise_is_seeded_per_sample_and_bounded():

@@ -54,7 +54,12 @@ def test_the_timeline_moves_the_world_each_thing_at_its_time():
     assert world.presence.mask() == 1 << 2 and world.presence.mask(3) == 1 << 2
     world.advance(3000)
     assert world.load.watts == 100 and world.switch.relay       # the tap turned it on
-    assert world.load.power_mw() == 100_000
+    assert world.load.draw_mw() == 100_000
+    assert world.load.power_mw() == 0                          # the meter has not seen a cycle yet
+    clock.set(3100)
+    assert world.load.power_mw() == round(100_000 * (1 - 0.8 ** 5))  # five mains cycles later
+    clock.set(4500)
+    assert world.load.power_mw() == 100_000                    # settled
     world.advance(4000)
     assert [a.kind for a in heard] == ["mesh"] and heard[0].fields == {"from": 3, "data": b"hi"}
     world.advance(14_999)
