@@ -144,14 +144,14 @@ class Bus:
 
     def write(self, address: int, data: bytes, stop: bool) -> None:
         if not self.initialised or not data:
-            self._record("write", address, data, "ignored")
+            self._record("write", address, data, "ignored", stop)
             return
         device = self.devices.get(address)
         if device is None:
-            self._record("write", address, data, "nack")
+            self._record("write", address, data, "nack", stop)
             return
         device.write(bytes(data), stop)
-        self._record("write", address, data, "ack")
+        self._record("write", address, data, "ack", stop)
 
     def read(self, address: int, length: int) -> bytes | None:
         """The bytes read; b"" before init; None when no device answers (the caller's buffer
@@ -167,6 +167,9 @@ class Bus:
         self._record("read", address, data, "ack")
         return data
 
-    def _record(self, op: str, address: int, data: bytes, result: str) -> None:
-        self.history.record(self.clock.now_ms, "i2c", "microapp", op=op, address=f"{address:#04x}",
-                            data=bytes(data).hex(), result=result)
+    def _record(self, op: str, address: int, data: bytes, result: str, stop: bool = True) -> None:
+        fields: dict[str, object] = {"op": op, "address": f"{address:#04x}", "data": bytes(data).hex(),
+                                     "result": result}
+        if not stop:  # a repeated start follows
+            fields["stop"] = 0
+        self.history.record(self.clock.now_ms, "i2c", "microapp", **fields)

@@ -19,6 +19,7 @@ import re
 import shlex
 import tomllib
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from host.events import EventsError, parse_events
 from shared_buffers import protocol as P
@@ -87,7 +88,7 @@ class _Reader:
         self.lines = lines
         self.rng = random.Random(seed)
 
-    def fail(self, path: tuple, text: str):
+    def fail(self, path: tuple, text: str) -> NoReturn:
         while path and path not in self.lines:
             path = path[:-1]
         raise ScenarioError(f"{self.source}:{self.lines.get(path, 1)}: {text}")

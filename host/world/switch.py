@@ -227,7 +227,7 @@ class Switch:
     def _changed(self, before: tuple[bool, int], source: str, value: int | None) -> None:
         """Record a change of the relay or dimmer (a command that changes nothing is not one)."""
         now = self.clock.now_ms
-        fields = {"relay": int(self.relay), "dimmer": self.dimmer}
+        fields: dict[str, object] = {"relay": int(self.relay), "dimmer": self.dimmer}
         if value is not None:
             fields["value"] = _VALUE_NAMES.get(value, value)
         if (self.relay, self.dimmer) != before:

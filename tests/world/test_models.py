@@ -129,6 +129,7 @@ def test_register_device_is_written_and_read_from_its_pointer():
     bus.write(0x50, b"\x0f", stop=False)
     assert bus.read(0x50, 3) == bytes((15, 0, 1))  # wraps
     assert [f.get("result") for _, _, f in history.of("i2c")] == [None] + ["ack"] * 5
+    assert [f.get("stop") for _, _, f in history.of("i2c") if f["op"] == "write"] == [None, 0, 0]
 
 
 def test_two_byte_addresses():
