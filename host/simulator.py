@@ -69,6 +69,7 @@ class Simulation:
         self.device.stone_id = self.world.stone_id
         self.world_types = WorldTypes(self.controller, self.world, bool(self.limits.presence_per_profile))
         self.world.on_cpu_busy = self._cpu_busy
+        self._pending_events = self.world_types.pending  # bluenet events waiting for an entry's end
         self.events = events
         self._tick_no = 0
 
@@ -112,21 +113,10 @@ class Simulation:
         the ticks run."""
         tick_ms = self.limits.tick_ms
         t = self._tick_no * tick_ms
-        clock, world = self.clock, self.world
-        while True:  # the events file's events and the world's timeline, in time order
-            event = self._next_event
-            event_ms = NEVER if event is None else event.time_ms
-            if world.next_ms < event_ms:
-                if world.next_ms > t:
-                    break
-                world.advance(world.next_ms)
-            else:
-                if event_ms > t:
-                    break
-                self._next_event = next(self._upcoming, None)
-                clock.set(event_ms)
-                self.deliver(event)
-        clock.set(t)
+        event, world = self._next_event, self.world
+        if (event is not None and event.time_ms <= t) or world.next_ms <= t:
+            self._deliver_due(t)
+        self.clock.set(t)
         device, controller = self.device, self.controller
         if device.latched_any:
             for p in device.take_latched():
@@ -134,14 +124,33 @@ class Simulation:
         grant = 1
         if most > 1:
             grant = min(most, controller.idle_ticks())
-            due = min(NEVER if self._next_event is None else self._next_event.time_ms, world.next_ms)
-            if grant > 1 and due < NEVER:  # up to the tick before the next event
-                grant = min(grant, (due - 1) // tick_ms - self._tick_no + 1)
+            if grant > 1:  # up to the tick before the next event or timeline action
+                event = self._next_event
+                due = world.next_ms if event is None else min(event.time_ms, world.next_ms)
+                if due < NEVER:
+                    grant = min(grant, (due - 1) // tick_ms - self._tick_no + 1)
         took = controller.tick(grant)
         self._tick_no += took
-        if self.world_types.pending:
+        if self._pending_events:
             self.world_types.flush()
         return took
+
+    def _deliver_due(self, t: int) -> None:
+        """The events file's events and the world's timeline actions due by t, in time order."""
+        clock, world = self.clock, self.world
+        while True:
+            event = self._next_event
+            event_ms = NEVER if event is None else event.time_ms
+            if world.next_ms < event_ms:
+                if world.next_ms > t:
+                    return
+                world.advance(world.next_ms)
+            else:
+                if event_ms > t:
+                    return
+                self._next_event = next(self._upcoming, None)
+                clock.set(event_ms)
+                self.deliver(event)
 
     def _cpu_busy(self, busy: bool) -> None:
         self.controller.cpu_busy = busy

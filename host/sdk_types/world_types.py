@@ -45,7 +45,8 @@ class WorldTypes:
 
     def flush(self) -> None:
         """Deliver the bluenet events raised during the last entries, each at its time."""
-        pending, self.pending = self.pending, []
+        pending = self.pending[:]
+        self.pending.clear()  # the same list: the simulator holds it
         for _t, cs_type, data in pending:
             self.controller.interrupt(P.BLUENET_EVENT, *bluenet_event.interrupt(cs_type, data))
 
