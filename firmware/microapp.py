@@ -5,7 +5,6 @@
 # always SUCCESS, instead of the ack), or returns nothing, ours returns what the host answered
 # (docs/sdk.md). Runs under MicroPython and CPython.
 from shared_buffers import protocol as _P
-from firmware import sdk_world as _world
 
 # -- constants (Arduino.h) --------------------------------------------------------------------
 LOW = 0
@@ -58,7 +57,6 @@ def bind(runtime):
     """Serve SDK calls with `runtime`; None while an app is being imported."""
     global _rt
     _rt = _Unbound() if runtime is None else runtime
-    _world._rt = _rt
 
 
 def _out():
@@ -519,6 +517,31 @@ def signal_name(code):
     return _P.SIGNAL_NAMES[code] if 0 <= code < len(_P.SIGNAL_NAMES) else str(code)
 
 
-# -- the stone's world: CrownstoneSwitch, PowerUsage, Presence, ServiceData, Wire, Message,
-# BluenetInternal, registerInterrupt (firmware/sdk_world.py) -----------------------------------
-from firmware.sdk_world import *  # noqa: E402,F401,F403
+# -- the stone's world (firmware/sdk_world.py), imported at its first use: an app that does not
+# use it does not pay its heap (about 8 KB from source on MicroPython) -------------------------
+def _world():
+    from firmware import sdk_world
+    sdk_world._rt = _rt
+    return sdk_world
+
+
+class _World:
+    def __init__(self, name):
+        self._name = name
+
+    def __getattr__(self, attr):
+        return getattr(getattr(_world(), self._name), attr)
+
+
+CrownstoneSwitch = _World("CrownstoneSwitch")
+PowerUsage = _World("PowerUsage")
+Presence = _World("Presence")
+ServiceData = _World("ServiceData")
+Wire = _World("Wire")
+Message = _World("Message")
+BluenetInternal = _World("BluenetInternal")
+
+
+def registerInterrupt(msg_type, sub_id, handler):
+    """microapp.h's registerInterrupt (firmware/sdk_world.py)."""
+    return _world().registerInterrupt(msg_type, sub_id, handler)
