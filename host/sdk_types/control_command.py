@@ -1,8 +1,10 @@
 """CONTROL_COMMAND: microapp_sdk_control_command_t (handleRequestControlCommand,
 RequestHandler.cpp:939-963), then bluenet's CommandHandler with access MEMBER and source
 MICROAPP (cs_CommandHandler.cpp _handleCommand): protocol 5 only; a command needing ADMIN is
-refused; SWITCH, RELAY and PWM (one payload byte each) switch the world; NOP does nothing; the
-other commands a member may give are recorded and answered SUCCESS, their effect not modelled.
+refused; SWITCH, RELAY and PWM (one payload byte each) switch the world, and on a device that is
+no Crownstone (a guidestone) answer ERR_NOT_AVAILABLE, which the microapp sees as ERR_DISABLED;
+NOP does nothing; the other commands a member may give are recorded and answered SUCCESS, their
+effect not modelled.
 bluenet's result goes through bluenetResultToMicroapp: every refusal is ERROR."""
 from __future__ import annotations
 
@@ -44,6 +46,8 @@ class ControlCommand:
         if command not in MEMBER_TYPES and command not in NO_ENCRYPTION_TYPES:
             return P.ERROR  # ERR_UNKNOWN_TYPE
         if command in (SWITCH, RELAY, PWM):
+            if not self.world.has_switch:
+                return P.ERR_DISABLED  # ERR_NOT_AVAILABLE: not a Crownstone (IS_CROWNSTONE)
             if len(payload) != 1:  # switch_message_payload_t
                 return P.ERROR  # ERR_WRONG_PAYLOAD_LENGTH
             value, world = payload[0], self.world

@@ -28,6 +28,7 @@ MAX_WATTS = 3680          # 16 A at 230 V: what a Crownstone's relay is rated fo
 MAX_SENDER_MESSAGE = 255  # what the outside may try to send (bluenet refuses more than 43)
 ASSET_CHANNELS = (37, 38, 39)
 BLE_ADVERT_MAX = 31
+DEVICES = ("crownstone", "guidestone")
 
 
 class ScenarioError(EventsError):
@@ -48,6 +49,7 @@ class Action:
 class Scenario:
     source: str = "scenario"
     stone_id: int = 1
+    device: str = "crownstone"  # or "guidestone": no switch, no power measurement
     uptime_ms: int = 0
     load: dict = field(default_factory=lambda: {"watts": 0.0, "dimmable": False, "standby_mw": 0,
                                                 "noise_mw": 0})
@@ -97,8 +99,9 @@ class _Reader:
         sc = Scenario(source=self.source)
         self.known_keys(doc, (), self.TOP, "the scenario")
         stone = self.table(doc, "stone")
-        self.known_keys(stone, ("stone",), ("id", "uptime_s"), "[stone]")
+        self.known_keys(stone, ("stone",), ("id", "uptime_s", "device"), "[stone]")
         sc.stone_id = self.integer(stone, ("stone", "id"), 1, 255, 1)
+        sc.device = self.choice(stone, ("stone", "device"), DEVICES, "crownstone")
         sc.uptime_ms = self.ms(self.number(stone, ("stone", "uptime_s"), 0, 10 ** 7, 0))
         load = self.table(doc, "load")
         self.known_keys(load, ("load",), ("watts", "dimmable", "standby_mw", "noise_mw"), "[load]")

@@ -33,13 +33,17 @@ class World:
         self.clock = clock
         self.history = History()
         self.stone_id = sc.stone_id
+        # bluenet's IS_CROWNSTONE(deviceType): a guidestone has no switch, no switch aggregator
+        # and no power measurement.
+        self.has_switch = sc.device == "crownstone"
         state, sw = sc.switch["state"], sc.switch
         self.switch = S.Switch(self.history, clock, dimmable=sc.load["dimmable"], locked=sw["locked"],
                                relay=state == S.FULLY_ON, dimmer=state if 0 < state < S.FULLY_ON else 0,
                                behaviour=sw["behaviour"], twilight=sw["twilight"],
                                double_tap=sw["double_tap"], default_dim_value=sw["default_dim"])
-        self.load = Load(self.history, clock, self.switch, sc.load["watts"], sc.load["standby_mw"],
-                         sc.load["noise_mw"], seed)
+        load = sc.load if self.has_switch else {"watts": 0.0, "standby_mw": 0, "noise_mw": 0}
+        self.load = Load(self.history, clock, self.switch, load["watts"], load["standby_mw"],
+                         load["noise_mw"], seed)
         self.emitters: list[Emit] = []
         self.presence = Presence(self.history, clock, dict(sc.people), sc.uptime_ms, self.emit)
         self.bus = Bus(self.history, clock)
@@ -126,8 +130,10 @@ class World:
 
     # -- what requests do to the world -----------------------------------------------------------
     def switch_command(self, value: int, source: str) -> None:
-        """A CMD_SWITCH (0-100, TOGGLE, BEHAVIOUR, SMART_ON) from `source`."""
-        self._switching(lambda: self.switch.command(value, source), source)
+        """A CMD_SWITCH (0-100, TOGGLE, BEHAVIOUR, SMART_ON) from `source` (on a guidestone no
+        one listens to it)."""
+        if self.has_switch:
+            self._switching(lambda: self.switch.command(value, source), source)
 
     def switch_relay(self, on: bool, source: str) -> None:
         self._switching(lambda: self.switch.set_relay(on, source), source)

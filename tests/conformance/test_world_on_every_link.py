@@ -114,6 +114,26 @@ def test_each_request_is_answered_as_bluenet_answers_it(on_both_links, msg_type,
     assert seen.summary["host_errors"] == 0
 
 
+@pytest.mark.parametrize("msg_type, payload, ack", [
+    (P.CONTROL_COMMAND, b"\x05" + u16(20) + u16(1) + b"\x64", P.ERR_DISABLED),  # no switch here
+    (P.CONTROL_COMMAND, b"\x05" + u16(23) + u16(1) + b"\x01", P.ERR_DISABLED),
+    (P.CONTROL_COMMAND, b"\x05" + u16(12) + u16(1) + b"\x00", P.SUCCESS),
+    (P.SWITCH, b"\x01\x64", P.SUCCESS),  # dispatched; no aggregator listens on a guidestone
+    (P.POWER_USAGE, b"\x01\x00\x00\x00\x00", P.SUCCESS),
+])
+def test_a_guidestone_has_no_switch(on_both_links, msg_type, payload, ack):
+    world = '[stone]\ndevice = "guidestone"\n[load]\nwatts = 100\nstandby_mw = 300\n'
+    seen = on_both_links(RAW_APP.format(n=len(payload), payload=payload, msg_type=msg_type,
+                                        used=2 + len(payload)),
+                         lambda run: run.sim.run(2) and None, world=world)
+    line = next(text for _, text in seen.summary["log"] if text.startswith("ack"))
+    assert line.split()[1] == str(ack)
+    assert seen.summary["world"]["switch"] == {"relay": 0, "dimmer": 0, "state": 0}
+    assert seen.summary["world"]["power_mw"] == 0
+    if msg_type == P.POWER_USAGE:
+        assert line.split()[2] == "0100000000"
+
+
 SWITCH_APP = """
     from microapp import *
     def setup():

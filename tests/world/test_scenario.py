@@ -100,6 +100,7 @@ def error(text):
     ("[load]\nwatts = -5\n", "bad.toml:2: load.watts = -5 is out of range 0..3680"),
     ("[load]\nwatts = \"lots\"\n", 'bad.toml:2: load.watts = "lots" is not a number'),
     ("[stone]\n\nid = 300\n", "bad.toml:3: stone.id = 300 is out of range 1..255"),
+    ("[stone]\ndevice = \"plug\"\n", 'bad.toml:2: stone.device = "plug": must be one of crownstone, guidestone'),
     ("[switch]\nstate = 50\n", "bad.toml:2: switch.state = 50 dims, but the load is not dimmable"),
     ("[rooms]\nhall = 64\n", "bad.toml:2: rooms.hall = 64 is out of range 0..63"),
     ("[people]\nann = 8\n", "bad.toml:2: people.ann = 8 is out of range 0..7"),
