@@ -272,3 +272,16 @@ def test_a_message_to_an_app_that_did_not_register_is_refused_to_its_sender(on_b
     world = 'timeline = [ { t = 0.25, message = "hi" } ]\n'
     seen = on_both_links("def loop():\n    pass\n", lambda run: run.sim.run(4) and None, world=world)
     assert [h["result"] for h in seen.summary["world"]["history"]] == ["ERR_NOT_STARTED"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, ticks", [("power_guard", 1200), ("presence_light", 3000), ("thermostat", 6000)])
+def test_the_world_examples_run_the_same_on_every_link(on_both_links, name, ticks):
+    import os
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "examples", name + ".py"), encoding="utf-8") as f:
+        app = f.read()
+    with open(os.path.join(root, "examples", name + ".toml"), encoding="utf-8") as f:
+        world = f.read()
+    seen = on_both_links(app, lambda run: run.sim.run(ticks) and None, world=world)
+    assert seen.summary["faults"] == [] and any(h["what"] == "switch" for h in seen.summary["world"]["history"])
