@@ -22,6 +22,7 @@ from typing import Callable
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from host.simulator import Simulation  # noqa: E402
+from host.world.scenario import parse_scenario  # noqa: E402
 from shared_buffers import protocol as P  # noqa: E402
 from host.sdk_types import mesh, pin  # noqa: E402
 from shared_buffers.buffers import new_buffer  # noqa: E402
@@ -35,7 +36,46 @@ CORPUS = [
     (P.MESH, b"\x02"), (P.MESH, b"\x01\x00\x00\x03abc"), (P.MESH, b"\x01\x07\x01\x07\x01\x02\x03\x04\x05\x06\x07"),
     (P.MESH, b"\x03"), (P.BLE, b"\x02\x01"), (P.BLE, b"\x02\x02"), (P.BLE, b"\x02\x03"), (P.BLE, b"\x05"),
     (P.BLE, b"\x02\x05\x03\x04abcd"), (P.SIGNAL, b"\x01\x02"), (P.SIGNAL, b"\x02"),
+    # the world's types (issue 9)
+    (P.SWITCH, b"\x01\x32"), (P.SWITCH, b"\x01\xfd"), (P.SWITCH, b"\x02\x00"), (P.POWER_USAGE, b"\x01" + bytes(4)),
+    (P.PRESENCE, b"\x00" + bytes(8)), (P.SERVICE_DATA, b"\x34\x12\x03abc"),
+    (P.TWI, b"\x03\x00\x01\x00"), (P.TWI, b"\x02\x48\x01\x01\x00"), (P.TWI, b"\x01\x48\x00\x02"),
+    (P.TWI, b"\x02\x50\x01\x03\x10ab"), (P.TWI, b"\x01\x50\x01\x2a"),
+    (P.CONTROL_COMMAND, b"\x05\x14\x00\x01\x00\x64"), (P.CONTROL_COMMAND, b"\x05\x17\x00\x01\x00\x00"),
+    (P.CONTROL_COMMAND, b"\x05\x16\x00\x01\x00\x32"), (P.CONTROL_COMMAND, b"\x05\x0c\x00\x01\x00\x00"),
+    (P.MESSAGE, b"\x01"), (P.MESSAGE, b"\x02\x03\x00abc"), (P.BLUENET_EVENT, b"\x01\x81\x00"),
+    (P.BLUENET_EVENT, b"\x01\xc4\x01"), (P.ASSETS, b"\x01"),
 ]
+WORLD_TYPES = (P.SWITCH, P.POWER_USAGE, P.PRESENCE, P.SERVICE_DATA, P.TWI, P.CONTROL_COMMAND,
+               P.MESSAGE, P.BLUENET_EVENT, P.ASSETS)
+# A world for them: a dimmable load, two I2C devices, people coming and going, messages, assets.
+FUZZ_WORLD = """
+timeline = [
+  { t = 0.05, enter = "hall" },
+  { t = 0.1, message = "hello", every = 0.3, until = 30000 },
+  { t = 0.2, asset = "010203", every = 0.5, until = 30000 },
+  { t = 0.3, tap = true, every = 0.9, until = 30000 },
+  { t = 0.4, load = 2000, every = 1.1, until = 30000 },
+  { t = 5, leave = "hall" },
+]
+[stone]
+uptime_s = 60
+[load]
+watts = 100
+dimmable = true
+noise_mw = 100
+[rooms]
+hall = 2
+[people]
+ann = 0
+[[i2c]]
+address = 0x48
+device = "tmp102"
+heater = true
+[[i2c]]
+address = 0x50
+device = "register"
+"""
 _BOUNDARY = (0, 1, 2, 3, 4, 5, 6, 0x0B, 0x10, 0x2F, 0x30, 0x31, 0x7F, 0x80, 0xFE, 0xFF)
 
 
@@ -95,7 +135,7 @@ def fuzz(n: int, seed: int = 0) -> dict:
     """Feed at least n cases; returns the figures (host_exceptions must be 0)."""
     rng = random.Random(seed)
     link = FuzzLink(lambda m2b, b2m: write_case(rng, m2b, b2m))
-    sim = Simulation(None, link=link)
+    sim = Simulation(None, link=link, scenario=parse_scenario(FUZZ_WORLD))
     c = sim.controller
     escaped: list[str] = []
     faults = 0
@@ -104,6 +144,8 @@ def fuzz(n: int, seed: int = 0) -> dict:
         c.registry.register((P.MESH << 8) | P.MESH_READ)
         for p in (0, 2, 4, 6):
             c.registry.register((P.PIN << 8) | p)
+        for key in ((P.MESSAGE << 8) | P.MESSAGE_RECEIVED, (P.ASSETS << 8) | P.ASSET_EVENT):
+            c.registry.register(key)
     listen()
     while link.resumes < n:
         try:
@@ -122,8 +164,9 @@ def fuzz(n: int, seed: int = 0) -> dict:
                 listen()
         except Exception:
             escaped.append(traceback.format_exc())
-        if len(sim.device.log) > 10_000:  # what the fuzzed app logs is not kept
-            sim.device.log.clear()
+        if len(sim.device.log) > 10_000 or len(sim.world.history.entries) > 10_000:
+            sim.device.log.clear()  # what the fuzzed app logs and does to its world is not kept
+            sim.world.history.entries.clear()
             sim.device.mesh_sent.clear()
             sim.device.pin_changes.clear()
     return {
@@ -131,6 +174,8 @@ def fuzz(n: int, seed: int = 0) -> dict:
         "host_exceptions": len(escaped) + c.host_errors,
         "protocol_faults": faults + sum(1 for f in c.faults if f["where"] == "protocol"),
         "requests_handled": sum(c.requests),
+        "world_requests_handled": sum(c.requests[t] for t in WORLD_TYPES),
+        "world_types_reached": sum(1 for t in WORLD_TYPES if c.requests[t]),
         "interrupts_generated": c.interrupts["generated"],
         "uncounted_events": c.accounting()["uncounted"],
         "first_exception": escaped[0] if escaped else "",

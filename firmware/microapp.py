@@ -515,3 +515,33 @@ def reserve_signal_budget(n):
 
 def signal_name(code):
     return _P.SIGNAL_NAMES[code] if 0 <= code < len(_P.SIGNAL_NAMES) else str(code)
+
+
+# -- the stone's world (firmware/sdk_world.py), imported at its first use: an app that does not
+# use it does not pay its heap (about 8 KB from source on MicroPython) -------------------------
+def _world():
+    from firmware import sdk_world
+    sdk_world._rt = _rt
+    return sdk_world
+
+
+class _World:
+    def __init__(self, name):
+        self._name = name
+
+    def __getattr__(self, attr):
+        return getattr(getattr(_world(), self._name), attr)
+
+
+CrownstoneSwitch = _World("CrownstoneSwitch")
+PowerUsage = _World("PowerUsage")
+Presence = _World("Presence")
+ServiceData = _World("ServiceData")
+Wire = _World("Wire")
+Message = _World("Message")
+BluenetInternal = _World("BluenetInternal")
+
+
+def registerInterrupt(msg_type, sub_id, handler):
+    """microapp.h's registerInterrupt (firmware/sdk_world.py)."""
+    return _world().registerInterrupt(msg_type, sub_id, handler)

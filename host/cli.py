@@ -15,6 +15,8 @@ from host.limits import BLUENET_CALL_DURATION_MS, Limits
 from host.report import History, write_summary
 from host.simulator import AppLoadError, Simulation, read_app
 from host.trace import SwitchTrace
+from host.world.history import describe
+from host.world.scenario import load_scenario
 
 
 class CliError(Exception):
@@ -43,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("app", help="the microapp's .py file")
     run.add_argument("--ticks", type=_positive, default=100, help="ticks to run (default 100, 100 ms each)")
     run.add_argument("--events", help="events file: mesh messages, pin changes, BLE scans over time")
-    run.add_argument("--seed", type=_positive, default=0, help="seed for jittered events (default 0)")
+    run.add_argument("--scenario", metavar="FILE", help="the stone's world (TOML): load, switch, rooms, I2C devices, timeline")
+    run.add_argument("--seed", type=_positive, default=0, help="seed for jittered events and the power meter's noise (default 0)")
     run.add_argument("--json", metavar="FILE", help="write the run's summary as JSON")
     run.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
                      help="override a limit, e.g. entry_budget=5 or cost.LOG=1,1 (repeatable)")
@@ -65,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     enable = sub.add_parser("enable", help="let a disabled app run again; clears did-reboot and exceeded-call-duration")
     enable.add_argument("app", help="the app's .py file or name")
     enable.add_argument("--state", metavar="FILE", default=DEFAULT_STATE_FILE, help=state_help)
+    convert = sub.add_parser("convert", help="write an events file as a scenario's timeline (TOML)")
+    convert.add_argument("events", help="the events file")
+    convert.add_argument("-o", "--output", metavar="FILE", help="where to write it (default: stdout)")
     board = sub.add_parser("board", help="start a virtual MicroPython board on a pseudo-terminal")
     board.add_argument("--flash", metavar="DIR", help="directory holding the board's filesystem")
     from host.mesh.cli import add_parsers  # `mesh` and `diagram`: each sets its run_command
@@ -79,6 +85,10 @@ def _print_log(t_ms: int, text: str) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
+def _print_world(t_ms: int, what: str, source: str, fields: dict) -> None:
+    _print_log(t_ms, describe(what, source, fields))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     try:
         limits = Limits().with_overrides(args.limit)
@@ -90,6 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         code = read_app(args.app)
         events = load_events(args.events, args.seed) if args.events else []
+        scenario = load_scenario(args.scenario, args.seed) if args.scenario else None
     except (AppLoadError, EventsError) as e:
         raise CliError(str(e)) from None
     json_file = _open_for_writing(args.json) if args.json else None  # a bad path fails before the run
@@ -111,12 +122,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     history = History.spooled() if json_file else History.bounded(0)
     try:
         sim = Simulation(code, events, limits, on_log=None if args.quiet else _print_log, trace=trace,
-                         policy=policy, store=store, app_name=name, link=link, clock=clock, history=history)
+                         policy=policy, store=store, app_name=name, link=link, clock=clock, history=history,
+                         scenario=scenario, seed=args.seed)
     except Exception as e:  # the app's top-level code raised (or hung) while importing
         raise CliError(f"{args.app}: does not import: {type(e).__name__}: {e}") from None
     if not sim.controller.enabled:
         print(f"microapp: {name} is disabled{_flags(sim.summary())}; "
               f"`microapp enable {name}` lets it run again", file=sys.stderr)
+    sim.world.history.keep = json_file is not None  # as the device's history: kept for --json only
+    if not args.quiet:
+        sim.world.history.listeners.append(_print_world)
     if trace is not None:
         trace.clock = sim.clock
     try:
@@ -197,6 +212,23 @@ def _open_for_writing(path: str):
         raise CliError(f"{path}: {e.strerror}") from None
 
 
+def cmd_convert(args: argparse.Namespace) -> int:
+    from host.world.scenario import convert_events
+    try:
+        with open(args.events, encoding="utf-8") as f:
+            text = convert_events(f.read(), args.events)
+    except OSError as e:
+        raise CliError(f"{args.events}: {e.strerror}") from None
+    except EventsError as e:
+        raise CliError(str(e)) from None
+    if args.output:
+        with _open_for_writing(args.output) as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_board(args: argparse.Namespace) -> int:
     from host.board.virtual_board import run_board_command
     return run_board_command(args.flash)
@@ -205,7 +237,8 @@ def cmd_board(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        commands = {"run": cmd_run, "board": cmd_board, "status": cmd_status, "enable": cmd_enable}
+        commands = {"run": cmd_run, "board": cmd_board, "status": cmd_status, "enable": cmd_enable,
+                    "convert": cmd_convert}
         return commands.get(args.command, getattr(args, "run_command", cmd_run))(args)
     except CliError as e:
         print(f"microapp: error: {e}", file=sys.stderr)

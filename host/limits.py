@@ -34,6 +34,9 @@ class Limits:
     # How many of bluenet's 18 virtual pins the board has (a missing one answers ERR_NOT_FOUND).
     pins: int = P.PIN_COUNT
     max_log_line: int = 256
+    # PRESENCE: bluenet answers profile 0 with everyone's rooms and 0 for profiles 1-7 (0); 1
+    # answers each profile's own rooms (ours, host/sdk_types/presence.py).
+    presence_per_profile: int = 0
     # Fault containment (docs/faults.md). A call into the microapp that does not yield within
     # watchdog_ms of wall time is preempted; the app is flagged did-reboot and stopped (0: off).
     watchdog_ms: int = 1000

@@ -14,6 +14,9 @@ from host.report import History
 from host.links import Link
 from host.links.greenlet_link import GreenletLink
 from host.sdk_types import ble, mesh, pin
+from host.sdk_types.world_types import WorldTypes
+from host.world.scenario import Action, Scenario
+from host.world.world import NEVER, World
 from shared_buffers import protocol as P
 
 
@@ -40,13 +43,15 @@ class Simulation:
                  trace: Callable[[str, bytearray, bytearray], None] | None = None,
                  link: Link | None = None, policy: FaultPolicy | None = None,
                  store: StateStore | None = None, app_name: str = "app",
-                 clock: VirtualClock | WallClock | None = None, history: History | None = None) -> None:
+                 clock: VirtualClock | WallClock | None = None, history: History | None = None,
+                 scenario: Scenario | None = None, seed: int = 0) -> None:
         """code: the app (source or code object) for the greenlet link; or pass a ready `link`
         (a board's serial link) that already holds the app, with code=None. policy: what a
         fault does (restart up to 3 times by default). store: where the app's flags and counters
         persist under `app_name` (an app saved as disabled starts disabled); None: not kept.
         clock: a VirtualClock by default; a WallClock paces the ticks in real time (a board).
-        history: where the device keeps its log and history (host.report; lists by default)."""
+        history: where the device keeps its log and history (host.report; lists by default).
+        scenario: the world the stone lives in (host/world); its timeline runs with `events`."""
         self.limits = limits or Limits()
         self.clock: VirtualClock | WallClock = clock or VirtualClock()
         self.device = Device(self.clock, self.limits.pins, on_log=on_log, history=history)
@@ -59,6 +64,12 @@ class Simulation:
             self._saved = store.get(app_name)
             self._saved.apply_to(self.controller)
             self.controller.on_flags = self.save_state
+        self.world = World(scenario, self.clock, seed)
+        self.world.outside = self._outside
+        self.device.stone_id = self.world.stone_id
+        self.world_types = WorldTypes(self.controller, self.world, bool(self.limits.presence_per_profile))
+        self.world.on_cpu_busy = self._cpu_busy
+        self._pending_events = self.world_types.pending  # bluenet events waiting for an entry's end
         self.events = events
         self._tick_no = 0
 
@@ -95,18 +106,17 @@ class Simulation:
         self.store.put(self.app_name, self._saved.after_run(self.controller))
 
     def step(self, most: int = 1) -> int:
-        """Deliver the events due by the next tick, each at its own time, then the pin edges
-        latched meanwhile (one interrupt per pin per tick, bluenet's Gpio::tick), then the tick.
-        most > 1: when nothing is due for a while the tick may grant the app up to `most` idle
-        ticks in one entry (limits.idle_grant). Returns the ticks run."""
+        """Deliver the events and apply the world's timeline due by the next tick, each at its
+        own time, in time order; then the pin edges latched meanwhile (one interrupt per pin per
+        tick, bluenet's Gpio::tick), then the tick. most > 1: when nothing is due for a while the
+        tick may grant the app up to `most` idle ticks in one entry (limits.idle_grant). Returns
+        the ticks run."""
         tick_ms = self.limits.tick_ms
         t = self._tick_no * tick_ms
-        clock = self.clock
-        while self._next_event is not None and self._next_event.time_ms <= t:
-            event, self._next_event = self._next_event, next(self._upcoming, None)
-            clock.set(event.time_ms)
-            self.deliver(event)
-        clock.set(t)
+        event, world = self._next_event, self.world
+        if (event is not None and event.time_ms <= t) or world.next_ms <= t:
+            self._deliver_due(t)
+        self.clock.set(t)
         device, controller = self.device, self.controller
         if device.latched_any:
             for p in device.take_latched():
@@ -114,11 +124,51 @@ class Simulation:
         grant = 1
         if most > 1:
             grant = min(most, controller.idle_ticks())
-            if grant > 1 and self._next_event is not None:  # up to the tick before the next event
-                grant = min(grant, (self._next_event.time_ms - 1) // tick_ms - self._tick_no + 1)
+            if grant > 1:  # up to the tick before the next event or timeline action
+                event = self._next_event
+                due = world.next_ms if event is None else min(event.time_ms, world.next_ms)
+                if due < NEVER:
+                    grant = min(grant, (due - 1) // tick_ms - self._tick_no + 1)
         took = controller.tick(grant)
         self._tick_no += took
+        if self._pending_events:
+            self.world_types.flush()
         return took
+
+    def _deliver_due(self, t: int) -> None:
+        """The events file's events and the world's timeline actions due by t, in time order."""
+        clock, world = self.clock, self.world
+        while True:
+            event = self._next_event
+            event_ms = NEVER if event is None else event.time_ms
+            if world.next_ms < event_ms:
+                if world.next_ms > t:
+                    return
+                world.advance(world.next_ms)
+            else:
+                if event_ms > t:
+                    return
+                self._next_event = next(self._upcoming, None)
+                clock.set(event_ms)
+                self.deliver(event)
+
+    def _cpu_busy(self, busy: bool) -> None:
+        self.controller.cpu_busy = busy
+
+    def _outside(self, action: Action) -> None:
+        """What the world's timeline tells the microapp: a mesh message, pin change, scan,
+        message from outside or passing asset."""
+        f = action.fields
+        if action.kind == "message":
+            self.world_types.message_in(f["data"])
+        elif action.kind == "asset":
+            self.world_types.asset(f)
+        elif action.kind == "mesh":
+            self.deliver(Event(action.time_ms, "mesh", f["from"], f["data"]))
+        elif action.kind == "pin":
+            self.deliver(Event(action.time_ms, "pin", f["pin"], bytes((f["level"],))))
+        elif action.kind == "ble":
+            self.deliver(Event(action.time_ms, "ble", f["rssi"], f["mac"] + f["data"]))
 
     def deliver(self, event: Event) -> None:
         c, device = self.controller, self.device
@@ -137,4 +187,5 @@ class Simulation:
         s = self.controller.summary()
         s["time_ms"] = self.clock.now_ms
         s.update(self.device.history.columns())
+        s["world"] = self.world.summary()
         return s

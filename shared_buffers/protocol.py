@@ -240,6 +240,23 @@ ASSET_REGISTER = const(1)
 ASSET_EVENT = const(2)
 ASSET_STRUCT = const(17)
 
+# -- the world's types: what the blocks above leave out (issue 9) ------------------------------
+POWER_USAGE_POWER = const(1)  # the request's type; bluenet answers power in mW whatever it is
+POWER_USAGE_CURRENT = const(2)
+POWER_USAGE_VOLTAGE = const(3)
+POWER_STRUCT = const(7)
+PRESENCE_STRUCT = const(11)
+SERVICE_DATA_STRUCT = const(13)
+CONTROL_PROTOCOL = const(5)  # CS_CONNECTION_PROTOCOL_VERSION (cs_Config.h:23)
+OFF_ASSET_ID = const(3)      # u8[3]
+OFF_ASSET_RSSI = const(6)    # i8
+OFF_ASSET_CHANNEL = const(7)
+OFF_ASSET_PROFILE = const(8)
+OFF_ASSET_FILTER = const(9)
+OFF_ASSET_ADDR_TYPE = const(10)
+OFF_ASSET_MAC = const(11)
+EVENT_MAX_TYPES = const(10)  # MICROAPP_MAX_BLUENET_EVENT_INTERRUPT_REGISTRATIONS (Controller.h:110)
+
 # -- YIELD: microapp_sdk_yield_t, 4 bytes: sub-type@2, empty interrupt slots@3 ----------------
 OFF_YIELD_TYPE = const(2)
 OFF_YIELD_SLOTS = const(3)

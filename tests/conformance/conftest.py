@@ -17,6 +17,7 @@ import pytest
 from host.limits import Limits
 from host.simulator import Simulation
 from host.trace import Step, SwitchTrace
+from host.world.scenario import parse_scenario
 from host.sdk_types import mesh as mesh_type
 from shared_buffers import protocol as P
 
@@ -59,24 +60,28 @@ def _same_interpreter(summary: dict) -> dict:
 def on_both_links(request: pytest.FixtureRequest) -> Iterator[Callable[..., Observation]]:
     links = []
 
-    def run_on(kind: str, source: str, scenario: Callable[[Run], Any], limits: Limits) -> Observation:
+    def run_on(kind: str, source: str, scenario: Callable[[Run], Any], limits: Limits,
+               world: str | None) -> Observation:
         trace = SwitchTrace()
+        stone = parse_scenario(textwrap.dedent(world)) if world else None
         if kind == "greenlet":
-            sim = Simulation(source, limits=limits, trace=trace)
+            sim = Simulation(source, limits=limits, trace=trace, scenario=stone)
         else:
             board = request.getfixturevalue("board_under_test")
             link = board.link(board.install_app(source), stack_depth=limits.stack_depth,
                               trace=trace, watchdog_ms=limits.watchdog_ms)
             links.append(link)
-            sim = Simulation(None, limits=limits, link=link)
+            sim = Simulation(None, limits=limits, link=link, scenario=stone)
         run = Run(sim, trace)
         result = scenario(run)
         return Observation(list(trace.steps), result, sim.summary())
 
-    def on_both(source: str, scenario: Callable[[Run], Any], limits: Limits | None = None) -> Observation:
+    def on_both(source: str, scenario: Callable[[Run], Any], limits: Limits | None = None,
+                world: str | None = None) -> Observation:
+        """world: a scenario (TOML text) for the stone's world on both links."""
         source, limits = textwrap.dedent(source), limits or Limits()
-        greenlet = run_on("greenlet", source, scenario, limits)
-        board = run_on("board", source, scenario, limits)
+        greenlet = run_on("greenlet", source, scenario, limits, world)
+        board = run_on("board", source, scenario, limits, world)
         assert board.steps == greenlet.steps
         assert board.result == greenlet.result
         assert _same_interpreter(board.summary) == _same_interpreter(greenlet.summary)

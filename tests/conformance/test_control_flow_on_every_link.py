@@ -265,7 +265,7 @@ RAW_REQUEST_APP = """
     (0x30, b"", P.ERR_UNDEFINED),                                   # unknown type
     (P.CONTINUE, b"", P.ERR_UNDEFINED),                             # not a request
     (P.NONE, b"", P.REQUEST),                                       # bluenet writes no ack
-    (P.TWI, b"\x01", P.ERR_NOT_IMPLEMENTED),                        # known to bluenet, not here
+    (P.TWI, b"\x09", P.ERR_UNDEFINED),                              # unknown TWI type
     (P.LOG, b"\x09\x01\x02hi", P.ERR_UNDEFINED),                    # unknown value type
     (P.LOG, b"\x03\x01\x00", P.SUCCESS),                            # size 0: an empty line
     (P.LOG, b"\x03\x01\xc8" + b"x" * 43, P.SUCCESS),                 # size 200: cut at 42

@@ -1,0 +1,195 @@
+"""The world of one stone, built from a scenario and moved along by its timeline.
+
+The simulator asks `due(t)` before each tick (one comparison when nothing is due: a quiet tick
+costs nothing) and `advance(t)` applies what is due, each at its own time. What the microapp
+must hear of (a mesh message, a pin edge, a scan, a message from a phone, an asset) goes to
+`outside(action)`; what bluenet dispatches internally goes to `emit(cs_type, data)` listeners
+(BLUENET_EVENT subscriptions). Every change lands in `history`.
+"""
+from __future__ import annotations
+
+import heapq
+from typing import Callable
+
+from host.world import switch as S
+from host.world.history import History
+from host.world.i2c import Bus, RegisterDevice, Tmp102
+from host.world.load import Load
+from host.world.presence import Presence
+from host.world.scenario import Action, Scenario
+
+NEVER = 1 << 62
+# CS_TYPE numbers of the events the switch dispatches (cs_Types.h).
+STATE_SWITCH_STATE = 129
+EVT_BEHAVIOUR_OVERRIDDEN = 434
+
+Emit = Callable[[int, bytes], None]
+
+
+class World:
+    def __init__(self, scenario: Scenario | None = None, clock=None, seed: int = 0) -> None:
+        sc = scenario or Scenario()
+        self.scenario = sc
+        self.clock = clock
+        self.history = History()
+        self.stone_id = sc.stone_id
+        # bluenet's IS_CROWNSTONE(deviceType): a guidestone has no switch, no switch aggregator
+        # and no power measurement.
+        self.has_switch = sc.device == "crownstone"
+        state, sw = sc.switch["state"], sc.switch
+        self.switch = S.Switch(self.history, clock, dimmable=sc.load["dimmable"], locked=sw["locked"],
+                               relay=state == S.FULLY_ON, dimmer=state if 0 < state < S.FULLY_ON else 0,
+                               behaviour=sw["behaviour"], twilight=sw["twilight"],
+                               double_tap=sw["double_tap"], default_dim_value=sw["default_dim"])
+        load = sc.load if self.has_switch else {"watts": 0.0, "standby_mw": 0, "noise_mw": 0}
+        self.load = Load(self.history, clock, self.switch, load["watts"], load["standby_mw"],
+                         load["noise_mw"], seed)
+        self.emitters: list[Emit] = []
+        self.presence = Presence(self.history, clock, dict(sc.people), sc.uptime_ms, self.emit)
+        self.bus = Bus(self.history, clock)
+        self.sensors: dict[int, Tmp102] = {}
+        for dev in sc.i2c:
+            if dev["device"] == "register":
+                self.bus.attach(dev["address"], RegisterDevice(dev["size"], dev["address_bytes"], dev["data"]))
+            else:
+                sensor = Tmp102(clock, dev["celsius"], self.load.fraction if dev["heater"] else None,
+                                dev["heating_c_per_min"], dev["cooling_per_min"])
+                self.sensors[dev["address"]] = sensor
+                self.bus.attach(dev["address"], sensor)
+        self.cpu_busy_until = -1
+        self.advertisement: tuple[int, bytes] | None = None  # the app's service data (uuid, data)
+        # Set by the simulator: switches the controller's CPU-busy gate (bluenet's isCpuBusy).
+        self.on_cpu_busy: Callable[[bool], None] = lambda busy: None
+        # Set by the simulator: hands an action the microapp hears of to the controller.
+        self.outside: Callable[[Action], None] = lambda action: None
+        self._queue: list[tuple[int, int, Action]] = []
+        self._seq = 0
+        self.next_ms = NEVER  # when the next action is due: the simulator's one check per tick
+        for action in sc.timeline:
+            self.add(action)
+
+    # -- time ------------------------------------------------------------------------------------
+    def advance(self, t_ms: int) -> None:
+        """Apply everything due by t_ms, each at its own time (the clock is set to it)."""
+        queue = self._queue
+        while queue and queue[0][0] <= t_ms:
+            time_ms, _, action = heapq.heappop(queue)
+            self.next_ms = queue[0][0] if queue else NEVER
+            self.clock.set(time_ms)
+            self.apply(action)
+
+    def cpu_busy(self, t_ms: int) -> bool:
+        return t_ms < self.cpu_busy_until
+
+    def add(self, action: Action) -> None:
+        """Put an action on the timeline."""
+        self._seq += 1
+        heapq.heappush(self._queue, (action.time_ms, self._seq, action))
+        self.next_ms = self._queue[0][0]
+
+    # -- the timeline's actions ------------------------------------------------------------------
+    def apply(self, action: Action) -> None:
+        kind, f, now = action.kind, action.fields, self.clock.now_ms
+        if kind == "enter":
+            self._expire_at(self.presence.enter(f["person"], f["room"]))
+        elif kind == "leave":
+            self._expire_at(self.presence.leave(f["person"]))
+        elif kind == "expire":
+            self.presence.expire()
+        elif kind == "load":
+            self._heaters()
+            self.load.set_watts(f["watts"], "timeline")
+            self._power("timeline")
+        elif kind == "tap":
+            self.switch_command(S.TOGGLE, "tap")
+        elif kind == "behaviour":
+            self._switching(lambda: self.switch.set_behaviour(f["value"]), "behaviour")
+        elif kind == "twilight":
+            self._switching(lambda: self.switch.set_twilight(f["value"]), "twilight")
+        elif kind == "temperature":
+            sensor = self.sensors[f["address"]]
+            sensor.set_ambient(f["celsius"])
+            # With a heater the room's own temperature moves towards the new ambient one.
+            self.history.record(now, "ambient" if sensor.heater else "temperature", "timeline",
+                                address=f"{f['address']:#04x}", celsius=f["celsius"])
+        elif kind == "cpu_busy_until":
+            self.cpu_busy_until = max(self.cpu_busy_until, f["until_ms"])
+            self.add(Action(f["until_ms"], "cpu_free"))
+            self.history.record(now, "cpu_busy", "timeline", until=f["until_ms"] / 1000)
+            self.on_cpu_busy(True)
+        elif kind == "cpu_free":
+            if now >= self.cpu_busy_until:
+                self.history.record(now, "cpu_free", "timeline")
+                self.on_cpu_busy(False)
+        else:  # mesh, pin, ble, message, asset: the microapp hears of them
+            self.outside(action)
+
+    def _expire_at(self, until: int | None) -> None:
+        if until is not None:
+            self.add(Action(until, "expire"))
+
+    # -- what requests do to the world -----------------------------------------------------------
+    def switch_command(self, value: int, source: str) -> None:
+        """A CMD_SWITCH (0-100, TOGGLE, BEHAVIOUR, SMART_ON) from `source` (on a guidestone no
+        one listens to it)."""
+        if self.has_switch:
+            self._switching(lambda: self.switch.command(value, source), source)
+
+    def switch_relay(self, on: bool, source: str) -> None:
+        self._switching(lambda: self.switch.set_relay(on, source), source)
+
+    def switch_dimmer(self, intensity: int, source: str) -> None:
+        self._switching(lambda: self.switch.set_dimmer(intensity, source), source)
+
+    def _switching(self, change: Callable[[], None], source: str) -> None:
+        """Run a change of the switch aggregator and dispatch what bluenet dispatches then:
+        EVT_BEHAVIOUR_OVERRIDDEN from every updateState, STATE_SWITCH_STATE when the relay or
+        dimmer changed (SmartSwitch::store)."""
+        self._heaters()
+        self.load.before_change()
+        before = self.switch.state
+        change()
+        self.load.after_change()
+        self.emit(EVT_BEHAVIOUR_OVERRIDDEN, bytes((self.switch.override is not None,)))
+        if self.switch.state != before:
+            self.emit(STATE_SWITCH_STATE, bytes((self.switch.state,)))
+            self._power(source)
+
+    def advertise(self, app_uuid: int, data: bytes) -> None:
+        """CMD_MICROAPP_ADVERTISE: service data under the app's UUID."""
+        self.advertisement = (app_uuid, bytes(data))  # what other stones' scans see now
+        self.history.record(self.clock.now_ms, "advert", "microapp", uuid=f"{app_uuid:#06x}",
+                            data=bytes(data).hex())
+
+    def message_out(self, data: bytes) -> None:
+        """UART_OPCODE_TX_MICROAPP_DATA: what the app sends to the hub or a phone."""
+        self.history.record(self.clock.now_ms, "message_out", "microapp", data=bytes(data).hex(),
+                            text=bytes(data).decode("utf-8", "replace"))
+
+    def control(self, command: int, payload: bytes, ack: int) -> None:
+        """A control command from the app that changes nothing this world models."""
+        self.history.record(self.clock.now_ms, "control", "microapp", type=command,
+                            payload=bytes(payload).hex(), ack=ack)
+
+    def emit(self, cs_type: int, data: bytes) -> None:
+        for emitter in self.emitters:
+            emitter(cs_type, data)
+
+    def _heaters(self) -> None:
+        # A heated room warms with the power that flowed until now: integrate before a change.
+        for sensor in self.sensors.values():
+            sensor.advance()
+
+    def _power(self, source: str) -> None:
+        self.history.record(self.clock.now_ms, "power", source, mw=self.load.draw_mw())
+
+    # -- the summary -----------------------------------------------------------------------------
+    def summary(self) -> dict:
+        sw = self.switch
+        return {
+            "stone_id": self.stone_id,
+            "switch": {"relay": int(sw.relay), "dimmer": sw.dimmer, "state": sw.state},
+            "power_mw": self.load.power_mw(),
+            "presence_mask": f"{self.presence.mask():#x}",
+            "history": self.history.as_json(),
+        }
