@@ -45,6 +45,9 @@ MACHINE = "virtual board (MicroPython WASI build on wasmtime)"
 KBD_INTERRUPT = "KeyboardInterrupt: \r\n"
 MIN_HEAP_SIZE = 56 * 1024  # compiling the board's REPL program needs this much at start
 MAX_PENDING_INPUT = 256 * 1024  # bytes kept for a VM that does not read its stdin
+# With a baud rate, the supervisor stops reading the port past this much line backlog, so the
+# host's writes block as on a UART bridge instead of piling up.
+PACED_BACKLOG = 4096
 
 # How long the supervisor waits for a VM to stop before leaving its thread behind.
 _KILL_WAIT_S = 0.25
@@ -53,6 +56,39 @@ _RELAY_JOIN_S = 0.5
 _STOP_JOIN_S = 3.0
 
 LogSink = Callable[[str], Any] | logging.Logger | None
+
+
+class LinePacer:
+    """Time on a UART line at ``baud``: 10 bits a byte (start bit, 8 data bits, stop bit).
+
+    One direction of the line. ``ready(n)`` says how many of ``n`` queued bytes have finished
+    their line time by now; ``sent(k)`` takes k of them off the line. The line is idle (no
+    credit is saved up) whenever nothing is queued.
+    """
+
+    def __init__(self, baud: int) -> None:
+        if baud <= 0:
+            raise ValueError("baud must be positive")
+        self.byte_s = 10.0 / baud
+        self._start = 0.0  # when the first queued byte began to travel
+
+    def queued(self, now: float, was_empty: bool) -> None:
+        if was_empty:
+            self._start = max(self._start, now)
+
+    def ready(self, now: float, n: int) -> int:
+        return max(0, min(n, int((now - self._start) / self.byte_s)))
+
+    def sent(self, k: int) -> None:
+        self._start += k * self.byte_s
+
+    def wait_s(self, now: float, n: int) -> float:
+        """Seconds until the next ``n`` bytes (at least one) have finished their line time."""
+        return max(0.0, self._start + max(1, n) * self.byte_s - now)
+
+    def chunk(self) -> int:
+        """Bytes sent per step: about 2 ms of line time (a UART's FIFO-sized burst)."""
+        return max(1, int(0.002 / self.byte_s))
 
 
 class _Session:
@@ -87,6 +123,7 @@ class VirtualBoard:
         *,
         raw_paste_window: int = DEFAULT_RAW_PASTE_WINDOW,
         heap_size: int | None = None,
+        baud: int | None = None,
         log: LogSink = None,
     ) -> None:
         """flash_dir: host directory that is the board's /flash (created if missing); a
@@ -96,6 +133,8 @@ class VirtualBoard:
         heap_size: MicroPython heap in bytes (``-X heapsize``, at least 56 KiB); the WASI
         build's default (about 1 MiB) when None. The board's own REPL lives in this heap too
         (about 17 KiB once started).
+        baud: UART baud rate the port is paced at, both ways (10 bits a byte: 115200 baud is
+        11 520 bytes/s); None: as fast as the pty goes.
         log: a logging.Logger or a callable taking one str; the module logger when None.
         """
         if not 1 <= raw_paste_window <= 0xFFFF:
@@ -104,6 +143,10 @@ class VirtualBoard:
             raise ValueError(f"heap_size must be at least {MIN_HEAP_SIZE} (the board's REPL needs it)")
         self.raw_paste_window = raw_paste_window
         self.heap_size = heap_size
+        if baud is not None and baud <= 0:
+            raise ValueError("baud must be positive")
+        self.baud = baud
+        self._in_pacer = LinePacer(baud) if baud else None
         self._own_flash = flash_dir is None
         self.flash_dir: str = os.path.abspath(flash_dir) if flash_dir is not None else ""
         self.port: str = ""
@@ -196,12 +239,21 @@ class VirtualBoard:
             while True:
                 session = self._session
                 assert session is not None
-                wlist = [session.vm.master_fd] if self._pending else []
                 timeout = 0.5 if self._zombies else None
+                wlist = [session.vm.master_fd] if self._pending else []
+                rlist = [self._wake_r, self._master_a]
+                pacer = self._in_pacer
+                if pacer is not None and self._pending:
+                    now = time.monotonic()
+                    want = min(len(self._pending), pacer.chunk())
+                    if pacer.ready(now, want) < want:
+                        wlist = []
+                        wait = pacer.wait_s(now, want)
+                        timeout = wait if timeout is None else min(timeout, wait)
+                    if len(self._pending) >= PACED_BACKLOG:
+                        rlist = [self._wake_r]
                 try:
-                    readable, writable, _ = select.select(
-                        [self._wake_r, self._master_a], wlist, [], timeout
-                    )
+                    readable, writable, _ = select.select(rlist, wlist, [], timeout)
                 except InterruptedError:
                     continue
                 if self._wake_r in readable:
@@ -282,6 +334,10 @@ class VirtualBoard:
             data = data[i + 1 :]
 
     def _send(self, session: _Session, data: bytes) -> None:
+        if self._in_pacer is not None:
+            self._in_pacer.queued(time.monotonic(), not self._pending)
+            self._queue(data)
+            return
         if self._pending:
             self._queue(data)
             return
@@ -301,13 +357,22 @@ class VirtualBoard:
     def _flush_pending(self) -> None:
         session = self._session
         assert session is not None
-        n = session.vm.write_some(bytes(self._pending))
+        pacer = self._in_pacer
+        if pacer is None:
+            n = session.vm.write_some(bytes(self._pending))
+        else:
+            k = pacer.ready(time.monotonic(), len(self._pending))
+            if k == 0:
+                return
+            n = session.vm.write_some(bytes(self._pending[:k]))
+            pacer.sent(n)
         del self._pending[:n]
 
     # -- output: VM -> host ---------------------------------------------------------------
     def _relay(self, session: _Session) -> None:
         fd = session.vm.master_fd
         wake = session.relay_wake_r
+        pacer = LinePacer(self.baud) if self.baud else None
         try:
             while True:
                 readable, _, _ = select.select([fd, wake], [], [])
@@ -320,8 +385,12 @@ class VirtualBoard:
                         break
                     if not data:
                         break
-                    if not session.discard:
+                    if session.discard:
+                        continue
+                    if pacer is None:
                         self._emit(data, session)
+                    else:
+                        self._emit_paced(data, session, pacer)
                     continue
                 break  # the VM ended and its output is drained
         except (OSError, ValueError):
@@ -331,6 +400,18 @@ class VirtualBoard:
             session.vm.ended.wait(1.0)
             if session.vm.ended.is_set():
                 self._release(session)
+
+    def _emit_paced(self, data: bytes, session: _Session, pacer: LinePacer) -> None:
+        """Output at the line's rate: each chunk reaches the port once its bytes have travelled."""
+        pacer.queued(time.monotonic(), True)
+        step = pacer.chunk()
+        for i in range(0, len(data), step):
+            chunk = data[i : i + step]
+            delay = pacer.wait_s(time.monotonic(), len(chunk))
+            if delay > 0:
+                time.sleep(delay)
+            self._emit(chunk, session)
+            pacer.sent(len(chunk))
 
     def _emit(self, data: bytes, session: _Session | None = None, wait: bool = True) -> None:
         view = memoryview(data)
