@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     enable.add_argument("--state", metavar="FILE", default=DEFAULT_STATE_FILE, help=state_help)
     board = sub.add_parser("board", help="start a virtual MicroPython board on a pseudo-terminal")
     board.add_argument("--flash", metavar="DIR", help="directory holding the board's filesystem")
+    board.add_argument("--profile", choices=["pca10040", "pca10056"], default="pca10040",
+                       help="the real board whose heap, REPL buffer and baud rate it has (default pca10040)")
     from host.mesh.cli import add_parsers  # `mesh` and `diagram`: each sets its run_command
     add_parsers(sub)
     return parser
@@ -199,7 +201,7 @@ def _open_for_writing(path: str):
 
 def cmd_board(args: argparse.Namespace) -> int:
     from host.board.virtual_board import run_board_command
-    return run_board_command(args.flash)
+    return run_board_command(args.flash, args.profile)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,14 +36,21 @@ import tty
 from typing import Any, Callable
 
 from . import repl_rom
-from .wasm_vm import VmEngine, VmInstance
+from .profiles import DEFAULT_PROFILE, PROFILES, profile as board_profile
+from .unix_vm import VmEngine, VmInstance
 
 _logger = logging.getLogger(__name__)
 
 DEFAULT_RAW_PASTE_WINDOW = 128  # MicroPython's default: half of a 256-byte stdin buffer
-MACHINE = "virtual board (MicroPython WASI build on wasmtime)"
+MACHINE = "virtual board (MicroPython unix port)"
 KBD_INTERRUPT = "KeyboardInterrupt: \r\n"
-MIN_HEAP_SIZE = 56 * 1024  # compiling the board's REPL program needs this much at start
+MIN_HEAP_SIZE = 8 * 1024
+# The VM's heap is the board's plus room for the board's own REPL program (compiled at every
+# start, about 40 KB live on this 64-bit build); ballast takes what user code must not have.
+ROM_ROOM = 96 * 1024
+# What a bare MicroPython of this build holds after start-up (sys.path, module table...):
+# user code at the prompt has heap_size minus this, as on a board after boot.
+BARE_ALLOC = 1536
 MAX_PENDING_INPUT = 256 * 1024  # bytes kept for a VM that does not read its stdin
 # With a baud rate, the supervisor stops reading the port past this much line backlog, so the
 # host's writes block as on a UART bridge instead of piling up.
@@ -130,9 +137,9 @@ class VirtualBoard:
         temporary directory, removed by stop(), when None.
         raw_paste_window: flow-control window announced in raw-paste mode (MicroPython's
         default is 128; a PCA10040 with its 64-byte REPL buffer would say 32).
-        heap_size: MicroPython heap in bytes (``-X heapsize``, at least 56 KiB); the WASI
-        build's default (about 1 MiB) when None. The board's own REPL lives in this heap too
-        (about 17 KiB once started).
+        heap_size: the board's MicroPython heap in bytes (at least 8 KiB): user code has
+        heap_size - BARE_ALLOC free at the prompt and gets MemoryError past it; the collector
+        is on. The unix port's default heap (several MiB) when None.
         baud: UART baud rate the port is paced at, both ways (10 bits a byte: 115200 baud is
         11 520 bytes/s); None: as fast as the pty goes.
         log: a logging.Logger or a callable taking one str; the module logger when None.
@@ -140,7 +147,7 @@ class VirtualBoard:
         if not 1 <= raw_paste_window <= 0xFFFF:
             raise ValueError("raw_paste_window must be 1..65535")
         if heap_size is not None and heap_size < MIN_HEAP_SIZE:
-            raise ValueError(f"heap_size must be at least {MIN_HEAP_SIZE} (the board's REPL needs it)")
+            raise ValueError(f"heap_size must be at least {MIN_HEAP_SIZE}")
         self.raw_paste_window = raw_paste_window
         self.heap_size = heap_size
         if baud is not None and baud <= 0:
@@ -166,6 +173,19 @@ class VirtualBoard:
         self._master_a = self._slave_a = -1
         self._wake_r = self._wake_w = -1
         self._wake_lock = threading.Lock()
+
+    @classmethod
+    def for_profile(
+        cls, name: str = DEFAULT_PROFILE, flash_dir: str | None = None, *, paced: bool = True,
+        log: LogSink = None,
+    ) -> VirtualBoard:
+        """A board with a real board's limits (host/board/profiles.py): its heap, its raw-paste
+        window and, when `paced`, its baud rate. ValueError for an unknown profile."""
+        p = board_profile(name)
+        return cls(
+            flash_dir, heap_size=p.heap, raw_paste_window=p.raw_paste_window,
+            baud=p.baud if paced else None, log=log,
+        )
 
     # -- public API -------------------------------------------------------------------------
     def start(self) -> str:
@@ -435,8 +455,10 @@ class VirtualBoard:
         self._sessions += 1
         session = _Session(self._sessions, mode, boot)
         argv = ["micropython"]
+        free = None
         if self.heap_size is not None:
-            argv += ["-X", f"heapsize={self.heap_size}"]
+            argv += ["-X", f"heapsize={self.heap_size + ROM_ROOM}"]
+            free = self.heap_size - BARE_ALLOC
         program = repl_rom.build_program(
             mode=mode,
             boot=boot,
@@ -444,6 +466,7 @@ class VirtualBoard:
             note=note,
             window=self.raw_paste_window,
             machine=MACHINE,
+            free=free,
         )
         argv += ["-c", program]
         try:
@@ -642,17 +665,22 @@ class VirtualBoard:
             shutil.rmtree(self.flash_dir, ignore_errors=True)
 
 
-# The heap of a virtual board that runs the firmware. This VM build's collector cannot run safely
-# (docs/virtual-board.md): the heap is large enough that a session does not fill it.
-FIRMWARE_HEAP = 256 << 20
+# The heap of a virtual board that runs the firmware: the default profile's (PCA10040).
+FIRMWARE_HEAP = PROFILES[DEFAULT_PROFILE].heap
 
 
-def run_board_command(flash_dir: str | None) -> int:
-    """``microapp board [--flash DIR]``: run a virtual board until Ctrl-C or SIGTERM."""
+def run_board_command(flash_dir: str | None, profile: str = DEFAULT_PROFILE) -> int:
+    """``microapp board [--flash DIR] [--profile NAME]``: run a virtual board until Ctrl-C or
+    SIGTERM, with the profile's heap, raw-paste window and baud rate."""
     stop = threading.Event()
-    board = VirtualBoard(flash_dir, heap_size=FIRMWARE_HEAP)
+    board = VirtualBoard.for_profile(profile, flash_dir)
     port = board.start()
-    print(f"virtual board on {port} (flash: {board.flash_dir}); Ctrl-C to stop", flush=True)
+    p = PROFILES[profile]
+    print(
+        f"virtual board on {port} (flash: {board.flash_dir}); {p.name}: {p.heap} bytes of heap, "
+        f"{p.baud} baud; Ctrl-C to stop",
+        flush=True,
+    )
     previous = signal.getsignal(signal.SIGTERM)
     in_main_thread = threading.current_thread() is threading.main_thread()
     if in_main_thread:

@@ -18,7 +18,10 @@ FLASH_PY = str(ROOT / "tools" / "flash.py")
 
 @pytest.fixture
 def board(tmp_path: Path) -> Iterator[VirtualBoard]:
-    with VirtualBoard(str(tmp_path / "flash"), log=lambda message: None) as b:
+    """A PCA10040-sized board (its heap, collector on, its 32-byte raw-paste window); unpaced:
+    these tests check what is sent, tests/board/test_baud.py checks line time."""
+    with VirtualBoard.for_profile("pca10040", str(tmp_path / "flash"), paced=False,
+                                  log=lambda message: None) as b:
         yield b
 
 
