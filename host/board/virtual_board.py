@@ -2,17 +2,17 @@
 
 Layout::
 
-    host (pyserial, mpremote)            supervisor (this module)              VM (wasm_vm.py)
+    host (pyserial, mpremote)            supervisor (this module)              VM (unix_vm.py)
     /dev/pts/N  <== pty A ==>  master A -- supervisor thread --> master B == pty B ==> stdin
                                         <-- relay thread ------- master B <== pty B == stdout/stderr
 
 * pty A is the board's serial port; its slave path is :attr:`VirtualBoard.port`.
-* Every VM run gets a fresh pty B and a fresh wasmtime store (so a fresh heap). The
+* Every VM run gets a fresh pty B and a fresh VM process (so a fresh heap). The
   MicroPython program it runs (repl_rom.py) is the board's REPL: friendly REPL, raw REPL,
   raw-paste, boot.py/main.py.
 * The supervisor thread forwards input unchanged. The only byte it looks at is 0x03 (Ctrl-C):
   while user code runs (the VM said so over its ``__vboard__`` host channel) a 0x03 stops the
-  VM (wasmtime epoch interruption) and a new VM is started that prints ``KeyboardInterrupt``
+  VM (SIGKILL) and a new VM is started that prints ``KeyboardInterrupt``
   and continues with the REPL the board was in. At the REPL, 0x03 goes to the VM like any
   other byte.
 * Soft reset (Ctrl-D at an empty REPL line, ``sys.exit()``, ``machine.soft_reset()``): the VM
