@@ -14,14 +14,14 @@ import gc
 import sys
 import time
 
-from firmware import app_store, microapp
+from firmware import microapp
 from firmware.loader import load_app
 from firmware.runtime import Runtime
 from shared_buffers import serial_frame as F
 from shared_buffers.buffers import new_buffer
 from shared_buffers.protocol import DEFAULT_STACK_DEPTH
 
-VERSION = "microapp-firmware 0.1"
+from firmware.version import VERSION
 INSTALLED_APP = "app.py"
 # The WASI build's collector (the virtual board) misses pointers held in wasm locals, so a
 # collection can free live objects: there the firmware never collects, and the virtual board
@@ -210,7 +210,7 @@ def _app_source(path):
     """The installed app is the app store's enabled slot (enabled, validated, CRC intact: what
     tools/flash.py app leaves); app.py (a file a user or a test put there) when no slot is."""
     if path == INSTALLED_APP:
-        found = app_store.enabled_app()
+        found = _enabled_app()
         if found is not None:
             return found[1]
     try:
@@ -220,6 +220,19 @@ def _app_source(path):
         if path == INSTALLED_APP:
             raise OSError("no app enabled")
         raise
+
+
+def _enabled_app():
+    """The app store's enabled app. The store (its control commands are for tools/flash.py,
+    not for a tick) is imported for this and let go again, so it holds no heap while apps run."""
+    from firmware import app_store
+    try:
+        return app_store.enabled_app()
+    finally:
+        sys.modules.pop("firmware.app_store", None)
+        import firmware
+        if hasattr(firmware, "app_store"):
+            delattr(firmware, "app_store")
 
 
 def _heap_used():

@@ -32,9 +32,18 @@ def firmware_files() -> list[tuple[str, bytes]]:
     return files
 
 
-def install_to_dir(flash_dir: str, app: bytes | None = None, firmware: bool = True) -> None:
-    """Write the firmware (and the app as app.py) into a virtual board's flash directory."""
+# The virtual board's bytecode (MicroPython's unix port: .mpy 6.3), what install_to_dir compiles for.
+VIRTUAL_BOARD_MPY = 6 | 3 << 8
+
+
+def install_to_dir(flash_dir: str, app: bytes | None = None, firmware: bool = True,
+                   source: bool = False) -> None:
+    """Write the firmware (its modules as .mpy, as tools/flash.py installs them; as .py with
+    source=True) and the app as app.py into a virtual board's flash directory."""
     files = firmware_files() if firmware else []
+    if files and not source:
+        from host.flashing.mpy import precompiled
+        files = precompiled(files, VIRTUAL_BOARD_MPY)[0]
     if app is not None:
         files.append((APP_NAME, app))
     for path, data in files:

@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     fw.add_argument("--no-compress", action="store_true",
                     help="send files as they are, not deflate-compressed (for a board whose "
                          "deflate module misbehaves)")
+    fw.add_argument("--source", action="store_true",
+                    help="install the modules as .py (the board compiles them) instead of .mpy")
     fw.add_argument("--hex", metavar="FILE",
                     help="first flash this MicroPython image (needs pyocd or nrfutil, and --board)")
     fw.add_argument("--board", choices=sorted(TARGETS), help="the board, for --hex")
@@ -106,13 +108,15 @@ def _firmware(args: argparse.Namespace) -> int:
     with connect(args.port, args.baud) as board:
         report = install_firmware(board, progress=Progress("firmware"),
                                   chunk_size=args.chunk_size, retries=args.retries,
-                                  compress=not args.no_compress)
+                                  compress=not args.no_compress, source=args.source)
         info = _restart(board)
     resent = f", {report.resent} sent again after a failed check" if report.resent else ""
     sent = (f"{len(report.sent)} sent ({report.bytes_sent} bytes, verified)" if report.sent
             else "none sent")
-    print(f"firmware: {report.files} files, {sent}, {len(report.unchanged)} unchanged{resent}, "
-          f"{report.seconds:.2f} s")
+    form = "source (.py)" if args.source else "precompiled (.mpy)"
+    removed = f", {len(report.removed)} of the other form removed" if report.removed else ""
+    print(f"firmware: {report.files} files, {form}, {sent}, {len(report.unchanged)} unchanged"
+          f"{resent}{removed}, {report.seconds:.2f} s")
     print(f"{info[4]} answers on {args.port}; app: {_app_state(info)}")
     return 0
 

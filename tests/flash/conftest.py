@@ -11,6 +11,7 @@ import pytest
 
 from host.board import VirtualBoard
 from host.board_install import firmware_files
+from host.flashing.mpy import precompiled
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASH_PY = str(ROOT / "tools" / "flash.py")
@@ -40,10 +41,22 @@ def assert_one_line_error(done: subprocess.CompletedProcess, *words: str) -> Non
         assert word in lines[0], done.stderr
 
 
-def board_files(flash_dir: str) -> dict[str, bytes]:
-    """The firmware's files as they are on the board's flash, by path."""
+def expected_files(source: bool = False) -> dict[str, bytes]:
+    """What `install_firmware` puts on the virtual board: every module as .mpy for its bytecode
+    version (main.py as source), or the sources."""
+    files = firmware_files()
+    return dict(files) if source else dict(precompiled(files, BOARD_MPY)[0])
+
+
+# sys.implementation._mpy of the virtual board's VM (bytecode 6.3, x64)
+BOARD_MPY = 2822
+
+
+def board_files(flash_dir: str, source: bool = False) -> dict[str, bytes]:
+    """The firmware's files as they are on the board's flash, by path (both forms looked for)."""
     found = {}
-    for path, _ in firmware_files():
+    paths = [p for p, _ in firmware_files()]
+    for path in paths + [p[:-3] + ".mpy" for p in paths]:
         target = os.path.join(flash_dir, path)
         if os.path.exists(target):
             with open(target, "rb") as f:
