@@ -12,6 +12,8 @@ from host.flashing import FlashError
 from host.flashing.app_image import read_app
 from host.flashing.apps import AppSlots, enable_app, upload_app, expect_ok
 from host.flashing.board import Board, connect
+from host.flashing.app_ram import (BLUENET_APP_RAM, HeapFigures, check_budget, forget_record,
+                                   recorded_app_ram, repl_heap, run_setup)
 from host.flashing.firmware_install import DEFAULT_CHUNK, install_firmware
 from host.flashing.hex_flash import TARGETS, flash_hex
 from host.flashing.progress import Progress
@@ -67,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     app = command("app", "upload a microapp, validate and enable it, restart the board")
     app.add_argument("app", metavar="APP.py")
     app.add_argument("--slot", type=int, default=0)
+    app.add_argument("--ram-budget", type=int, default=BLUENET_APP_RAM, metavar="BYTES",
+                     help=f"refuse (disable) an app holding more heap after setup() (default "
+                          f"{BLUENET_APP_RAM}, bluenet's; never more than the board has left)")
 
     info = command("info", "show the board's app slots")
     info.add_argument("--json", action="store_true", help="print the info as JSON")
@@ -122,6 +127,7 @@ def _firmware(args: argparse.Namespace) -> int:
 
 
 def _app(args: argparse.Namespace, board: Board, slots: AppSlots, source: bytes) -> int:
+    free_used = repl_heap(board)
     report = upload_app(slots, source, args.slot, progress=Progress("app"))
     chunks = report.written + report.unchanged
     if report.removed:
@@ -133,17 +139,51 @@ def _app(args: argparse.Namespace, board: Board, slots: AppSlots, source: bytes)
         print(f"slot {args.slot}: uploaded {report.size} bytes in {chunks} chunks "
               f"({report.written} written, {report.unchanged} no change), CRC16 0x{report.crc:04X}")
     print(f"slot {args.slot}: validated and enabled")
+    forget_record(board)
     info = _restart(board)
     if info[0] != F.INFO_READY:
         raise FlashError(f"the app is in slot {args.slot} and enabled but does not load on the "
                          f"board: {info[6]}")
+    try:
+        figures = _app_heap(board, info, free_used)
+    except FlashError:
+        board.reenter_raw_repl()
+        AppSlots(board).disable(args.slot)
+        raise
+    print(f"app RAM after setup(): {figures.app} bytes (budget {int(args.ram_budget * figures.word_scale)}; the board has "
+          f"{figures.left_for_app} left for an app)")
+    try:
+        check_budget(figures, args.ram_budget)
+    except FlashError:
+        AppSlots(board).disable(args.slot)
+        raise
+    info = _restart(board)
     print(f"the firmware runs it: {_app_state(info)}")
     return 0
 
 
+def _app_heap(board: Board, boot: tuple, free_used: tuple[int, int, float]) -> HeapFigures:
+    """Run the installed app's setup() on the firmware, then read what the firmware measured;
+    the board is back at its raw REPL afterwards."""
+    run_setup(board.transport.serial)
+    for attempt in range(2):  # the firmware's last frames can race the Ctrl-C into the REPL
+        try:
+            board.reenter_raw_repl()
+            app = recorded_app_ram(board, INSTALLED_APP)
+            break
+        except FlashError:
+            if attempt:
+                raise
+    return HeapFigures(free_used[0], boot[2] - free_used[1], app, free_used[2])
+
+
 def _info(args: argparse.Namespace, board: Board, slots: AppSlots) -> int:
     info = slots.info()
+    free, used, _scale = repl_heap(board)
+    app_ram = recorded_app_ram(board)
     boot = board.restart_firmware()
+    info["heap"] = {"free_at_repl": free, "firmware": boot[2] - used if boot else None,
+                    "app_after_setup": app_ram}
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
@@ -165,6 +205,11 @@ def _info(args: argparse.Namespace, board: Board, slots: AppSlots) -> int:
               + (f"; {s['size']} bytes, CRC16 0x{s['crc']:04X}, {built}" if s["validated"] else "")
               + (f"; flags: {', '.join(flags)}" if flags else ""))
     print(f"running: {_app_state(boot) if boot else 'the firmware did not answer'}")
+    heap = info["heap"]
+    firmware = f"the firmware takes {heap['firmware']}" if boot else "the firmware did not answer"
+    app = (f"the app held {app_ram} bytes after setup() when it last started" if app_ram is not None
+           else "no app has run its setup() yet")
+    print(f"heap: {free} bytes free at the REPL; {firmware}; {app}")
     return 0
 
 
