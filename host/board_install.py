@@ -84,3 +84,21 @@ def connect_with_app(port: str, app: bytes, baud: int = 115200, **link_options) 
     BoardError with a one-line reason."""
     send_app(port, app, RUN_APP_NAME, baud)
     return SerialLink(port, RUN_APP_NAME, baud=baud, reset=True, **link_options)
+
+
+def app_ram_after_run(port: str, link: SerialLink, baud: int = 115200) -> int | None:
+    """After `microapp run --port`: the heap the app held after its setup(), as the firmware
+    recorded it (docs/flashing.md, "the app's RAM"); the board runs its firmware again after.
+    None when the app's setup() did not finish. Raises InstallError when the board does not
+    answer."""
+    from host.flashing import FlashError
+    from host.flashing.app_ram import recorded_app_ram
+    from host.flashing.board import connect
+    link.close()
+    try:
+        with connect(port, baud) as board:
+            ram = recorded_app_ram(board, RUN_APP_NAME)
+            board.restart_firmware()
+    except FlashError as e:
+        raise InstallError(str(e)) from None
+    return ram

@@ -127,6 +127,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if trace_file:
             getattr(trace, "save", lambda: None)()  # a Chrome trace is written at the end
             trace_file.close()
+    if link is not None:
+        _print_app_ram(args, link)
     interrupts = summary["interrupts"]
     print(f"{summary['ticks']} ticks, {sum(summary['requests'].values())} requests, "
           f"{interrupts['delivered']}/{interrupts['generated']} interrupts delivered, "
@@ -137,6 +139,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             write_summary(summary, json_file)
     history.close()
     return 0
+
+
+def _print_app_ram(args: argparse.Namespace, link) -> None:
+    """The heap the app held after setup() on the board (tools/flash.py app checks it)."""
+    from host.board_install import InstallError, app_ram_after_run
+    try:
+        ram = app_ram_after_run(args.port, link, args.baud)
+    except InstallError as e:
+        print(f"app RAM after setup(): unknown ({e})", file=sys.stderr)
+        return
+    print(f"app RAM after setup(): {'unknown (setup() did not finish)' if ram is None else f'{ram} bytes'}",
+          file=sys.stderr)
 
 
 def _board_link(args: argparse.Namespace, limits: Limits, trace: SwitchTrace | None):
