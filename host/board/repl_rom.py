@@ -508,9 +508,19 @@ def raw(show_header):
         line = None
 
 # -- modules made to behave like a board's ---------------------------------------------
-# os.ilistdir gives the file size as the 4th item, as littlefs/FAT on a board do.
+# os.ilistdir gives the file size as the 4th item, as littlefs/FAT on a board do; '' is the
+# working directory, as in a board's VFS (the unix port's VfsPosix takes '' as no such file).
 ilistdir0 = os.ilistdir
 stat0 = os.stat
+listdir0 = os.listdir
+
+
+def stat(path):
+    return stat0(path or '.')
+
+
+def listdir(path='.'):
+    return listdir0(path or '.')
 
 
 class Module:
@@ -548,6 +558,8 @@ def ilistdir(path=''):
 def board_modules():
     o = copy(os, 'os')
     o.ilistdir = ilistdir
+    o.stat = stat
+    o.listdir = listdir
     sys.modules['os'] = o
     sys.modules['uos'] = o
 

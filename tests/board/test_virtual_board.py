@@ -559,3 +559,10 @@ def test_run_board_command_serves_until_sigterm(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_the_empty_path_is_the_working_directory_as_in_a_boards_vfs(transport: SerialTransport) -> None:
+    # mpremote's `cp -r DIR :` stats '' (the destination) and needs a directory
+    assert transport.eval("__import__('os').stat('')[0] & 0x4000") == 0x4000
+    assert transport.eval("__import__('os').listdir('')") == transport.eval("__import__('os').listdir()")
+    assert transport.fs_isdir("")
