@@ -68,13 +68,16 @@ def run_setup(port) -> None:
     serial port) and run its setup() (one tick); FlashError when setup() raised."""
     from host.links.serial_link import BoardError, SerialLink
     from host.simulator import Simulation
+    timeout = None if isinstance(port, str) else port.timeout
     try:
         link = SerialLink(port)
         try:
             summary = Simulation(None, link=link).run(1)
         finally:
-            if isinstance(port, str):  # an open port stays its owner's
+            if isinstance(port, str):
                 link.close()
+            else:  # an open port stays its owner's, with its own read timeout
+                port.timeout = timeout
     except BoardError as e:
         raise FlashError(f"the app did not run: {e}") from None
     failed = [f["error"] for f in summary["faults"] if f["where"] == "setup"]

@@ -102,20 +102,15 @@ class Board:
             raise FlashError(f"lost {self.port} while the board restarted: {e}") from None
         return None
 
-    def reenter_raw_repl(self, attempts: int = 3) -> None:
-        """Back into a freshly soft-reset raw REPL (e.g. after the firmware ran), checked with an
-        empty command. What the firmware sent last (frames nobody reads any more) is dropped
-        first; it can still race the Ctrl-C, so a failed try is tried again."""
-        for attempt in range(attempts):
-            try:
-                _read_for(self.transport.serial, 0.1, ())  # let what is on its way arrive
-                self.transport.serial.reset_input_buffer()
-                _enter_raw_repl(self.transport, self.port)
-                self.transport.exec("pass")
-                return
-            except (FlashError, TransportError, serial.SerialException, OSError) as e:
-                if attempt == attempts - 1:
-                    raise FlashError(f"lost the raw REPL of {self.port}: {e}") from None
+    def reenter_raw_repl(self) -> None:
+        """Back into a freshly soft-reset raw REPL (e.g. after the firmware ran): what the
+        firmware sent last (frames nobody reads any more) is dropped first."""
+        try:
+            _read_for(self.transport.serial, 0.1, ())  # let what is on its way arrive
+            self.transport.serial.reset_input_buffer()
+        except (serial.SerialException, OSError) as e:
+            raise FlashError(f"lost {self.port}: {e}") from None
+        _enter_raw_repl(self.transport, self.port)
 
     def console_tail(self) -> str:
         lines = [line for line in self.console if line.strip()][-3:]

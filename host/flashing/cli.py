@@ -166,15 +166,9 @@ def _app_heap(board: Board, boot: tuple, free_used: tuple[int, int, float]) -> H
     """Run the installed app's setup() on the firmware, then read what the firmware measured;
     the board is back at its raw REPL afterwards."""
     run_setup(board.transport.serial)
-    for attempt in range(2):  # the firmware's last frames can race the Ctrl-C into the REPL
-        try:
-            board.reenter_raw_repl()
-            app = recorded_app_ram(board, INSTALLED_APP)
-            break
-        except FlashError:
-            if attempt:
-                raise
-    return HeapFigures(free_used[0], boot[2] - free_used[1], app, free_used[2])
+    board.reenter_raw_repl()
+    return HeapFigures(free_used[0], boot[2] - free_used[1], recorded_app_ram(board, INSTALLED_APP),
+                       free_used[2])
 
 
 def _info(args: argparse.Namespace, board: Board, slots: AppSlots) -> int:
