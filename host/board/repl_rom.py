@@ -17,8 +17,9 @@ The program talks to the host supervisor (host/board/virtual_board.py) in two wa
 * the exit code of the VM: 10 = soft reset into the friendly REPL, 11 = soft reset into the
   raw REPL, 12 = the serial port went away.
 
-The program lives in the board's heap; ``fill_heap`` tops it up with ballast so that user
-code has exactly the board's free heap (``FREE``) at the prompt.
+The program lives in the board's heap; the block reserved before it (``USER``) and the ballast
+``fill_heap`` takes around it leave user code exactly the board's free heap (``FREE``), in one
+block, at the prompt.
 
 This module is CPython: it only holds the MicroPython source as a string and builds the
 ``-c`` program from it. The source must stay MicroPython-compatible (no typing, dataclasses,
@@ -78,28 +79,32 @@ def getc():
         nctrlc[0] += 1
     return c
 
-# The board's heap: user code sees FREE bytes free at the prompt, whatever this program
-# holds. The rest is taken by ballast in 512-byte pieces: MicroPython allocates first-fit
-# from the bottom of the heap, so the pieces fill the holes this program left and the free
-# heap stays one block at the top, as on a board after boot.
-ballast = []
+# The board's heap. The program's first statement (build_program) reserved USER, FREE bytes
+# in one block at the bottom of the heap, before this source was even read; this program was
+# compiled and set up above it. fill_heap then takes every byte still free as ballast, largest
+# pieces first, down to single blocks, and lets USER go: user code gets FREE bytes in one
+# block, as on a board after boot, whatever this program holds.
+ballast = [None]
 
 
 def fill_heap():
+    global USER
     if FREE is None:
         return
     gc.collect()
-    extra = gc.mem_free() - FREE
-    if extra < 0:
-        raise MemoryError('the virtual board cannot leave ' + str(FREE) + ' bytes free')
-    pieces = [None] * (extra // 528 + 1)
-    ballast.append(pieces)
-    i = 0
-    while gc.mem_free() - FREE >= 528 and i < len(pieces):
-        pieces[i] = bytearray(512)
-        i += 1
-    while gc.mem_free() - FREE >= 32:
-        ballast.append(bytearray(gc.mem_free() - FREE - 32))
+    n = 1 << 16
+    while n >= 16:
+        try:
+            ballast[0] = [ballast[0], bytearray(n)]
+        except MemoryError:
+            n //= 2
+    while True:
+        try:
+            ballast[0] = (ballast[0],)
+        except MemoryError:
+            break
+    USER = None
+    gc.collect()
 
 
 def kbd_msg():
@@ -654,8 +659,32 @@ def build_program(
         raise ValueError(f"boot must be 'hard', 'soft' or 'none', not {boot!r}")
     if not 1 <= window <= 0xFFFF:
         raise ValueError(f"raw-paste window must be 1..65535, not {window}")
+    reserve = f"USER = bytearray({free - 64})\n" if free is not None else ""
     return (
-        f"WINDOW = {int(window)!r}\nMACHINE = {machine!r}\nFREE = {free!r}\n"
-        + REPL_SOURCE
+        reserve
+        + f"WINDOW = {int(window)!r}\nMACHINE = {machine!r}\nFREE = {free!r}\n"
+        + f"exec(open({source_file()!r}).read())\n"
         + f"main({mode!r}, {boot!r}, {bool(intro)!r}, {note!r})\n"
     )
+
+
+_source_path: str | None = None
+
+
+def source_file() -> str:
+    """REPL_SOURCE in a file the VM reads at start (the -c program only reserves the user's
+    heap first, then runs it); written once per process, named by its content."""
+    global _source_path
+    if _source_path is None:
+        import hashlib
+        import os
+        import tempfile
+        digest = hashlib.sha256(REPL_SOURCE.encode()).hexdigest()[:16]
+        path = os.path.join(tempfile.gettempdir(), f"microapp-vboard-rom-{digest}.py")
+        if not os.path.exists(path):
+            tmp = f"{path}.{os.getpid()}"
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(REPL_SOURCE)
+            os.replace(tmp, path)
+        _source_path = path
+    return _source_path

@@ -1,6 +1,6 @@
 """The app's RAM: the firmware measures the heap the app holds after setup() (live, after a
 collection); `flash.py app` prints it and refuses (disables) an app over its budget or over what
-the board has left; `flash.py info` shows it. On the pca10040 virtual board."""
+the board has left; `flash.py info` shows it. On the pca10056 virtual board (conftest.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -60,7 +60,7 @@ def test_an_app_over_its_budget_is_refused_with_the_figures_and_disabled(firmwar
 
 def test_an_app_past_the_heap_left_is_refused_and_disabled(firmware_board: VirtualBoard, tmp_path: Path) -> None:
     hog = tmp_path / "hog.py"
-    hog.write_text("hog = None\ndef setup():\n    global hog\n    hog = bytearray(60000)\n")
+    hog.write_text("hog = None\ndef setup():\n    global hog\n    hog = bytearray(400000)\n")
     done = flash_py("app", str(hog), "--port", firmware_board.port, "--ram-budget", "1000000")
     assert_error_line(done, "setup() failed on the board", "MemoryError")
     info = flash_py("info", "--port", firmware_board.port)
