@@ -10,6 +10,17 @@ interleaved rounds (benchmarks.measure):
                              folder holding exactly the firmware's files (no check, no reset)
     flash_vs_mpremote        the per-round ratio of the two (goal: at least 1.7)
 
+and the heap (not timed):
+
+    firmware_heap_bytes      live heap the firmware holds once imported and set up (gc.mem_alloc
+                             after gc.collect(), less what the REPL held before), on a pca10040
+                             virtual board from its .mpy files (goal: at most 8192); this VM is
+                             64-bit
+    firmware_heap_bytes_32bit  the same in the 32-bit WASI build (the nRF52's word size)
+    app_heap_bytes           what examples/hello.py holds after setup(), as the firmware measures
+                             it (tools/flash.py app prints the same figure), on a pca10056 board
+                             (it no longer loads next to the firmware on a pca10040)
+
 Each install is a fresh process (interpreter start and imports count, as for the user) onto a
 fresh empty board; starting the board is not timed.
 """
@@ -56,6 +67,48 @@ def _files_are_there(files: list[tuple[str, bytes]]) -> Callable[[VirtualBoard],
     return check
 
 
+FIRMWARE_HEAP_PROBE = """
+import gc, sys
+gc.collect()
+base = gc.mem_alloc()
+from firmware.board_main import Board
+board = Board(sys.stdin.buffer, sys.stdout.buffer)
+gc.collect()
+print(gc.mem_alloc() - base)
+"""
+
+
+def heap_figures() -> dict[str, int]:
+    from mpremote.transport_serial import SerialTransport
+
+    from firmware.board_main import APP_RAM_FILE
+    from host.board_install import install_to_dir
+    from host.links.serial_link import SerialLink
+    from host.simulator import Simulation
+    from tests.micropython_vm import run_micropython
+    with tempfile.TemporaryDirectory() as flash:
+        with open(os.path.join(ROOT, "examples", "hello.py"), "rb") as f:
+            install_to_dir(flash, f.read())
+        with VirtualBoard.for_profile("pca10040", flash, paced=False, log=lambda _m: None) as board:
+            t = SerialTransport(board.port)
+            try:
+                t.enter_raw_repl()
+                firmware = int(t.exec(FIRMWARE_HEAP_PROBE))
+            finally:
+                t.close()
+        # on a pca10056: since 9ef7e6d an app no longer loads next to the firmware on a pca10040
+        with VirtualBoard.for_profile("pca10056", flash, paced=False, log=lambda _m: None) as board:
+            with SerialLink(board.port, reset=True) as link:
+                Simulation(None, link=link).run(1)
+            with open(os.path.join(flash, APP_RAM_FILE)) as f:
+                app = int(f.read().split()[-1])
+    code, out, err = run_micropython(FIRMWARE_HEAP_PROBE)
+    if code or err:
+        raise RuntimeError(f"the WASI VM failed: {err}")
+    return {"firmware_heap_bytes": firmware, "firmware_heap_bytes_32bit": int(out),
+            "app_heap_bytes": app}
+
+
 def figures() -> dict[str, float]:
     files = firmware_files()
     total = sum(len(data) for _, data in files)
@@ -74,6 +127,7 @@ def figures() -> dict[str, float]:
         **spread("flash_bytes_per_s", [total / s for s in flash]),
         **spread("mpremote_cp_bytes_per_s", [total / s for s in mpremote]),
         **ratio("flash_vs_mpremote", mpremote, flash),
+        **heap_figures(),
     }
 
 

@@ -17,8 +17,7 @@ wall time (they wait on a line):
   resends included (the link's byte counters over its round trips);
 - uart_resends_per_1000: frames resent per 1000 round trips on that line (a timer that fires
   before the answer could come: the resend timer's floor and the round trip's jitter);
-- firmware_heap_bytes: MicroPython heap the firmware takes once imported and set up (gc.mem_alloc
-  after gc.collect, less the VM's own), measured in the same VM build.
+(firmware_heap_bytes and app_heap_bytes are in flash_bench.py, measured on a pca10040 board.)
 """
 from __future__ import annotations
 
@@ -93,22 +92,6 @@ def echo_round_trips_per_s(port: serial.Serial, size: int, n: int) -> float:
     return n / (wall_clock() - t)
 
 
-def firmware_heap_bytes() -> int:
-    from tests.micropython_vm import run_micropython
-    code, out, err = run_micropython("""
-import gc, sys
-gc.collect()
-base = gc.mem_alloc()
-from firmware.board_main import Board
-board = Board(sys.stdin.buffer, sys.stdout.buffer)
-gc.collect()
-print(gc.mem_alloc() - base)
-""")
-    if code or err:
-        raise RuntimeError(f"the VM failed: {err}")
-    return int(out)
-
-
 def figures() -> dict[str, float]:
     flash, echo_flash = tempfile.mkdtemp(prefix="serial-bench-"), tempfile.mkdtemp(prefix="echo-bench-")
     rounds: dict[str, list[float]] = {k: [] for k in (
@@ -148,5 +131,4 @@ def figures() -> dict[str, float]:
         out.update(spread(name, values))
         if name == "pty_echo_round_trips_per_s":
             out.update(ratio("serial_efficiency", rounds["serial_round_trips_per_s"], values))
-    out["firmware_heap_bytes"] = firmware_heap_bytes()
     return out

@@ -294,7 +294,7 @@ def enabled_app(root=DEFAULT_ROOT):
 
 def _firmware_version():
     try:
-        from firmware.board_main import VERSION
+        from firmware.version import VERSION
     except ImportError:
         return None
     return VERSION

@@ -14,15 +14,18 @@ import gc
 import sys
 import time
 
-from firmware import app_store, microapp
+from firmware import microapp
 from firmware.loader import load_app
 from firmware.runtime import Runtime
 from shared_buffers import serial_frame as F
 from shared_buffers.buffers import new_buffer
 from shared_buffers.protocol import DEFAULT_STACK_DEPTH
 
-VERSION = "microapp-firmware 0.1"
+from firmware.version import VERSION
 INSTALLED_APP = "app.py"
+# The heap the running app holds once its setup() returned (live, after a collection), as
+# "<app path> <bytes>": tools/flash.py info and app read it from the board.
+APP_RAM_FILE = "app_ram.txt"
 # The WASI build's collector (the virtual board) misses pointers held in wasm locals, so a
 # collection can free live objects: there the firmware never collects, and the virtual board
 # runs with a heap big enough for a session. Real boards collect between apps.
@@ -107,6 +110,7 @@ class Board:
         self.app = path
         self._depth = depth
         self._error = ""
+        base = _heap_used()
         try:
             entry = load_app(_app_source(path))
         except (Exception, SystemExit) as e:
@@ -117,7 +121,7 @@ class Board:
         self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth,
                                unwind=(_NewSession, _PortClosed, KeyboardInterrupt))
         microapp.bind(self.runtime)
-        self._entry = entry
+        self._entry = (_measured(entry[0], path, base), entry[1])
         self._fresh = True
 
     def _info(self, status=None, texts=True):
@@ -210,7 +214,7 @@ def _app_source(path):
     """The installed app is the app store's enabled slot (enabled, validated, CRC intact: what
     tools/flash.py app leaves); app.py (a file a user or a test put there) when no slot is."""
     if path == INSTALLED_APP:
-        found = app_store.enabled_app()
+        found = _enabled_app()
         if found is not None:
             return found[1]
     try:
@@ -220,6 +224,33 @@ def _app_source(path):
         if path == INSTALLED_APP:
             raise OSError("no app enabled")
         raise
+
+
+def _measured(setup, path, base):
+    """setup, then record the heap the app holds (from `base`, the heap before it loaded)."""
+    def setup_and_measure():
+        setup()
+        if _COLLECT:
+            gc.collect()
+        try:
+            with open(APP_RAM_FILE, "w") as f:
+                f.write("%s %d\n" % (path, _heap_used() - base))
+        except OSError:
+            pass
+    return setup_and_measure
+
+
+def _enabled_app():
+    """The app store's enabled app. The store (its control commands are for tools/flash.py,
+    not for a tick) is imported for this and let go again, so it holds no heap while apps run."""
+    from firmware import app_store
+    try:
+        return app_store.enabled_app()
+    finally:
+        sys.modules.pop("firmware.app_store", None)
+        import firmware
+        if hasattr(firmware, "app_store"):
+            delattr(firmware, "app_store")
 
 
 def _heap_used():

@@ -32,9 +32,18 @@ def firmware_files() -> list[tuple[str, bytes]]:
     return files
 
 
-def install_to_dir(flash_dir: str, app: bytes | None = None, firmware: bool = True) -> None:
-    """Write the firmware (and the app as app.py) into a virtual board's flash directory."""
+# The virtual board's bytecode (MicroPython's unix port: .mpy 6.3), what install_to_dir compiles for.
+VIRTUAL_BOARD_MPY = 6 | 3 << 8
+
+
+def install_to_dir(flash_dir: str, app: bytes | None = None, firmware: bool = True,
+                   source: bool = False) -> None:
+    """Write the firmware (its modules as .mpy, as tools/flash.py installs them; as .py with
+    source=True) and the app as app.py into a virtual board's flash directory."""
     files = firmware_files() if firmware else []
+    if files and not source:
+        from host.flashing.mpy import precompiled
+        files = precompiled(files, VIRTUAL_BOARD_MPY)[0]
     if app is not None:
         files.append((APP_NAME, app))
     for path, data in files:
@@ -75,3 +84,21 @@ def connect_with_app(port: str, app: bytes, baud: int = 115200, **link_options) 
     BoardError with a one-line reason."""
     send_app(port, app, RUN_APP_NAME, baud)
     return SerialLink(port, RUN_APP_NAME, baud=baud, reset=True, **link_options)
+
+
+def app_ram_after_run(port: str, link: SerialLink, baud: int = 115200) -> int | None:
+    """After `microapp run --port`: the heap the app held after its setup(), as the firmware
+    recorded it (docs/flashing.md, "the app's RAM"); the board runs its firmware again after.
+    None when the app's setup() did not finish. Raises InstallError when the board does not
+    answer."""
+    from host.flashing import FlashError
+    from host.flashing.app_ram import recorded_app_ram
+    from host.flashing.board import connect
+    link.close()
+    try:
+        with connect(port, baud) as board:
+            ram = recorded_app_ram(board, RUN_APP_NAME)
+            board.restart_firmware()
+    except FlashError as e:
+        raise InstallError(str(e)) from None
+    return ram

@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("-o", "--output", metavar="FILE", help="where to write it (default: stdout)")
     board = sub.add_parser("board", help="start a virtual MicroPython board on a pseudo-terminal")
     board.add_argument("--flash", metavar="DIR", help="directory holding the board's filesystem")
+    board.add_argument("--profile", choices=["pca10040", "pca10056"], default="pca10040",
+                       help="the real board whose heap, REPL buffer and baud rate it has (default pca10040)")
     from host.mesh.cli import add_parsers  # `mesh` and `diagram`: each sets its run_command
     add_parsers(sub)
     return parser
@@ -140,6 +142,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if trace_file:
             getattr(trace, "save", lambda: None)()  # a Chrome trace is written at the end
             trace_file.close()
+    if link is not None:
+        _print_app_ram(args, link)
     interrupts = summary["interrupts"]
     print(f"{summary['ticks']} ticks, {sum(summary['requests'].values())} requests, "
           f"{interrupts['delivered']}/{interrupts['generated']} interrupts delivered, "
@@ -150,6 +154,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             write_summary(summary, json_file)
     history.close()
     return 0
+
+
+def _print_app_ram(args: argparse.Namespace, link) -> None:
+    """The heap the app held after setup() on the board (tools/flash.py app checks it)."""
+    from host.board_install import InstallError, app_ram_after_run
+    try:
+        ram = app_ram_after_run(args.port, link, args.baud)
+    except InstallError as e:
+        print(f"app RAM after setup(): unknown ({e})", file=sys.stderr)
+        return
+    print(f"app RAM after setup(): {'unknown (setup() did not finish)' if ram is None else f'{ram} bytes'}",
+          file=sys.stderr)
 
 
 def _board_link(args: argparse.Namespace, limits: Limits, trace: SwitchTrace | None):
@@ -231,7 +247,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 def cmd_board(args: argparse.Namespace) -> int:
     from host.board.virtual_board import run_board_command
-    return run_board_command(args.flash)
+    return run_board_command(args.flash, args.profile)
 
 
 def main(argv: list[str] | None = None) -> int:

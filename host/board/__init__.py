@@ -1,4 +1,4 @@
-"""The virtual board: a real MicroPython VM (WASI build, wasmtime) behind a pty."""
+"""The virtual board: a real MicroPython VM (the unix port, in a child process) behind a pty."""
 
 from .virtual_board import VirtualBoard, run_board_command
 

@@ -1,31 +1,25 @@
 """The board-side REPL of the virtual board, as MicroPython source run inside the VM.
 
-The WASI build of MicroPython has no interactive or raw REPL of its own, so the virtual board
-runs this program (``micropython -c SOURCE``) as its "firmware": it reads the serial port
-(the VM's stdin, a pty) byte by byte and reproduces what MicroPython's ``pyexec.c`` does on a
-real board: friendly REPL with echo, line editing, history, auto-indent, paste mode; raw REPL;
-raw-paste mode with flow control; soft reset; running boot.py and main.py from /flash.
+MicroPython's unix port has no raw REPL (its REPL is its own, not ``pyexec.c``'s), so the
+virtual board runs this program (``micropython -c SOURCE``) as its "firmware": it reads the
+serial port (the VM's stdin, a pty) byte by byte and reproduces what MicroPython's
+``pyexec.c`` does on a real board: friendly REPL with echo, line editing, history,
+auto-indent, paste mode; raw REPL; raw-paste mode with flow control; soft reset; running
+boot.py and main.py from /flash.
 
 The program talks to the host supervisor (host/board/virtual_board.py) in two ways only:
 
-* ``host.call('__vboard__', 'run <ctx> <n>')`` before user code runs and
-  ``host.call('__vboard__', 'repl <n>')`` after, so that the supervisor knows when a Ctrl-C
-  (0x03) must stop the VM (user code running) and when it is REPL input. ``<n>`` is how many
-  0x03 bytes the REPL has read; the answer is ``'1'`` when the supervisor has forwarded more
-  than that (a Ctrl-C is already on its way), and the REPL then does not start the code.
+* a line ``run <ctx> <n>`` on its channel (see unix_vm.py) before user code runs and
+  ``repl <n>`` after, so that the supervisor knows when a Ctrl-C (0x03) must stop the VM
+  (user code running) and when it is REPL input. ``<n>`` is how many 0x03 bytes the REPL has
+  read; the answer is ``1`` when the supervisor has forwarded more than that (a Ctrl-C is
+  already on its way), and the REPL then does not start the code.
 * the exit code of the VM: 10 = soft reset into the friendly REPL, 11 = soft reset into the
   raw REPL, 12 = the serial port went away.
 
-GC safety. This WASI build's garbage collector scans the wasm shadow stack but not wasm
-locals. MicroPython keeps the frame (locals and value stack) of a function whose state needs
-more than 11 words (``VM_MAX_STATE_ON_STACK``) in a block on the GC heap that only a C local
-points to: the collector frees it while the function runs, and the VM crashes or computes
-garbage afterwards. A frame is put on the (scanned) stack instead when that heap allocation
-fails, so the REPL calls its larger functions with the heap locked (``call0/1/2``) and each of
-them unlocks it as its first statement; functions that user code calls (``print``, the
-``time``/``select`` wrappers) are kept small. Such functions must not have cell variables,
-whose allocation at frame set-up would fail under the lock. The REPL also collects at a safe
-point before running a command when much has been allocated since its last collection.
+The program lives in the board's heap; the block reserved before it (``USER``) and the ballast
+``fill_heap`` takes around it leave user code exactly the board's free heap (``FREE``), in one
+block, at the prompt.
 
 This module is CPython: it only holds the MicroPython source as a string and builds the
 ``-c`` program from it. The source must stay MicroPython-compatible (no typing, dataclasses,
@@ -43,19 +37,11 @@ EXIT_PORT_CLOSED = 12
 # MicroPython; comment-only lines are stripped before it is sent to the VM.
 _SOURCE = r'''
 # Everything is at module level, in this program's own globals; user code runs in U.
-# GC safety (see the module docstring): "protected" functions are called through
-# call0/call1/call2, which lock the heap so that MicroPython puts their frame on the
-# (scanned) wasm stack; their first statement unlocks it. They must not have cell variables
-# (no closures over their locals): cells are allocated when the frame is set up.
-# Leaf functions without that protocol must stay small (locals + value stack <= 11 words).
 import sys
 import os
 import io
 import builtins
-import host
-import micropython
-lock = micropython.heap_lock
-unlock = micropython.heap_unlock
+import gc
 U = {'__name__': '__main__'}
 
 stdout = sys.stdout
@@ -63,32 +49,23 @@ stderr = sys.stderr
 out = sys.stdout.buffer.write
 swrite = sys.stdout.write
 readinto = sys.stdin.buffer.readinto
-hcall = host.call
 b1 = bytearray(1)
 nctrlc = [0]
 last_nl = [0]
 hist = []
+# The supervisor's channel: two pipes (request lines out, one reply byte in).
+chan = os.getenv('MICROAPP_VBOARD_CHANNEL').split()
+chan_w = open('/dev/fd/' + chan[0], 'wb')
+chan_r = open('/dev/fd/' + chan[1], 'rb')
+chan = None
 
 class Exit(Exception):
     pass
 
-# -- calling protected functions ---------------------------------------------------------
-def call0(f):
-    lock()
-    return f()
-
-def call1(f, a):
-    lock()
-    return f(a)
-
-def call2(f, a, b):
-    lock()
-    return f(a, b)
-
-# -- small leaf functions (safe without the lock: few locals) ------------------------
 def state(s):
     # True when a Ctrl-C is already on its way: do not start the code then.
-    return hcall('__vboard__', s + ' ' + str(nctrlc[0])) == '1'
+    chan_w.write(bytes(s + ' ' + str(nctrlc[0]) + '\n', 'ascii'))
+    return chan_r.read(1) == b'1'
 
 def getc():
     try:
@@ -102,23 +79,32 @@ def getc():
         nctrlc[0] += 1
     return c
 
-# This build's collector cannot see pointers held in wasm locals, so a collection in the
-# middle of compile() (or of other C code) can free live objects. The REPL collects at a safe
-# point, before running a command, whenever the heap is getting full: collections triggered
-# by an allocation then mostly happen in user code only.
-# (mem_total counts every byte allocated and is cheap; mem_free walks the heap.)
-import gc
-gc_collect = gc.collect
-gc_mem_free = gc.mem_free
-mem_total = micropython.mem_total
-budget = [0, 0]  # mem_total at the last safe collection, bytes to allocate before the next
+# The board's heap. The program's first statement (build_program) reserved USER, FREE bytes
+# in one block at the bottom of the heap, before this source was even read; this program was
+# compiled and set up above it. fill_heap then takes every byte still free as ballast, largest
+# pieces first, down to single blocks, and lets USER go: user code gets FREE bytes in one
+# block, as on a board after boot, whatever this program holds.
+ballast = [None]
 
 
-def safe_point():
-    if mem_total() - budget[0] > budget[1]:
-        gc_collect()
-        budget[0] = mem_total()
-        budget[1] = gc_mem_free() * 3 // 4
+def fill_heap():
+    global USER
+    if FREE is None:
+        return
+    gc.collect()
+    n = 1 << 16
+    while n >= 16:
+        try:
+            ballast[0] = [ballast[0], bytearray(n)]
+        except MemoryError:
+            n //= 2
+    while True:
+        try:
+            ballast[0] = (ballast[0],)
+        except MemoryError:
+            break
+    USER = None
+    gc.collect()
 
 
 def kbd_msg():
@@ -140,7 +126,6 @@ def cook_write(file, s):
     (file or stdout).write(s.replace('\n', '\r\n'))
 
 def cprint(*args, sep=' ', end='\n', file=None):
-    # called by user code: kept small (its frame must fit on the wasm stack, see above)
     if file is None or file is stdout or file is stderr:
         cook_write(file, text_of(args, sep, end))
     else:
@@ -156,8 +141,6 @@ builtins.__repl_print__ = repl_print
 
 # -- protected functions -----------------------------------------------------------------
 def print_exc(e):
-    if unlock():
-        lock()
     # The first frame of the traceback is the REPL's own call of exec()/compile().
     try:
         s = io.StringIO()
@@ -176,8 +159,6 @@ def print_exc(e):
 # whole answer (output, traceback, EOF markers) is out: in between, a Ctrl-C or a crash of
 # the VM ends the command, and the next VM answers for it.
 def run_file(name, ctx):
-    if unlock():
-        lock()
     # boot.py / main.py: returns False when it failed (then main.py is skipped);
     # sys.exit() ends the script (as on the nrf port), it does not soft-reset
     # (which would loop forever with a main.py that exits)
@@ -189,7 +170,6 @@ def run_file(name, ctx):
         kbd_msg()
         state('repl')
         return False
-    safe_point()
     ok = True
     try:
         f = open(name)
@@ -201,19 +181,16 @@ def run_file(name, ctx):
     except SystemExit:
         pass
     except BaseException as e:
-        call1(print_exc, e)
+        print_exc(e)
         ok = False
     done()
     return ok
 
 def exec_friendly(src, kind):
-    if unlock():
-        lock()
     if state('run friendly'):
         kbd_msg()
         state('repl')
         return
-    safe_point()
     try:
         code = compile(src, '<stdin>', kind)
         src = None
@@ -221,12 +198,10 @@ def exec_friendly(src, kind):
     except SystemExit:
         raise Exit(10)
     except BaseException as e:
-        call1(print_exc, e)
+        print_exc(e)
     done()
 
 def exec_raw(src):
-    if unlock():
-        lock()
     # stdout, 0x04, stderr (traceback), 0x04 -- as EXEC_FLAG_PRINT_EOF in pyexec.c. The
     # supervisor hears 'repl' just before the last 0x04: once the host has it, it may send
     # a Ctrl-C meant for the prompt.
@@ -236,7 +211,6 @@ def exec_raw(src):
         state('repl')
         out(b'\x04')
         return
-    safe_point()
     try:
         code = compile(str(src, 'utf-8'), '<stdin>', 'exec')
         src = None
@@ -247,7 +221,7 @@ def exec_raw(src):
         raise Exit(11)
     except BaseException as e:
         out(b'\x04')
-        call1(print_exc, e)
+        print_exc(e)
     done()
     out(b'\x04')
 
@@ -262,8 +236,6 @@ def startswith_word(s, w):
     return not (c.isalpha() or c.isdigit() or c == '_')
 
 def continue_with_input(s):
-    if unlock():
-        lock()
     # port of mp_repl_continue_with_input() (py/repl.c)
     if not s:
         return False
@@ -317,8 +289,6 @@ def continue_with_input(s):
     return False
 
 def auto_indent(s):
-    if unlock():
-        lock()
     # port of readline_auto_indent() (shared/readline/readline.c)
     n = len(s)
     if n < 2 or s[-1] != '\n':
@@ -343,12 +313,10 @@ def auto_indent(s):
     return '    ' * m
 
 def readline(prompt, prev):
-    if unlock():
-        lock()
     # returns (ctrl, text): ctrl is 0 for Enter, 1..5 for Ctrl-A..E on an empty line,
     # 3 for Ctrl-C on any line (shared/readline/readline.c, without cursor movement)
     swrite(prompt)
-    ind = call1(auto_indent, prev)
+    ind = auto_indent(prev)
     buf = bytearray(ind.encode())
     if ind:
         swrite(ind)
@@ -425,8 +393,6 @@ def readline(prompt, prev):
             out(b1)
 
 def paste_mode():
-    if unlock():
-        lock()
     swrite('\r\npaste mode; Ctrl-C to cancel, Ctrl-D to finish\r\n=== ')
     buf = bytearray()
     while True:
@@ -446,18 +412,16 @@ def paste_mode():
     try:
         src = str(buf, 'utf-8')
     except UnicodeError as e:
-        call1(print_exc, e)
+        print_exc(e)
         return
     buf = None
-    call2(exec_friendly, src.replace('\r\n', '\n').replace('\r', '\n'), 'exec')
+    exec_friendly(src.replace('\r\n', '\n').replace('\r', '\n'), 'exec')
 
 def friendly(show_banner):
-    if unlock():
-        lock()
     if show_banner:
         swrite(banner)
     while True:
-        ret, line = call2(readline, '>>> ', '')
+        ret, line = readline('>>> ', '')
         if ret == 1:
             out(b'\r\n')
             return 'raw'
@@ -472,14 +436,14 @@ def friendly(show_banner):
             out(b'\r\n')
             raise Exit(10)
         if ret == 5:
-            call0(paste_mode)
+            paste_mode()
             continue
         if not line:
             continue
         src = line
-        while call1(continue_with_input, src):
+        while continue_with_input(src):
             src += '\n'
-            ret, line = call2(readline, '... ', src)
+            ret, line = readline('... ', src)
             if ret == 3:
                 out(b'\r\n')
                 src = None
@@ -488,12 +452,10 @@ def friendly(show_banner):
                 break
             src += line
         if src is not None:
-            call2(exec_friendly, src, 'single')
+            exec_friendly(src, 'single')
 
 # -- raw REPL and raw-paste --------------------------------------------------------
 def raw_paste(cmd):
-    if unlock():
-        lock()
     if cmd != 65:
         out(b'R\x00')
         return
@@ -516,11 +478,9 @@ def raw_paste(cmd):
         kbd_msg()
         out(b'\x04')
         return
-    call1(exec_raw, buf)
+    exec_raw(buf)
 
 def raw(show_header):
-    if unlock():
-        lock()
     if show_header:
         swrite('raw REPL; CTRL-B to exit\r\n')
     while True:
@@ -530,7 +490,7 @@ def raw(show_header):
             c = getc()
             if c == 1:
                 if len(line) == 2 and line[0] == 5:
-                    call1(raw_paste, line[1])
+                    raw_paste(line[1])
                     line = bytearray()
                     out(b'>')
                     continue
@@ -549,22 +509,23 @@ def raw(show_header):
         if not line:
             out(b'\r\n')
             raise Exit(11)
-        call1(exec_raw, line)
+        exec_raw(line)
         line = None
 
 # -- modules made to behave like a board's ---------------------------------------------
-# A VM blocked in a host call (time.sleep, poll with a timeout) cannot be stopped until the
-# call returns: long waits are cut into 20 ms pieces. os.ilistdir gives the file size as the
-# 4th item, as littlefs/FAT on a board do.
-import time as T
-import select as S
-sus = T.sleep_us
-ticks_us = T.ticks_us
-ticks_add = T.ticks_add
-ticks_diff = T.ticks_diff
-new_poll = S.poll
+# os.ilistdir gives the file size as the 4th item, as littlefs/FAT on a board do; '' is the
+# working directory, as in a board's VFS (the unix port's VfsPosix takes '' as no such file).
 ilistdir0 = os.ilistdir
 stat0 = os.stat
+listdir0 = os.listdir
+
+
+def stat(path):
+    return stat0(path or '.')
+
+
+def listdir(path='.'):
+    return listdir0(path or '.')
 
 
 class Module:
@@ -572,72 +533,12 @@ class Module:
 
 
 def copy(mod, name):
-    if unlock():
-        lock()
     m = Module()
     for k in dir(mod):
         if not k.startswith('__'):
             setattr(m, k, getattr(mod, k))
     m.__name__ = name
     return m
-
-
-def sleep_part(part):
-    end = ticks_add(ticks_us(), part)
-    while True:
-        left = ticks_diff(end, ticks_us())
-        if left <= 0:
-            return
-        sus(left if left < 20000 else 20000)
-
-
-def sleep_us(us):
-    while us > 0:
-        part = us if us < 100000000 else 100000000
-        us -= part
-        if part <= 20000:
-            sus(part)
-        else:
-            sleep_part(part)
-
-
-def sleep_ms(ms):
-    sleep_us(int(ms * 1000))
-
-
-def sleep(s):
-    sleep_us(int(s * 1000000))
-
-
-class Poll:
-    def __init__(self):
-        self.p = new_poll()
-
-    def register(self, *a):
-        return self.p.register(*a)
-
-    def unregister(self, o):
-        return self.p.unregister(o)
-
-    def modify(self, *a):
-        return self.p.modify(*a)
-
-    def _wait(self, timeout):
-        p = self.p
-        if timeout is None:
-            timeout = -1
-        while timeout < 0 or timeout > 20:
-            if p.poll(20):
-                return 0
-            if timeout > 0:
-                timeout -= 20
-        return timeout
-
-    def poll(self, timeout=-1):
-        return self.p.poll(self._wait(timeout))
-
-    def ipoll(self, timeout=-1, flags=0):
-        return self.p.ipoll(self._wait(timeout), flags)
 
 
 def size_of(path):
@@ -660,38 +561,36 @@ def ilistdir(path=''):
 
 
 def board_modules():
-    if unlock():
-        lock()
-    t = call2(copy, T, 'time')
-    t.sleep = sleep
-    t.sleep_ms = sleep_ms
-    t.sleep_us = sleep_us
-    s = call2(copy, S, 'select')
-    s.poll = Poll
-    o = call2(copy, os, 'os')
+    o = copy(os, 'os')
     o.ilistdir = ilistdir
+    o.stat = stat
+    o.listdir = listdir
     sys.modules['os'] = o
     sys.modules['uos'] = o
-    sys.modules['time'] = t
-    sys.modules['utime'] = t
-    sys.modules['select'] = s
-    sys.modules['uselect'] = s
+
+
+def mount_flash():
+    # the process starts in the flash directory: it becomes /flash, the only mount
+    os.mount(os.VfsPosix(os.getcwd()), '/flash')
+    os.umount('/')
+    os.chdir('/flash')
 
 
 # -- boot ----------------------------------------------------------------------------
+# "MicroPython v1.29.0-preview on 2026-07-05; <machine>", as a board's banner (this build's
+# sys.version names a git hash instead of the version)
 v = sys.version
-banner = v[v.find('MicroPython'):] + '; ' + MACHINE + '\r\nType "help()" for more information.\r\n'
+iv = sys.implementation.version
+banner = ('MicroPython v' + '.'.join([str(n) for n in iv[:3]]) + ('-' + iv[3] if iv[3] else '')
+          + v[v.find(' on '):] + '; ' + MACHINE + '\r\nType "help()" for more information.\r\n')
+iv = None
 
 
 def main(mode, boot, intro, note):
-    if unlock():
-        lock()
-    try:
-        os.chdir('/flash')
-    except OSError:
-        pass
+    mount_flash()
     sys.path[:] = ['', '/flash', '/flash/lib']
-    call0(board_modules)
+    board_modules()
+    fill_heap()
     code = 0
     try:
         if boot == 'soft':
@@ -699,20 +598,20 @@ def main(mode, boot, intro, note):
         if note:
             swrite(note)
         if boot == 'hard' or boot == 'soft':
-            if call2(run_file, 'boot.py', 'boot-' + mode) and mode == 'friendly':
-                call2(run_file, 'main.py', 'boot-' + mode)
+            if run_file('boot.py', 'boot-' + mode) and mode == 'friendly':
+                run_file('main.py', 'boot-' + mode)
         state('repl')
         while True:
             if mode == 'friendly':
-                mode = call1(friendly, intro)
+                mode = friendly(intro)
             else:
-                mode = call1(raw, intro)
+                mode = raw(intro)
             intro = True
     except Exit as e:
         code = e.args[0]
     except BaseException as e:
         try:
-            call1(print_exc, e)
+            print_exc(e)
         except BaseException:
             pass
         code = 13
@@ -741,7 +640,8 @@ def build_program(
     intro: bool = True,
     note: str = "",
     window: int = 128,
-    machine: str = "virtual board with wasmtime",
+    machine: str = "virtual board",
+    free: int | None = None,
 ) -> str:
     """The ``-c`` program for one VM start.
 
@@ -750,7 +650,8 @@ def build_program(
           main.py only in friendly mode) or 'none';
     intro: print the banner / raw REPL header when the REPL starts;
     note: text printed first (e.g. the KeyboardInterrupt of an interrupted program);
-    window: raw-paste flow-control window in bytes (1..65535).
+    window: raw-paste flow-control window in bytes (1..65535);
+    free: the heap left free for user code at the prompt (the rest is ballast), or None.
     """
     if mode not in ("friendly", "raw"):
         raise ValueError(f"mode must be 'friendly' or 'raw', not {mode!r}")
@@ -758,9 +659,32 @@ def build_program(
         raise ValueError(f"boot must be 'hard', 'soft' or 'none', not {boot!r}")
     if not 1 <= window <= 0xFFFF:
         raise ValueError(f"raw-paste window must be 1..65535, not {window}")
+    reserve = f"USER = bytearray({free - 64})\n" if free is not None else ""
     return (
-        f"WINDOW = {int(window)!r}\nMACHINE = {machine!r}\n"
-        + REPL_SOURCE
-        + "lock()\n"
+        reserve
+        + f"WINDOW = {int(window)!r}\nMACHINE = {machine!r}\nFREE = {free!r}\n"
+        + f"exec(open({source_file()!r}).read())\n"
         + f"main({mode!r}, {boot!r}, {bool(intro)!r}, {note!r})\n"
     )
+
+
+_source_path: str | None = None
+
+
+def source_file() -> str:
+    """REPL_SOURCE in a file the VM reads at start (the -c program only reserves the user's
+    heap first, then runs it); written once per process, named by its content."""
+    global _source_path
+    if _source_path is None:
+        import hashlib
+        import os
+        import tempfile
+        digest = hashlib.sha256(REPL_SOURCE.encode()).hexdigest()[:16]
+        path = os.path.join(tempfile.gettempdir(), f"microapp-vboard-rom-{digest}.py")
+        if not os.path.exists(path):
+            tmp = f"{path}.{os.getpid()}"
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(REPL_SOURCE)
+            os.replace(tmp, path)
+        _source_path = path
+    return _source_path

