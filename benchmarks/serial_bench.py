@@ -10,7 +10,7 @@ wall time (they wait on a line):
   them back;
 - serial_efficiency: the first over the second, per round (goal: at least 0.5);
 - uart_requests_per_s: the same requests through a line paced at 115200 baud, 10 bits a byte
-  (benchmarks/paced_line.py), as a real board's UART (goal: at least 600);
+  (the virtual board's own pacing, VirtualBoard(baud=...)), as a real board's UART (goal: at least 600);
 - uart_line_share: that rate over what the line itself allows for the bytes those requests
   sent (11 520 bytes/s over serial_frame_bytes): the part of the line the link keeps busy;
 - serial_frame_bytes: bytes actually sent per round trip, both ways together, frames and
@@ -30,7 +30,6 @@ import time
 import serial
 
 from benchmarks.measure import ROUNDS, ratio, spread, wall_clock
-from benchmarks.paced_line import paced_process
 from host.board.virtual_board import FIRMWARE_HEAP, VirtualBoard
 from host.board_install import install_to_dir
 from host.limits import Limits
@@ -104,6 +103,7 @@ def figures() -> dict[str, float]:
         with open(os.path.join(echo_flash, "main.py"), "wb") as f:
             f.write(ECHO_MAIN % round(size / 2))
         with VirtualBoard(flash, heap_size=FIRMWARE_HEAP) as board, \
+                VirtualBoard(flash, heap_size=FIRMWARE_HEAP, baud=BAUD) as paced_board, \
                 VirtualBoard(echo_flash) as echo_board, \
                 serial.serial_for_url(echo_board.port, timeout=5) as echo:
             time.sleep(1.0)  # the echo board's boot and banner
@@ -115,8 +115,7 @@ def figures() -> dict[str, float]:
                 else:
                     rate, size, _ = requests_per_s(board.port, REQUESTS)
                     echo_rate = echo_round_trips_per_s(echo, round(size / 2), REQUESTS)
-                with paced_process(board.port, BAUD) as line:
-                    uart_rate, uart_size, resends = requests_per_s(line, UART_REQUESTS)
+                uart_rate, uart_size, resends = requests_per_s(paced_board.port, UART_REQUESTS)
                 rounds["serial_round_trips_per_s"].append(rate)
                 rounds["pty_echo_round_trips_per_s"].append(echo_rate)
                 rounds["uart_requests_per_s"].append(uart_rate)
