@@ -186,13 +186,13 @@ def pinMode(pin, mode):
 
 
 def digitalWrite(pin, value):
-    if 0 <= pin < _P.PIN_COUNT:
+    if 0 <= pin < 18:  # PIN_COUNT
         rt = _rt
         m2b = rt.m2b  # the fields Arduino.c writes for an ACTION; literals on this hot path:
         m2b[2] = pin  # OFF_PIN_PIN
         m2b[3] = 2  # OFF_PIN_TYPE = PIN_ACTION
         m2b[6] = 2  # OFF_PIN_ACTION = PIN_WRITE
-        m2b[7] = 1 if value == HIGH else 0  # OFF_PIN_VALUE = PIN_ON / PIN_OFF
+        m2b[7] = 1 if value == 1 else 0  # OFF_PIN_VALUE = PIN_ON if HIGH else PIN_OFF
         return rt.request(2, 8)  # PIN, PIN_STRUCT
 
 

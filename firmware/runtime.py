@@ -45,17 +45,17 @@ class Runtime:
     def request(self, msg_type, used):
         """Send the request whose struct is already in m2b (bytes 2..used-1) and yield; return
         its ack. The hot path: the wait is inlined (see _wait)."""
-        m2b = self.m2b
+        m2b = self.m2b  # literal numbers on this hot path: REQUEST 2, OFF_CALL_ID 48, OFF_USED 49
         m2b[0] = msg_type
-        m2b[1] = REQUEST
-        m2b[OFF_CALL_ID] = self.call_id
-        m2b[OFF_USED] = used
+        m2b[1] = 2
+        m2b[48] = self.call_id
+        m2b[49] = used
         b2m = self.b2m
         self._yield()
-        while b2m[1] == REQUEST:
+        while b2m[1] == 2:
             self._interrupt()
             self._yield()
-        self.call_id = b2m[OFF_CALL_ID]
+        self.call_id = b2m[48]
         return m2b[1]
 
     def _wait(self):

@@ -17,6 +17,7 @@ class Pin:
         # The device's lists, held: a pin write touches them and nothing else.
         self._levels, self._outputs, self._changes = device.levels, device.outputs, device.pin_changes
         self._clock = device.clock
+        self._board_pins = device.board_pins
 
     def handle(self, m2b: bytearray) -> int:
         # Literal offsets and numbers on this hot path (names in shared_buffers.protocol).
@@ -32,7 +33,7 @@ class Pin:
             value = m2b[7]  # OFF_PIN_VALUE
             if value > 1:  # PIN_ON
                 return P.ERR_UNDEFINED
-            if pin >= self.device.board_pins:
+            if pin >= self._board_pins:
                 return P.ERR_NOT_FOUND
             # bluenet does not check the direction; on an input the written latch drives nothing.
             levels = self._levels
@@ -41,7 +42,7 @@ class Pin:
                 self._changes.append((self._clock.now_ms, pin, value))
             return 0  # SUCCESS
         if action == P.PIN_READ:
-            if pin >= self.device.board_pins:
+            if pin >= self._board_pins:
                 return P.ERR_NOT_FOUND
             m2b[7] = self._levels[pin]
             return P.SUCCESS
