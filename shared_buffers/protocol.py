@@ -260,3 +260,8 @@ if sys.implementation.name != "micropython":
     # What only the host reads (CPython). Kept out of this module on a board: every public name
     # of a module loaded there takes heap for its name and its dict entry.
     from shared_buffers.protocol_host import *  # noqa: E402,F401,F403
+else:
+    def __getattr__(name):
+        # a host running in MicroPython (tests) gets the host's names when it first asks for one
+        from shared_buffers import protocol_host
+        return getattr(protocol_host, name)

@@ -150,12 +150,11 @@ class FrameError(ValueError):
 
 
 class Encoder:
-    """Builds frames in preallocated scratch buffers. Each frame comes as bytes that begin with
-    a flag: send frame[1:] the first time, the whole frame when resending."""
+    """Builds frames in a preallocated scratch buffer. Each frame comes as a bytearray of its own
+    that begins with a flag: send frame[1:] the first time, the whole frame when resending."""
 
     def __init__(self):
         self._raw = bytearray(MAX_CONTENT)
-        self._wire = bytearray(MAX_WIRE)
 
     def control(self, kind, seq, body=b""):
         raw = self._raw
@@ -201,11 +200,18 @@ class Encoder:
         return self._finish(n, session.crc_start(seq, to_board))
 
     def _finish(self, n, crc):
-        raw, wire = self._raw, self._wire
+        raw = self._raw
         crc = crc16(raw, 0, n, crc) ^ 0xFFFF
         raw[n] = crc >> 8
         raw[n + 1] = crc & 0xFF
         n += CRC_SIZE
+        # the frame is sized first (a scratch buffer of MAX_WIRE would hold heap for good)
+        size = n + 2
+        for i in range(n):
+            b = raw[i] ^ _FLIP
+            if b == FLAG or b == ESC or 0 < b < 6:
+                size += 1
+        wire = bytearray(size)
         wire[0] = FLAG
         j = 1
         for i in range(n):
@@ -218,7 +224,7 @@ class Encoder:
                 wire[j] = b
                 j += 1
         wire[j] = FLAG
-        return bytes(memoryview(wire)[:j + 1])
+        return wire
 
 
 def unescape(segment, out):
@@ -371,3 +377,8 @@ def control_body(raw, n):
 if sys.implementation.name != "micropython":
     # the host's side (CPython): on a board these would only take heap
     from shared_buffers.serial_host import Splitter, hello_body, parse_info  # noqa: E402,F401
+else:
+    def __getattr__(name):
+        # a host running in MicroPython (tests) gets the host's side when it first asks for it
+        from shared_buffers import serial_host
+        return getattr(serial_host, name)
