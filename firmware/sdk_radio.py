@@ -4,12 +4,13 @@
 from firmware import microapp as _m
 from firmware.microapp import BleDevice, MeshMsg, BLEDeviceScanned, _out
 from shared_buffers import protocol as _P
+from shared_buffers import protocol_world as _W
 
 
 # -- mesh (Mesh.cpp) --------------------------------------------------------------------------
 def _mesh_interrupt(frame):
-    msg = MeshMsg(frame[_P.OFF_MESH_STONE],
-                  bytes(frame[_P.OFF_MESH_DATA:_P.OFF_MESH_DATA + min(frame[_P.OFF_MESH_SIZE], _P.MESH_MAX_DATA)]))
+    msg = MeshMsg(frame[_W.OFF_MESH_STONE],
+                  bytes(frame[_W.OFF_MESH_DATA:_W.OFF_MESH_DATA + min(frame[_W.OFF_MESH_SIZE], _W.MESH_MAX_DATA)]))
     state = _m._rt.sdk_state
     handler = state.get("mesh_handler")
     if handler is not None:
@@ -26,10 +27,10 @@ def _mesh_interrupt(frame):
 class _Mesh:
     def listen(self):
         """Register for mesh messages; False if the host refused (a second listen: ERROR)."""
-        if _m._rt.register((_P.MESH << 8) | _P.MESH_READ, _mesh_interrupt) != _P.SUCCESS:
+        if _m._rt.register((_P.MESH << 8) | _W.MESH_READ, _mesh_interrupt) != _P.SUCCESS:
             return False
-        _out()[_P.OFF_MESH_TYPE] = _P.MESH_LISTEN
-        return _m._rt.request(_P.MESH, _P.OFF_MESH_TYPE + 1) == _P.SUCCESS
+        _out()[_W.OFF_MESH_TYPE] = _W.MESH_LISTEN
+        return _m._rt.request(_P.MESH, _W.OFF_MESH_TYPE + 1) == _P.SUCCESS
 
     def setIncomingMeshMsgHandler(self, handler):
         """handler(MeshMsg) runs for each message; without one they wait for readMeshMsg()."""
@@ -53,23 +54,23 @@ class _Mesh:
         Returns the host's ack (the real one returns nothing)."""
         if isinstance(data, str):
             data = data.encode()
-        data = data[:_P.MESH_MAX_DATA]
+        data = data[:_W.MESH_MAX_DATA]
         m2b = _out()
-        m2b[_P.OFF_MESH_TYPE] = _P.MESH_SEND
-        m2b[_P.OFF_MESH_STONE] = stoneId
-        m2b[_P.OFF_MESH_OPTIONS] = _P.MESH_DO_NOT_RELAY if doNotRelay else 0
-        m2b[_P.OFF_MESH_SIZE] = len(data)
-        m2b[_P.OFF_MESH_DATA:_P.OFF_MESH_DATA + len(data)] = data
-        return _m._rt.request(_P.MESH, _P.OFF_MESH_DATA + len(data))
+        m2b[_W.OFF_MESH_TYPE] = _W.MESH_SEND
+        m2b[_W.OFF_MESH_STONE] = stoneId
+        m2b[_W.OFF_MESH_OPTIONS] = _W.MESH_DO_NOT_RELAY if doNotRelay else 0
+        m2b[_W.OFF_MESH_SIZE] = len(data)
+        m2b[_W.OFF_MESH_DATA:_W.OFF_MESH_DATA + len(data)] = data
+        return _m._rt.request(_P.MESH, _W.OFF_MESH_DATA + len(data))
 
     def id(self):
         """This stone's id, asked once and cached (0 if the host refused)."""
         state = _m._rt.sdk_state
         if not state.get("stone_id"):
             m2b = _out()
-            m2b[_P.OFF_MESH_TYPE] = _P.MESH_READ_CONFIG
-            if _m._rt.request(_P.MESH, _P.OFF_MESH_STONE + 1) == _P.SUCCESS:
-                state["stone_id"] = m2b[_P.OFF_MESH_STONE]
+            m2b[_W.OFF_MESH_TYPE] = _W.MESH_READ_CONFIG
+            if _m._rt.request(_P.MESH, _W.OFF_MESH_STONE + 1) == _P.SUCCESS:
+                state["stone_id"] = m2b[_W.OFF_MESH_STONE]
         return state.get("stone_id", 0)
 
 
@@ -81,23 +82,23 @@ def _mac_text(mac):
     return ":".join(["%02X" % b for b in mac])
 
 
-def _ble_scan_request(kind, used=_P.OFF_BLE_SCAN_TYPE + 1):
+def _ble_scan_request(kind, used=_W.OFF_BLE_SCAN_TYPE + 1):
     m2b = _out()
-    m2b[_P.OFF_BLE_TYPE] = _P.BLE_SCAN
-    m2b[_P.OFF_BLE_SCAN_TYPE] = kind
+    m2b[_W.OFF_BLE_TYPE] = _W.BLE_SCAN
+    m2b[_W.OFF_BLE_SCAN_TYPE] = kind
     return _m._rt.request(_P.BLE, used)
 
 
 def _ble_interrupt(frame):
     state = _m._rt.sdk_state
-    if frame[_P.OFF_BLE_SCAN_TYPE] != _P.BLE_SCAN_EVENT:
+    if frame[_W.OFF_BLE_SCAN_TYPE] != _W.BLE_SCAN_EVENT:
         return _P.ERR_UNDEFINED
     if not state.get("ble_scanning"):
         return _P.SUCCESS
-    rssi = frame[_P.OFF_BLE_RSSI]
-    size = min(frame[_P.OFF_BLE_SIZE], _P.BLE_ADV_MAX)
-    device = BleDevice(bytes(frame[_P.OFF_BLE_MAC:_P.OFF_BLE_MAC + 6]), rssi - 256 if rssi > 127 else rssi,
-                       bytes(frame[_P.OFF_BLE_DATA:_P.OFF_BLE_DATA + size]), frame[_P.OFF_BLE_ADDR_TYPE])
+    rssi = frame[_W.OFF_BLE_RSSI]
+    size = min(frame[_W.OFF_BLE_SIZE], _W.BLE_ADV_MAX)
+    device = BleDevice(bytes(frame[_W.OFF_BLE_MAC:_W.OFF_BLE_MAC + 6]), rssi - 256 if rssi > 127 else rssi,
+                       bytes(frame[_W.OFF_BLE_DATA:_W.OFF_BLE_DATA + size]), frame[_W.OFF_BLE_ADDR_TYPE])
     state["ble_device"] = device
     handler = state.get("ble_handler")
     if handler is not None:
@@ -109,10 +110,10 @@ class _Ble:
     def begin(self):
         """Asks the host for this stone's MAC; False if refused."""
         m2b = _out()
-        m2b[_P.OFF_BLE_TYPE] = _P.BLE_MAC
-        if _m._rt.request(_P.BLE, _P.OFF_BLE_OWN_MAC + 6) != _P.SUCCESS:
+        m2b[_W.OFF_BLE_TYPE] = _W.BLE_MAC
+        if _m._rt.request(_P.BLE, _W.OFF_BLE_OWN_MAC + 6) != _P.SUCCESS:
             return False
-        _m._rt.sdk_state["ble_mac"] = bytes(m2b[_P.OFF_BLE_OWN_MAC:_P.OFF_BLE_OWN_MAC + 6])
+        _m._rt.sdk_state["ble_mac"] = bytes(m2b[_W.OFF_BLE_OWN_MAC:_W.OFF_BLE_OWN_MAC + 6])
         return True
 
     def end(self):
@@ -126,10 +127,10 @@ class _Ble:
         state = _m._rt.sdk_state
         if state.get("ble_registered"):
             return True
-        key = (_P.BLE << 8) | _P.BLE_SCAN
+        key = (_P.BLE << 8) | _W.BLE_SCAN
         if _m._rt.register(key, _ble_interrupt) != _P.SUCCESS:
             return False
-        if _ble_scan_request(_P.BLE_SCAN_REGISTER) != _P.SUCCESS:
+        if _ble_scan_request(_W.BLE_SCAN_REGISTER) != _P.SUCCESS:
             del _m._rt.handlers[key]
             return False
         state["ble_registered"] = True
@@ -149,7 +150,7 @@ class _Ble:
         state.pop("ble_device", None)
         if state.get("ble_scanning"):
             return True
-        if not self._register_scan() or _ble_scan_request(_P.BLE_SCAN_START) != _P.SUCCESS:
+        if not self._register_scan() or _ble_scan_request(_W.BLE_SCAN_START) != _P.SUCCESS:
             return False
         state["ble_scanning"] = True
         return True
@@ -158,26 +159,26 @@ class _Ble:
         if "ble_mac" not in _m._rt.sdk_state:
             return False
         m2b = _out()
-        m2b[_P.OFF_BLE_FILTER_TYPE] = ftype
-        m2b[_P.OFF_BLE_FILTER_VALUE:_P.OFF_BLE_FILTER_VALUE + len(value)] = value
-        if _ble_scan_request(_P.BLE_SCAN_FILTER, _P.OFF_BLE_FILTER_VALUE + len(value)) != _P.SUCCESS:
+        m2b[_W.OFF_BLE_FILTER_TYPE] = ftype
+        m2b[_W.OFF_BLE_FILTER_VALUE:_W.OFF_BLE_FILTER_VALUE + len(value)] = value
+        if _ble_scan_request(_W.BLE_SCAN_FILTER, _W.OFF_BLE_FILTER_VALUE + len(value)) != _P.SUCCESS:
             return False
         return self.scan(withDuplicates)
 
     def scanForName(self, name, withDuplicates=False):
-        name = name.encode()[:_P.BLE_NAME_MAX]
-        return self._filter(_P.BLE_FILTER_NAME, bytes((len(name),)) + name, withDuplicates)
+        name = name.encode()[:_W.BLE_NAME_MAX]
+        return self._filter(_W.BLE_FILTER_NAME, bytes((len(name),)) + name, withDuplicates)
 
     def scanForAddress(self, address, withDuplicates=False):
-        return self._filter(_P.BLE_FILTER_MAC, bytes.fromhex(address.replace(":", "")), withDuplicates)
+        return self._filter(_W.BLE_FILTER_MAC, bytes.fromhex(address.replace(":", "")), withDuplicates)
 
     def scanForUuid(self, uuid, withDuplicates=False):
         u = int(uuid, 16) if isinstance(uuid, str) else uuid
-        return self._filter(_P.BLE_FILTER_SERVICE_16, bytes((u & 0xFF, u >> 8)), withDuplicates)
+        return self._filter(_W.BLE_FILTER_SERVICE_16, bytes((u & 0xFF, u >> 8)), withDuplicates)
 
     def scanForRssi(self, rssi, withDuplicates=False):
         """Ours: bluenet's RSSI filter, which the real SDK has no wrapper for."""
-        return self._filter(_P.BLE_FILTER_RSSI, bytes((rssi & 0xFF,)), withDuplicates)
+        return self._filter(_W.BLE_FILTER_RSSI, bytes((rssi & 0xFF,)), withDuplicates)
 
     def stopScan(self):
         state = _m._rt.sdk_state
@@ -186,7 +187,7 @@ class _Ble:
         if not state.get("ble_scanning"):
             return True
         state.pop("ble_device", None)
-        if _ble_scan_request(_P.BLE_SCAN_STOP) != _P.SUCCESS:
+        if _ble_scan_request(_W.BLE_SCAN_STOP) != _P.SUCCESS:
             return False
         state["ble_scanning"] = False
         return True
