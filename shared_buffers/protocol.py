@@ -34,12 +34,6 @@ ASSETS = const(0x0F)
 SIGNAL = const(0x10)
 TYPE_COUNT = const(0x11)
 
-TYPE_NAMES = (
-    "NONE", "LOG", "PIN", "SWITCH", "SERVICE_DATA", "TWI", "BLE", "MESH", "POWER_USAGE",
-    "PRESENCE", "CONTROL_COMMAND", "YIELD", "CONTINUE", "MESSAGE", "BLUENET_EVENT", "ASSETS",
-    "SIGNAL",
-)
-
 # Acks (byte 1), MicroappSdkAck (structs.h:82-123).
 SUCCESS = const(0x00)
 NO_REQUEST = const(0x01)
@@ -146,10 +140,6 @@ SIGNAL_NAMES = ("NONE", "THROTTLED", "BUSY", "QUEUE_FULL", "HANDLER_FAULT", "WAT
 # The SDK's interrupt stack (microapp.c MAX_INTERRUPT_DEPTH) and registrations (microapp.h).
 DEFAULT_STACK_DEPTH = const(3)
 SDK_MAX_REGISTRATIONS = const(6)
-
-
-def type_name(t):
-    return TYPE_NAMES[t] if 0 <= t < TYPE_COUNT else "0x%02X" % t
 
 
 def ack_name(a):

@@ -3,6 +3,8 @@
 # The board never loads this module (its heap would pay for every name); the firmware's numbers
 # stay in protocol.py. Each number is defined once, here or there, under the same section titles.
 
+from shared_buffers.protocol import TYPE_COUNT
+
 # -- message types (byte 0) and acks (byte 1), structs.h:82-163 -----------------------------
 NONE = 0x00
 CONTROL_COMMAND = 0x0A
@@ -62,3 +64,14 @@ OFF_ASSET_MAC = 11
 
 # -- SIGNAL (ours): op@2; request: value@3; interrupt (op EVENT): code@3, source id u16@4 -----
 SIGNAL_ID_BIT = 0x8000
+
+# The message types' names, for traces (the board spells only acks).
+TYPE_NAMES = (
+    "NONE", "LOG", "PIN", "SWITCH", "SERVICE_DATA", "TWI", "BLE", "MESH", "POWER_USAGE",
+    "PRESENCE", "CONTROL_COMMAND", "YIELD", "CONTINUE", "MESSAGE", "BLUENET_EVENT", "ASSETS",
+    "SIGNAL",
+)
+
+
+def type_name(t):
+    return TYPE_NAMES[t] if 0 <= t < TYPE_COUNT else "0x%02X" % t
