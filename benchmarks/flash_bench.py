@@ -18,8 +18,7 @@ and the heap (not timed):
                              64-bit
     firmware_heap_bytes_32bit  the same in the 32-bit WASI build (the nRF52's word size)
     app_heap_bytes           what examples/hello.py holds after setup(), as the firmware measures
-                             it (tools/flash.py app prints the same figure), on a pca10056 board
-                             (it no longer loads next to the firmware on a pca10040)
+                             it (tools/flash.py app prints the same figure), on a pca10040 board
 
 Each install is a fresh process (interpreter start and imports count, as for the user) onto a
 fresh empty board; starting the board is not timed.
@@ -96,8 +95,7 @@ def heap_figures() -> dict[str, int]:
                 firmware = int(t.exec(FIRMWARE_HEAP_PROBE))
             finally:
                 t.close()
-        # on a pca10056: since 9ef7e6d an app no longer loads next to the firmware on a pca10040
-        with VirtualBoard.for_profile("pca10056", flash, paced=False, log=lambda _m: None) as board:
+        with VirtualBoard.for_profile("pca10040", flash, paced=False, log=lambda _m: None) as board:
             with SerialLink(board.port, reset=True) as link:
                 Simulation(None, link=link).run(1)
             with open(os.path.join(flash, APP_RAM_FILE)) as f:

@@ -241,6 +241,75 @@ class MeshMsg:
 
 
 
+def _mesh_interrupt(frame):
+    msg = MeshMsg(frame[_P.OFF_MESH_STONE],
+                  bytes(frame[_P.OFF_MESH_DATA:_P.OFF_MESH_DATA + min(frame[_P.OFF_MESH_SIZE], _P.MESH_MAX_DATA)]))
+    state = _rt.sdk_state
+    handler = state.get("mesh_handler")
+    if handler is not None:
+        handler(msg)
+        return _P.SUCCESS
+    buffer = state.setdefault("mesh_buffer", [None, None])  # MESH_MSG_BUFFER_LEN = 2
+    for i in range(len(buffer)):
+        if buffer[i] is None:
+            buffer[i] = msg
+            return _P.SUCCESS
+    return _P.ERR_NO_SPACE
+
+
+class _Mesh:
+    def listen(self):
+        """Register for mesh messages; False if the host refused (a second listen: ERROR)."""
+        if _rt.register((_P.MESH << 8) | _P.MESH_READ, _mesh_interrupt) != _P.SUCCESS:
+            return False
+        _out()[_P.OFF_MESH_TYPE] = _P.MESH_LISTEN
+        return _rt.request(_P.MESH, _P.OFF_MESH_TYPE + 1) == _P.SUCCESS
+
+    def setIncomingMeshMsgHandler(self, handler):
+        """handler(MeshMsg) runs for each message; without one they wait for readMeshMsg()."""
+        _rt.sdk_state["mesh_handler"] = handler
+
+    def available(self):
+        buffer = _rt.sdk_state.get("mesh_buffer")
+        return bool(buffer) and (buffer[0] is not None or buffer[1] is not None)
+
+    def readMeshMsg(self):
+        """The next buffered message (the last slot first, as the SDK reads), or None."""
+        buffer = _rt.sdk_state.get("mesh_buffer") or ()
+        for i in range(len(buffer) - 1, -1, -1):
+            if buffer[i] is not None:
+                msg, buffer[i] = buffer[i], None
+                return msg
+        return None
+
+    def sendMeshMsg(self, data, stoneId=0, doNotRelay=False):
+        """Send up to 7 bytes (more are cut, as the SDK does) to one stone or to all (0).
+        Returns the host's ack (the real one returns nothing)."""
+        if isinstance(data, str):
+            data = data.encode()
+        data = data[:_P.MESH_MAX_DATA]
+        m2b = _out()
+        m2b[_P.OFF_MESH_TYPE] = _P.MESH_SEND
+        m2b[_P.OFF_MESH_STONE] = stoneId
+        m2b[_P.OFF_MESH_OPTIONS] = _P.MESH_DO_NOT_RELAY if doNotRelay else 0
+        m2b[_P.OFF_MESH_SIZE] = len(data)
+        m2b[_P.OFF_MESH_DATA:_P.OFF_MESH_DATA + len(data)] = data
+        return _rt.request(_P.MESH, _P.OFF_MESH_DATA + len(data))
+
+    def id(self):
+        """This stone's id, asked once and cached (0 if the host refused)."""
+        state = _rt.sdk_state
+        if not state.get("stone_id"):
+            m2b = _out()
+            m2b[_P.OFF_MESH_TYPE] = _P.MESH_READ_CONFIG
+            if _rt.request(_P.MESH, _P.OFF_MESH_STONE + 1) == _P.SUCCESS:
+                state["stone_id"] = m2b[_P.OFF_MESH_STONE]
+        return state.get("stone_id", 0)
+
+
+Mesh = _Mesh()
+
+
 # -- BLE (ArduinoBLE.cpp, BleDevice.cpp) -------------------------------------------------------
 BLEDeviceScanned = 1
 BLEConnected = 2
@@ -330,7 +399,7 @@ def signal_name(code):
     return _P.SIGNAL_NAMES[code] if 0 <= code < len(_P.SIGNAL_NAMES) else str(code)
 
 
-# -- imported at first use: the radio (firmware/sdk_radio.py: Mesh, BLE) and the stone's world
+# -- imported at first use: BLE (firmware/sdk_radio.py) and the stone's world
 # (firmware/sdk_world.py). An app that does not use them does not pay their heap --------------
 def _world():
     from firmware import sdk_world
@@ -352,7 +421,6 @@ class _World:
         return getattr(getattr(self._module(), self._name), attr)
 
 
-Mesh = _World("Mesh", _radio)
 BLE = _World("BLE", _radio)
 CrownstoneSwitch = _World("CrownstoneSwitch")
 PowerUsage = _World("PowerUsage")

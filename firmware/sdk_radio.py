@@ -1,80 +1,10 @@
-# The SDK's radio objects, Mesh (Mesh.cpp) and BLE (ArduinoBLE.cpp), re-exported by microapp.py
-# and imported there at their first use. They serve the runtime bound in microapp.py (_m._rt),
+# The SDK's BLE object (ArduinoBLE.cpp), re-exported by microapp.py and imported there at its
+# first use. It serves the runtime bound in microapp.py (_m._rt),
 # whichever app is running. Runs under MicroPython.
 from firmware import microapp as _m
-from firmware.microapp import BleDevice, MeshMsg, BLEDeviceScanned, _out
+from firmware.microapp import BleDevice, BLEDeviceScanned, _out
 from shared_buffers import protocol as _P
 from shared_buffers import protocol_world as _W
-
-
-# -- mesh (Mesh.cpp) --------------------------------------------------------------------------
-def _mesh_interrupt(frame):
-    msg = MeshMsg(frame[_W.OFF_MESH_STONE],
-                  bytes(frame[_W.OFF_MESH_DATA:_W.OFF_MESH_DATA + min(frame[_W.OFF_MESH_SIZE], _W.MESH_MAX_DATA)]))
-    state = _m._rt.sdk_state
-    handler = state.get("mesh_handler")
-    if handler is not None:
-        handler(msg)
-        return _P.SUCCESS
-    buffer = state.setdefault("mesh_buffer", [None, None])  # MESH_MSG_BUFFER_LEN = 2
-    for i in range(len(buffer)):
-        if buffer[i] is None:
-            buffer[i] = msg
-            return _P.SUCCESS
-    return _P.ERR_NO_SPACE
-
-
-class _Mesh:
-    def listen(self):
-        """Register for mesh messages; False if the host refused (a second listen: ERROR)."""
-        if _m._rt.register((_P.MESH << 8) | _W.MESH_READ, _mesh_interrupt) != _P.SUCCESS:
-            return False
-        _out()[_W.OFF_MESH_TYPE] = _W.MESH_LISTEN
-        return _m._rt.request(_P.MESH, _W.OFF_MESH_TYPE + 1) == _P.SUCCESS
-
-    def setIncomingMeshMsgHandler(self, handler):
-        """handler(MeshMsg) runs for each message; without one they wait for readMeshMsg()."""
-        _m._rt.sdk_state["mesh_handler"] = handler
-
-    def available(self):
-        buffer = _m._rt.sdk_state.get("mesh_buffer")
-        return bool(buffer) and (buffer[0] is not None or buffer[1] is not None)
-
-    def readMeshMsg(self):
-        """The next buffered message (the last slot first, as the SDK reads), or None."""
-        buffer = _m._rt.sdk_state.get("mesh_buffer") or ()
-        for i in range(len(buffer) - 1, -1, -1):
-            if buffer[i] is not None:
-                msg, buffer[i] = buffer[i], None
-                return msg
-        return None
-
-    def sendMeshMsg(self, data, stoneId=0, doNotRelay=False):
-        """Send up to 7 bytes (more are cut, as the SDK does) to one stone or to all (0).
-        Returns the host's ack (the real one returns nothing)."""
-        if isinstance(data, str):
-            data = data.encode()
-        data = data[:_W.MESH_MAX_DATA]
-        m2b = _out()
-        m2b[_W.OFF_MESH_TYPE] = _W.MESH_SEND
-        m2b[_W.OFF_MESH_STONE] = stoneId
-        m2b[_W.OFF_MESH_OPTIONS] = _W.MESH_DO_NOT_RELAY if doNotRelay else 0
-        m2b[_W.OFF_MESH_SIZE] = len(data)
-        m2b[_W.OFF_MESH_DATA:_W.OFF_MESH_DATA + len(data)] = data
-        return _m._rt.request(_P.MESH, _W.OFF_MESH_DATA + len(data))
-
-    def id(self):
-        """This stone's id, asked once and cached (0 if the host refused)."""
-        state = _m._rt.sdk_state
-        if not state.get("stone_id"):
-            m2b = _out()
-            m2b[_W.OFF_MESH_TYPE] = _W.MESH_READ_CONFIG
-            if _m._rt.request(_P.MESH, _W.OFF_MESH_STONE + 1) == _P.SUCCESS:
-                state["stone_id"] = m2b[_W.OFF_MESH_STONE]
-        return state.get("stone_id", 0)
-
-
-Mesh = _Mesh()
 
 
 # -- BLE (ArduinoBLE.cpp) ---------------------------------------------------------------------

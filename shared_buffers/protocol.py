@@ -110,6 +110,19 @@ PIN_ON = const(1)
 # bluenet's 18 virtual pins (structs.h:201-220): GPIO0-9, BUTTON1-4, LED1-4.
 PIN_COUNT = const(18)
 
+# -- MESH: microapp_sdk_mesh_t, 13 bytes (structs.h:318-327, 1075-1095) -----------------------
+OFF_MESH_TYPE = const(2)
+OFF_MESH_STONE = const(3)
+OFF_MESH_OPTIONS = const(4)  # bit 0: doNotRelay
+OFF_MESH_SIZE = const(5)
+OFF_MESH_DATA = const(6)
+MESH_SEND = const(1)
+MESH_LISTEN = const(2)
+MESH_READ_CONFIG = const(3)
+MESH_READ = const(4)
+MESH_DO_NOT_RELAY = const(1)
+MESH_MAX_DATA = const(7)
+
 # -- YIELD: microapp_sdk_yield_t, 4 bytes: sub-type@2, empty interrupt slots@3 ----------------
 OFF_YIELD_TYPE = const(2)
 OFF_YIELD_SLOTS = const(3)

@@ -1,4 +1,4 @@
-# The layouts of the types whose SDK objects a board imports at their first use (Mesh and BLE in
+# The layouts of the types whose SDK objects a board imports at their first use (BLE in
 # firmware/sdk_radio.py; the stone's world in firmware/sdk_world.py): an app that does not use
 # them does not pay heap for these names. shared_buffers/protocol.py re-exports all of it under
 # CPython (the host imports these from shared_buffers.protocol); each number is defined once,
@@ -67,19 +67,6 @@ BLE_FILTER_SERVICE_16 = const(4)
 BLE_NAME_MAX = const(31)
 # MAC request: address type@3, MAC@4-9
 OFF_BLE_OWN_MAC = const(4)
-
-# -- MESH: microapp_sdk_mesh_t, 13 bytes (structs.h:318-327, 1075-1095) -----------------------
-OFF_MESH_TYPE = const(2)
-OFF_MESH_STONE = const(3)
-OFF_MESH_OPTIONS = const(4)  # bit 0: doNotRelay
-OFF_MESH_SIZE = const(5)
-OFF_MESH_DATA = const(6)
-MESH_SEND = const(1)
-MESH_LISTEN = const(2)
-MESH_READ_CONFIG = const(3)
-MESH_READ = const(4)
-MESH_DO_NOT_RELAY = const(1)
-MESH_MAX_DATA = const(7)
 
 # -- POWER_USAGE (7 bytes), PRESENCE (11 bytes) -----------------------------------------------
 OFF_POWER_TYPE = const(2)
