@@ -17,13 +17,14 @@
 import json
 import os
 
+from firmware import app_slot
+from firmware.app_slot import DEFAULT_ROOT, MAX_APPS, enabled_app  # noqa: F401 (this module's API too)
+
 # The SDK (firmware/microapp.py) an app is built against. An app runs when its SDK has the same
 # major version and a minor version no newer than this one.
 SDK_VERSION = (1, 0)
-MAX_APPS = 1
 MAX_APP_SIZE = 16384
 MAX_CHUNK_SIZE = 256
-DEFAULT_ROOT = "apps"
 HEADER_PREFIX = b"# microapp "
 
 # Command results, after bluenet's error codes for these commands.
@@ -264,32 +265,15 @@ class AppStore:
         self._write_meta(slot, meta)
         return SUCCESS
 
-    # -- the loader's view ------------------------------------------------------------------
+    # -- the loader's view (firmware/app_slot.py) -------------------------------------------
     def enabled_app(self):
-        """(slot, source text) of the app to run: the first slot that is enabled, validated,
-        has no fault flag and whose bytes still match its CRC; None when there is none."""
-        for slot in range(self.max_apps):
-            meta = self._meta(slot)
-            if not (meta["enabled"] and meta["validated"]) or meta["flags"]:
-                continue
-            data = self._read(slot, 0, meta["size"])
-            if len(data) == meta["size"] and crc16_ccitt(data) == meta["crc"]:
-                try:
-                    return slot, data.decode()
-                except UnicodeError:
-                    continue
-        return None
+        return app_slot.enabled_app(self.root, self.max_apps)
 
     def _invalidate(self, slot):
         meta = self._meta(slot)
         if meta["validated"] or meta["enabled"]:
             meta.update({"validated": False, "enabled": False, "size": 0, "crc": 0})
             self._write_meta(slot, meta)
-
-
-def enabled_app(root=DEFAULT_ROOT):
-    """What the board's main program runs: see AppStore.enabled_app."""
-    return AppStore(root).enabled_app()
 
 
 def _firmware_version():

@@ -241,16 +241,10 @@ def _measured(setup, path, base):
 
 
 def _enabled_app():
-    """The app store's enabled app. The store (its control commands are for tools/flash.py,
-    not for a tick) is imported for this and let go again, so it holds no heap while apps run."""
-    from firmware import app_store
-    try:
-        return app_store.enabled_app()
-    finally:
-        sys.modules.pop("firmware.app_store", None)
-        import firmware
-        if hasattr(firmware, "app_store"):
-            delattr(firmware, "app_store")
+    """The app store's enabled app (firmware/app_slot.py: the store itself, its control commands
+    for tools/flash.py, is not loaded for this)."""
+    from firmware.app_slot import enabled_app
+    return enabled_app()
 
 
 def _heap_used():

@@ -239,6 +239,8 @@ class MeshMsg:
         self.dataSize = len(data)
 
 
+
+
 def _mesh_interrupt(frame):
     msg = MeshMsg(frame[_P.OFF_MESH_STONE],
                   bytes(frame[_P.OFF_MESH_DATA:_P.OFF_MESH_DATA + min(frame[_P.OFF_MESH_SIZE], _P.MESH_MAX_DATA)]))
@@ -314,10 +316,6 @@ BLEConnected = 2
 BLEDisconnected = 3
 
 
-def _mac_text(mac):
-    return ":".join(["%02X" % b for b in mac])
-
-
 class BleDevice:
     def __init__(self, mac, rssi, data, address_type=0):
         self._mac = mac
@@ -326,7 +324,7 @@ class BleDevice:
         self.addressType = address_type
 
     def address(self):
-        return _mac_text(self._mac)
+        return ":".join(["%02X" % b for b in self._mac])
 
     def rssi(self):
         return self._rssi
@@ -359,122 +357,6 @@ class BleDevice:
         return bytes(self._data)
 
 
-def _ble_scan_request(kind, used=_P.OFF_BLE_SCAN_TYPE + 1):
-    m2b = _out()
-    m2b[_P.OFF_BLE_TYPE] = _P.BLE_SCAN
-    m2b[_P.OFF_BLE_SCAN_TYPE] = kind
-    return _rt.request(_P.BLE, used)
-
-
-def _ble_interrupt(frame):
-    state = _rt.sdk_state
-    if frame[_P.OFF_BLE_SCAN_TYPE] != _P.BLE_SCAN_EVENT:
-        return _P.ERR_UNDEFINED
-    if not state.get("ble_scanning"):
-        return _P.SUCCESS
-    rssi = frame[_P.OFF_BLE_RSSI]
-    size = min(frame[_P.OFF_BLE_SIZE], _P.BLE_ADV_MAX)
-    device = BleDevice(bytes(frame[_P.OFF_BLE_MAC:_P.OFF_BLE_MAC + 6]), rssi - 256 if rssi > 127 else rssi,
-                       bytes(frame[_P.OFF_BLE_DATA:_P.OFF_BLE_DATA + size]), frame[_P.OFF_BLE_ADDR_TYPE])
-    state["ble_device"] = device
-    handler = state.get("ble_handler")
-    if handler is not None:
-        handler(device)
-    return _P.SUCCESS
-
-
-class _Ble:
-    def begin(self):
-        """Asks the host for this stone's MAC; False if refused."""
-        m2b = _out()
-        m2b[_P.OFF_BLE_TYPE] = _P.BLE_MAC
-        if _rt.request(_P.BLE, _P.OFF_BLE_OWN_MAC + 6) != _P.SUCCESS:
-            return False
-        _rt.sdk_state["ble_mac"] = bytes(m2b[_P.OFF_BLE_OWN_MAC:_P.OFF_BLE_OWN_MAC + 6])
-        return True
-
-    def end(self):
-        self.stopScan()
-        _rt.sdk_state.pop("ble_mac", None)
-
-    def address(self):
-        return _mac_text(_rt.sdk_state.get("ble_mac", b""))
-
-    def _register_scan(self):
-        state = _rt.sdk_state
-        if state.get("ble_registered"):
-            return True
-        key = (_P.BLE << 8) | _P.BLE_SCAN
-        if _rt.register(key, _ble_interrupt) != _P.SUCCESS:
-            return False
-        if _ble_scan_request(_P.BLE_SCAN_REGISTER) != _P.SUCCESS:
-            del _rt.handlers[key]
-            return False
-        state["ble_registered"] = True
-        return True
-
-    def setEventHandler(self, event_type, handler):
-        """handler(BleDevice) for BLEDeviceScanned (connections are not modelled: False)."""
-        if event_type != BLEDeviceScanned or not self._register_scan():
-            return False
-        _rt.sdk_state["ble_handler"] = handler
-        return True
-
-    def scan(self, withDuplicates=False):
-        state = _rt.sdk_state
-        if "ble_mac" not in state:  # BLE.begin() first, as in the real SDK
-            return False
-        state.pop("ble_device", None)
-        if state.get("ble_scanning"):
-            return True
-        if not self._register_scan() or _ble_scan_request(_P.BLE_SCAN_START) != _P.SUCCESS:
-            return False
-        state["ble_scanning"] = True
-        return True
-
-    def _filter(self, ftype, value, withDuplicates):
-        if "ble_mac" not in _rt.sdk_state:
-            return False
-        m2b = _out()
-        m2b[_P.OFF_BLE_FILTER_TYPE] = ftype
-        m2b[_P.OFF_BLE_FILTER_VALUE:_P.OFF_BLE_FILTER_VALUE + len(value)] = value
-        if _ble_scan_request(_P.BLE_SCAN_FILTER, _P.OFF_BLE_FILTER_VALUE + len(value)) != _P.SUCCESS:
-            return False
-        return self.scan(withDuplicates)
-
-    def scanForName(self, name, withDuplicates=False):
-        name = name.encode()[:_P.BLE_NAME_MAX]
-        return self._filter(_P.BLE_FILTER_NAME, bytes((len(name),)) + name, withDuplicates)
-
-    def scanForAddress(self, address, withDuplicates=False):
-        return self._filter(_P.BLE_FILTER_MAC, bytes.fromhex(address.replace(":", "")), withDuplicates)
-
-    def scanForUuid(self, uuid, withDuplicates=False):
-        u = int(uuid, 16) if isinstance(uuid, str) else uuid
-        return self._filter(_P.BLE_FILTER_SERVICE_16, bytes((u & 0xFF, u >> 8)), withDuplicates)
-
-    def scanForRssi(self, rssi, withDuplicates=False):
-        """Ours: bluenet's RSSI filter, which the real SDK has no wrapper for."""
-        return self._filter(_P.BLE_FILTER_RSSI, bytes((rssi & 0xFF,)), withDuplicates)
-
-    def stopScan(self):
-        state = _rt.sdk_state
-        if "ble_mac" not in state:
-            return False
-        if not state.get("ble_scanning"):
-            return True
-        state.pop("ble_device", None)
-        if _ble_scan_request(_P.BLE_SCAN_STOP) != _P.SUCCESS:
-            return False
-        state["ble_scanning"] = False
-        return True
-
-    def available(self):
-        """The last scanned device (None when none since scan())."""
-        return _rt.sdk_state.get("ble_device")
-
-
-BLE = _Ble()
 
 
 # -- time -------------------------------------------------------------------------------------
@@ -517,22 +399,29 @@ def signal_name(code):
     return _P.SIGNAL_NAMES[code] if 0 <= code < len(_P.SIGNAL_NAMES) else str(code)
 
 
-# -- the stone's world (firmware/sdk_world.py), imported at its first use: an app that does not
-# use it does not pay its heap (about 8 KB from source on MicroPython) -------------------------
+# -- imported at first use: BLE (firmware/sdk_radio.py) and the stone's world
+# (firmware/sdk_world.py). An app that does not use them does not pay their heap --------------
 def _world():
     from firmware import sdk_world
     sdk_world._rt = _rt
     return sdk_world
 
 
+def _radio():
+    from firmware import sdk_radio
+    return sdk_radio
+
+
 class _World:
-    def __init__(self, name):
+    def __init__(self, name, module=_world):
         self._name = name
+        self._module = module
 
     def __getattr__(self, attr):
-        return getattr(getattr(_world(), self._name), attr)
+        return getattr(getattr(self._module(), self._name), attr)
 
 
+BLE = _World("BLE", _radio)
 CrownstoneSwitch = _World("CrownstoneSwitch")
 PowerUsage = _World("PowerUsage")
 Presence = _World("Presence")

@@ -3,6 +3,7 @@
 # re-exported by microapp.py. Where the real SDK returns nothing, or loses the ack by checking
 # sendMessage(), ours returns what the host answered (docs/simulator.md). Runs under MicroPython.
 from shared_buffers import protocol as _P
+from shared_buffers import protocol_world as _W
 
 _rt = None  # the Runtime serving the app: set by microapp.bind()
 
@@ -22,31 +23,31 @@ def registerInterrupt(msg_type, sub_id, handler):
 class _Switch:
     def _set(self, value):
         m2b = _rt.m2b
-        m2b[_P.OFF_SWITCH_TYPE] = _P.SWITCH_SET
-        m2b[_P.OFF_SWITCH_VALUE] = value
-        return _request(_P.SWITCH, _P.SWITCH_STRUCT)
+        m2b[_W.OFF_SWITCH_TYPE] = _W.SWITCH_SET
+        m2b[_W.OFF_SWITCH_VALUE] = value
+        return _request(_P.SWITCH, _W.SWITCH_STRUCT)
 
     def turnOn(self, useBehaviour=True):
-        return self._set(_P.SWITCH_SMART_ON if useBehaviour else _P.SWITCH_ON)
+        return self._set(_W.SWITCH_SMART_ON if useBehaviour else _W.SWITCH_ON)
 
     def turnOff(self):
-        return self._set(_P.SWITCH_OFF)
+        return self._set(_W.SWITCH_OFF)
 
     def dim(self, percentage):
         return self._set(min(max(percentage, 0), 100))
 
     def toggle(self):
-        return self._set(_P.SWITCH_TOGGLE)
+        return self._set(_W.SWITCH_TOGGLE)
 
     def asPerBehaviour(self):
-        return self._set(_P.SWITCH_BEHAVIOUR)
+        return self._set(_W.SWITCH_BEHAVIOUR)
 
     def getState(self):
         """(relay, dimmer) as bluenet reports it; the real one is private."""
         m2b = _rt.m2b
-        m2b[_P.OFF_SWITCH_TYPE] = _P.SWITCH_GET
-        _request(_P.SWITCH, _P.SWITCH_STRUCT)
-        state = m2b[_P.OFF_SWITCH_VALUE]
+        m2b[_W.OFF_SWITCH_TYPE] = _W.SWITCH_GET
+        _request(_P.SWITCH, _W.SWITCH_STRUCT)
+        state = m2b[_W.OFF_SWITCH_VALUE]
         return state >> 7, state & 0x7F
 
     def isOff(self):
@@ -64,10 +65,10 @@ class _PowerUsage:
     def getPowerUsageMilliWatts(self):
         """Milliwatts, or -1 when the host refused."""
         m2b = _rt.m2b
-        m2b[_P.OFF_POWER_TYPE] = _P.POWER_USAGE_POWER
-        if _request(_P.POWER_USAGE, _P.OFF_POWER_VALUE + 4) != _P.SUCCESS:
+        m2b[_W.OFF_POWER_TYPE] = _W.POWER_USAGE_POWER
+        if _request(_P.POWER_USAGE, _W.OFF_POWER_VALUE + 4) != _P.SUCCESS:
             return -1
-        v = int.from_bytes(bytes(m2b[_P.OFF_POWER_VALUE:_P.OFF_POWER_VALUE + 4]), "little")
+        v = int.from_bytes(bytes(m2b[_W.OFF_POWER_VALUE:_W.OFF_POWER_VALUE + 4]), "little")
         return v - (1 << 32) if v & 0x80000000 else v
 
 
@@ -78,11 +79,11 @@ class _Presence:
     def getPresence(self, profileId):
         """The 64-bit room mask (0 when refused); private in the real SDK."""
         m2b = _rt.m2b
-        m2b[_P.OFF_PRESENCE_PROFILE] = profileId
-        m2b[_P.OFF_PRESENCE_MASK:_P.OFF_PRESENCE_MASK + 8] = bytes(8)
-        if _request(_P.PRESENCE, _P.OFF_PRESENCE_MASK + 8) != _P.SUCCESS:
+        m2b[_W.OFF_PRESENCE_PROFILE] = profileId
+        m2b[_W.OFF_PRESENCE_MASK:_W.OFF_PRESENCE_MASK + 8] = bytes(8)
+        if _request(_P.PRESENCE, _W.OFF_PRESENCE_MASK + 8) != _P.SUCCESS:
             return 0
-        return int.from_bytes(bytes(m2b[_P.OFF_PRESENCE_MASK:_P.OFF_PRESENCE_MASK + 8]), "little")
+        return int.from_bytes(bytes(m2b[_W.OFF_PRESENCE_MASK:_W.OFF_PRESENCE_MASK + 8]), "little")
 
     def isPresent(self, profileId, roomId):
         """Whether the profile is in the room (0: the sphere). The real SDK tests `1 << roomId`
@@ -100,13 +101,13 @@ class _ServiceData:
         """Advertise up to 8 bytes (str or bytes; more are cut) under appUuid; returns the ack."""
         if isinstance(data, str):
             data = data.encode()
-        data = data[:_P.SERVICE_DATA_MAX]
+        data = data[:_W.SERVICE_DATA_MAX]
         m2b = _rt.m2b
-        m2b[_P.OFF_SERVICE_UUID] = appUuid & 0xFF
-        m2b[_P.OFF_SERVICE_UUID + 1] = (appUuid >> 8) & 0xFF
-        m2b[_P.OFF_SERVICE_SIZE] = len(data)
-        m2b[_P.OFF_SERVICE_DATA:_P.OFF_SERVICE_DATA + len(data)] = data
-        return _request(_P.SERVICE_DATA, _P.OFF_SERVICE_DATA + len(data))
+        m2b[_W.OFF_SERVICE_UUID] = appUuid & 0xFF
+        m2b[_W.OFF_SERVICE_UUID + 1] = (appUuid >> 8) & 0xFF
+        m2b[_W.OFF_SERVICE_SIZE] = len(data)
+        m2b[_W.OFF_SERVICE_DATA:_W.OFF_SERVICE_DATA + len(data)] = data
+        return _request(_P.SERVICE_DATA, _W.OFF_SERVICE_DATA + len(data))
 
 
 ServiceData = _ServiceData()
@@ -117,15 +118,15 @@ class _Wire:
     # The transmission's address and the bytes read live in the app's SDK state.
     def _twi(self, kind, address, flags, data=b"", size=None):
         m2b = _rt.m2b
-        m2b[_P.OFF_TWI_TYPE] = kind
-        m2b[_P.OFF_TWI_ADDRESS] = address
-        m2b[_P.OFF_TWI_FLAGS] = flags
-        m2b[_P.OFF_TWI_SIZE] = len(data) if size is None else size
-        m2b[_P.OFF_TWI_BUF:_P.OFF_TWI_BUF + len(data)] = data
-        return _request(_P.TWI, _P.OFF_TWI_BUF + len(data))
+        m2b[_W.OFF_TWI_TYPE] = kind
+        m2b[_W.OFF_TWI_ADDRESS] = address
+        m2b[_W.OFF_TWI_FLAGS] = flags
+        m2b[_W.OFF_TWI_SIZE] = len(data) if size is None else size
+        m2b[_W.OFF_TWI_BUF:_W.OFF_TWI_BUF + len(data)] = data
+        return _request(_P.TWI, _W.OFF_TWI_BUF + len(data))
 
     def begin(self):
-        return self._twi(_P.TWI_INIT, 0, _P.TWI_FLAG_STOP)
+        return self._twi(_W.TWI_INIT, 0, _W.TWI_FLAG_STOP)
 
     def beginTransmission(self, address):
         _rt.sdk_state["wire_address"] = address
@@ -136,9 +137,9 @@ class _Wire:
     def requestFrom(self, address, size, stop=False):
         """Read size bytes (at most 42) for available() and read()."""
         m2b = _rt.m2b
-        self._twi(_P.TWI_READ, address, _P.TWI_FLAG_STOP if stop else 0, size=min(size, _P.TWI_MAX))
-        n = min(m2b[_P.OFF_TWI_SIZE], _P.TWI_MAX)
-        _rt.sdk_state["wire_read"] = [bytes(m2b[_P.OFF_TWI_BUF:_P.OFF_TWI_BUF + n]), 0]
+        self._twi(_W.TWI_READ, address, _W.TWI_FLAG_STOP if stop else 0, size=min(size, _W.TWI_MAX))
+        n = min(m2b[_W.OFF_TWI_SIZE], _W.TWI_MAX)
+        _rt.sdk_state["wire_read"] = [bytes(m2b[_W.OFF_TWI_BUF:_W.OFF_TWI_BUF + n]), 0]
 
     def available(self):
         buf, ptr = _rt.sdk_state.get("wire_read", (b"", 0))
@@ -157,12 +158,12 @@ class _Wire:
         if isinstance(value, int):
             data = bytes((value & 0xFF,))
         elif isinstance(value, str):
-            data = value.encode()[:_P.TWI_MAX - 1]
+            data = value.encode()[:_W.TWI_MAX - 1]
         else:
-            data = bytes(value)[:_P.TWI_MAX]
+            data = bytes(value)[:_W.TWI_MAX]
         if not data:
             return 0
-        self._twi(_P.TWI_WRITE, _rt.sdk_state.get("wire_address", 0), _P.TWI_FLAG_STOP, data)
+        self._twi(_W.TWI_WRITE, _rt.sdk_state.get("wire_address", 0), _W.TWI_FLAG_STOP, data)
         return len(data)
 
     send = write
@@ -173,17 +174,17 @@ Wire = _Wire()
 
 # -- Message ----------------------------------------------------------------------------------
 def _message_interrupt(frame):
-    if frame[_P.OFF_MESSAGE_TYPE] != _P.MESSAGE_RECEIVED:
+    if frame[_W.OFF_MESSAGE_TYPE] != _W.MESSAGE_RECEIVED:
         return _P.ERR_UNDEFINED
-    size = min(frame[_P.OFF_MESSAGE_SIZE] | frame[_P.OFF_MESSAGE_SIZE + 1] << 8, _P.MESSAGE_MAX)
-    data = bytes(frame[_P.OFF_MESSAGE_DATA:_P.OFF_MESSAGE_DATA + size])
+    size = min(frame[_W.OFF_MESSAGE_SIZE] | frame[_W.OFF_MESSAGE_SIZE + 1] << 8, _W.MESSAGE_MAX)
+    data = bytes(frame[_W.OFF_MESSAGE_DATA:_W.OFF_MESSAGE_DATA + size])
     state = _rt.sdk_state
     handler = state.get("message_handler")
     if handler is not None:
         handler(data)
         return _P.SUCCESS
     buffered = state.get("message_buffer", b"")
-    if len(buffered) + len(data) > _P.MESSAGE_MAX:
+    if len(buffered) + len(data) > _W.MESSAGE_MAX:
         return _P.ERR_NO_SPACE
     state["message_buffer"] = buffered + data
     return _P.SUCCESS
@@ -195,11 +196,11 @@ class _Message:
         state = _rt.sdk_state
         if state.get("message_registered"):
             return True
-        key = (_P.MESSAGE << 8) | _P.MESSAGE_RECEIVED
+        key = (_P.MESSAGE << 8) | _W.MESSAGE_RECEIVED
         if _rt.register(key, _message_interrupt) != _P.SUCCESS:
             return False
-        _rt.m2b[_P.OFF_MESSAGE_TYPE] = _P.MESSAGE_REGISTER
-        if _request(_P.MESSAGE, _P.OFF_MESSAGE_TYPE + 1) != _P.SUCCESS:
+        _rt.m2b[_W.OFF_MESSAGE_TYPE] = _W.MESSAGE_REGISTER
+        if _request(_P.MESSAGE, _W.OFF_MESSAGE_TYPE + 1) != _P.SUCCESS:
             del _rt.handlers[key]
             return False
         state["message_registered"] = True
@@ -209,13 +210,13 @@ class _Message:
         """Send up to 43 bytes out (str or bytes); returns the bytes sent, 0 if refused."""
         if isinstance(data, str):
             data = data.encode()
-        data = data[:_P.MESSAGE_MAX]
+        data = data[:_W.MESSAGE_MAX]
         m2b = _rt.m2b
-        m2b[_P.OFF_MESSAGE_TYPE] = _P.MESSAGE_SEND
-        m2b[_P.OFF_MESSAGE_SIZE] = len(data)
-        m2b[_P.OFF_MESSAGE_SIZE + 1] = 0
-        m2b[_P.OFF_MESSAGE_DATA:_P.OFF_MESSAGE_DATA + len(data)] = data
-        if _request(_P.MESSAGE, _P.OFF_MESSAGE_DATA + len(data)) != _P.SUCCESS:
+        m2b[_W.OFF_MESSAGE_TYPE] = _W.MESSAGE_SEND
+        m2b[_W.OFF_MESSAGE_SIZE] = len(data)
+        m2b[_W.OFF_MESSAGE_SIZE + 1] = 0
+        m2b[_W.OFF_MESSAGE_DATA:_W.OFF_MESSAGE_DATA + len(data)] = data
+        if _request(_P.MESSAGE, _W.OFF_MESSAGE_DATA + len(data)) != _P.SUCCESS:
             return 0
         return len(data)
 
@@ -242,18 +243,18 @@ Message = _Message()
 def _event_interrupt(frame):
     handler = _rt.sdk_state.get("event_handler")
     if handler is not None:
-        size = min(frame[_P.OFF_EVENT_SIZE] | frame[_P.OFF_EVENT_SIZE + 1] << 8, _P.EVENT_MAX)
-        handler(frame[_P.OFF_EVENT_EVENT_TYPE] | frame[_P.OFF_EVENT_EVENT_TYPE + 1] << 8,
-                bytes(frame[_P.OFF_EVENT_DATA:_P.OFF_EVENT_DATA + size]))
+        size = min(frame[_W.OFF_EVENT_SIZE] | frame[_W.OFF_EVENT_SIZE + 1] << 8, _W.EVENT_MAX)
+        handler(frame[_W.OFF_EVENT_EVENT_TYPE] | frame[_W.OFF_EVENT_EVENT_TYPE + 1] << 8,
+                bytes(frame[_W.OFF_EVENT_DATA:_W.OFF_EVENT_DATA + size]))
     return _P.SUCCESS
 
 
 class _BluenetInternal:
-    MAX_SUBSCRIPTIONS = _P.EVENT_MAX_TYPES
+    MAX_SUBSCRIPTIONS = _W.EVENT_MAX_TYPES
 
     def setEventHandler(self, handler):
         """handler(bluenetType, data) runs for each event subscribed to."""
-        key = (_P.BLUENET_EVENT << 8) | _P.EVENT_EVENT
+        key = (_P.BLUENET_EVENT << 8) | _W.EVENT_EVENT
         if key not in _rt.handlers and _rt.register(key, _event_interrupt) != _P.SUCCESS:
             return False
         _rt.sdk_state["event_handler"] = handler
@@ -270,10 +271,10 @@ class _BluenetInternal:
         if len(types) >= self.MAX_SUBSCRIPTIONS:
             return False
         m2b = _rt.m2b
-        m2b[_P.OFF_EVENT_TYPE] = _P.EVENT_REGISTER
-        m2b[_P.OFF_EVENT_EVENT_TYPE] = bluenetType & 0xFF
-        m2b[_P.OFF_EVENT_EVENT_TYPE + 1] = bluenetType >> 8
-        if _request(_P.BLUENET_EVENT, _P.OFF_EVENT_EVENT_TYPE + 2) != _P.SUCCESS:
+        m2b[_W.OFF_EVENT_TYPE] = _W.EVENT_REGISTER
+        m2b[_W.OFF_EVENT_EVENT_TYPE] = bluenetType & 0xFF
+        m2b[_W.OFF_EVENT_EVENT_TYPE + 1] = bluenetType >> 8
+        if _request(_P.BLUENET_EVENT, _W.OFF_EVENT_EVENT_TYPE + 2) != _P.SUCCESS:
             return False
         types.append(bluenetType)
         return True

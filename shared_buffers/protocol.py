@@ -4,6 +4,11 @@
 # (call id, used length, interrupt id, tick time, the raised flag and error text) lives in one
 # trailer after byte 47. docs/protocol.md gives every byte; OFF_* below are buffer offsets.
 # Runs under MicroPython: const() is a compile-time constant there, the identity in CPython.
+# The layouts only the radio and world SDK objects read are in protocol_world.py, what only the
+# host reads in protocol_host.py: a board loads those only when it needs them (each public name
+# of a loaded module costs heap there); under CPython this module re-exports both.
+import sys
+
 try:
     from micropython import const
 except ImportError:  # CPython
@@ -11,7 +16,6 @@ except ImportError:  # CPython
         return x
 
 # Message types (byte 0), MicroappSdkType (structs.h:130-163).
-NONE = const(0x00)
 LOG = const(0x01)
 PIN = const(0x02)
 SWITCH = const(0x03)
@@ -21,7 +25,6 @@ BLE = const(0x06)
 MESH = const(0x07)
 POWER_USAGE = const(0x08)
 PRESENCE = const(0x09)
-CONTROL_COMMAND = const(0x0A)
 YIELD = const(0x0B)
 CONTINUE = const(0x0C)
 MESSAGE = const(0x0D)
@@ -30,12 +33,6 @@ ASSETS = const(0x0F)
 # Ours: the host delivers a pending signal (seed 003) as an interrupt of this type.
 SIGNAL = const(0x10)
 TYPE_COUNT = const(0x11)
-
-TYPE_NAMES = (
-    "NONE", "LOG", "PIN", "SWITCH", "SERVICE_DATA", "TWI", "BLE", "MESH", "POWER_USAGE",
-    "PRESENCE", "CONTROL_COMMAND", "YIELD", "CONTINUE", "MESSAGE", "BLUENET_EVENT", "ASSETS",
-    "SIGNAL",
-)
 
 # Acks (byte 1), MicroappSdkAck (structs.h:82-123).
 SUCCESS = const(0x00)
@@ -46,15 +43,7 @@ ERROR = const(0x04)
 ERR_NOT_FOUND = const(0x05)
 ERR_UNDEFINED = const(0x06)
 ERR_NO_SPACE = const(0x07)
-ERR_NOT_IMPLEMENTED = const(0x08)
 ERR_BUSY = const(0x09)
-ERR_OUT_OF_RANGE = const(0x0A)
-ERR_DISABLED = const(0x0B)
-ERR_EMPTY = const(0x0C)
-ERR_TOO_LARGE = const(0x0D)
-ERR_ALREADY_EXISTS = const(0x0E)
-ERR_WRONG_PARAM = const(0x0F)
-ERR_TIMEOUT = const(0x10)
 
 ACK_NAMES = (
     "SUCCESS", "NO_REQUEST", "REQUEST", "IN_PROGRESS", "ERROR", "ERR_NOT_FOUND", "ERR_UNDEFINED",
@@ -119,75 +108,7 @@ PIN_WRITE = const(2)
 PIN_OFF = const(0)
 PIN_ON = const(1)
 # bluenet's 18 virtual pins (structs.h:201-220): GPIO0-9, BUTTON1-4, LED1-4.
-PIN_GPIO0 = const(0)
-PIN_BUTTON1 = const(10)
-PIN_LED1 = const(14)
 PIN_COUNT = const(18)
-
-# -- SWITCH: microapp_sdk_switch_t, 4 bytes (structs.h:274-294, 526-547) ----------------------
-OFF_SWITCH_TYPE = const(2)
-OFF_SWITCH_VALUE = const(3)  # set: the value below; get: dimmer (bits 0-6) | relay (bit 7)
-SWITCH_STRUCT = const(4)
-SWITCH_SET = const(1)
-SWITCH_GET = const(2)
-SWITCH_OFF = const(0)
-SWITCH_ON = const(100)
-SWITCH_TOGGLE = const(0xFD)
-SWITCH_BEHAVIOUR = const(0xFE)
-SWITCH_SMART_ON = const(0xFF)
-
-# -- SERVICE_DATA: microapp_sdk_service_data_t, 13 bytes (structs.h:554-565) ------------------
-OFF_SERVICE_UUID = const(2)  # u16
-OFF_SERVICE_SIZE = const(4)
-OFF_SERVICE_DATA = const(5)
-SERVICE_DATA_MAX = const(8)
-
-# -- TWI: microapp_sdk_twi_t (structs.h) ------------------------------------------------------
-OFF_TWI_TYPE = const(2)
-OFF_TWI_ADDRESS = const(3)
-OFF_TWI_FLAGS = const(4)
-OFF_TWI_SIZE = const(5)
-OFF_TWI_BUF = const(6)
-TWI_READ = const(1)
-TWI_WRITE = const(2)
-TWI_INIT = const(3)
-TWI_FLAG_STOP = const(1)
-TWI_MAX = const(42)
-
-# -- BLE: microapp_sdk_ble_t, two levels (structs.h:596-1001) ---------------------------------
-OFF_BLE_TYPE = const(2)
-BLE_NONE = const(0)
-BLE_UUID_REGISTER = const(1)
-BLE_SCAN = const(2)
-BLE_CENTRAL = const(3)
-BLE_PERIPHERAL = const(4)
-BLE_MAC = const(5)
-OFF_BLE_SCAN_TYPE = const(3)
-BLE_SCAN_REGISTER = const(1)
-BLE_SCAN_START = const(2)
-BLE_SCAN_STOP = const(3)
-BLE_SCAN_EVENT = const(4)
-BLE_SCAN_FILTER = const(5)
-# scan event: address type@4, MAC@5-10 (big-endian, as printed), rssi i8@11, size@12, data@13
-OFF_BLE_ADDR_TYPE = const(4)
-OFF_BLE_MAC = const(5)
-OFF_BLE_RSSI = const(11)
-OFF_BLE_SIZE = const(12)
-OFF_BLE_DATA = const(13)
-BLE_ADV_MAX = const(31)
-# scan filter: type@4, then rssi i8@5 | mac[6]@5 | name size@5, name[31]@6 | service u16@5
-OFF_BLE_FILTER_TYPE = const(4)
-OFF_BLE_FILTER_VALUE = const(5)
-OFF_BLE_FILTER_NAME = const(6)
-BLE_FILTER_NONE = const(0)
-BLE_FILTER_RSSI = const(1)
-BLE_FILTER_MAC = const(2)
-BLE_FILTER_NAME = const(3)
-BLE_FILTER_SERVICE_16 = const(4)
-BLE_NAME_MAX = const(31)
-# MAC request: address type@3, MAC@4-9
-OFF_BLE_OWN_ADDR_TYPE = const(3)
-OFF_BLE_OWN_MAC = const(4)
 
 # -- MESH: microapp_sdk_mesh_t, 13 bytes (structs.h:318-327, 1075-1095) -----------------------
 OFF_MESH_TYPE = const(2)
@@ -201,61 +122,6 @@ MESH_READ_CONFIG = const(3)
 MESH_READ = const(4)
 MESH_DO_NOT_RELAY = const(1)
 MESH_MAX_DATA = const(7)
-
-# -- POWER_USAGE (7 bytes), PRESENCE (11 bytes) -----------------------------------------------
-OFF_POWER_TYPE = const(2)
-OFF_POWER_VALUE = const(3)  # i32, milliwatts
-OFF_PRESENCE_PROFILE = const(2)
-OFF_PRESENCE_MASK = const(3)  # u64
-PRESENCE_PROFILES = const(8)
-
-# -- CONTROL_COMMAND: protocol@2, type u16@3, size u16@5, payload@7 ---------------------------
-OFF_CONTROL_PROTOCOL = const(2)
-OFF_CONTROL_TYPE = const(3)
-OFF_CONTROL_SIZE = const(5)
-OFF_CONTROL_PAYLOAD = const(7)
-CONTROL_MAX = const(41)
-
-# -- MESSAGE: type@2, size u16@3, data@5 ------------------------------------------------------
-OFF_MESSAGE_TYPE = const(2)
-OFF_MESSAGE_SIZE = const(3)
-OFF_MESSAGE_DATA = const(5)
-MESSAGE_REGISTER = const(1)
-MESSAGE_SEND = const(2)
-MESSAGE_RECEIVED = const(3)
-MESSAGE_MAX = const(43)
-
-# -- BLUENET_EVENT: type@2, event type u16@3, size u16@5, data@7 ------------------------------
-OFF_EVENT_TYPE = const(2)
-OFF_EVENT_EVENT_TYPE = const(3)
-OFF_EVENT_SIZE = const(5)
-OFF_EVENT_DATA = const(7)
-EVENT_REGISTER = const(1)
-EVENT_EVENT = const(2)
-EVENT_MAX = const(41)
-
-# -- ASSETS: type@2, asset id[3]@3, rssi@6, channel@7, profile@8, filter@9, addr type@10, MAC@11
-OFF_ASSET_TYPE = const(2)
-ASSET_REGISTER = const(1)
-ASSET_EVENT = const(2)
-ASSET_STRUCT = const(17)
-
-# -- the world's types: what the blocks above leave out (issue 9) ------------------------------
-POWER_USAGE_POWER = const(1)  # the request's type; bluenet answers power in mW whatever it is
-POWER_USAGE_CURRENT = const(2)
-POWER_USAGE_VOLTAGE = const(3)
-POWER_STRUCT = const(7)
-PRESENCE_STRUCT = const(11)
-SERVICE_DATA_STRUCT = const(13)
-CONTROL_PROTOCOL = const(5)  # CS_CONNECTION_PROTOCOL_VERSION (cs_Config.h:23)
-OFF_ASSET_ID = const(3)      # u8[3]
-OFF_ASSET_RSSI = const(6)    # i8
-OFF_ASSET_CHANNEL = const(7)
-OFF_ASSET_PROFILE = const(8)
-OFF_ASSET_FILTER = const(9)
-OFF_ASSET_ADDR_TYPE = const(10)
-OFF_ASSET_MAC = const(11)
-EVENT_MAX_TYPES = const(10)  # MICROAPP_MAX_BLUENET_EVENT_INTERRUPT_REGISTRATIONS (Controller.h:110)
 
 # -- YIELD: microapp_sdk_yield_t, 4 bytes: sub-type@2, empty interrupt slots@3 ----------------
 OFF_YIELD_TYPE = const(2)
@@ -273,7 +139,6 @@ OFF_SIGNAL_SOURCE = const(4)
 SIGNAL_RESERVE = const(1)  # value: budget (signals per tick) the app reserves
 SIGNAL_REGISTER = const(2)  # the app has a signal handler
 SIGNAL_EVENT = const(3)  # the interrupt: one dropped or aborted event
-SIGNAL_ID_BIT = const(0x8000)
 SIG_THROTTLED = const(1)
 SIG_BUSY = const(2)
 SIG_QUEUE_FULL = const(3)
@@ -290,9 +155,21 @@ DEFAULT_STACK_DEPTH = const(3)
 SDK_MAX_REGISTRATIONS = const(6)
 
 
-def type_name(t):
-    return TYPE_NAMES[t] if 0 <= t < TYPE_COUNT else "0x%02X" % t
-
-
 def ack_name(a):
     return ACK_NAMES[a] if 0 <= a < len(ACK_NAMES) else "0x%02X" % a
+
+
+if sys.implementation.name != "micropython":
+    # The layouts only the radio and world SDK objects read (imported on a board with them).
+    from shared_buffers.protocol_world import *  # noqa: E402,F401,F403
+    # What only the host reads (CPython). Kept out of this module on a board: every public name
+    # of a module loaded there takes heap for its name and its dict entry.
+    from shared_buffers.protocol_host import *  # noqa: E402,F401,F403
+else:
+    def __getattr__(name):
+        # a host running in MicroPython (tests) gets the other names when it first asks for one
+        from shared_buffers import protocol_world
+        if hasattr(protocol_world, name):
+            return getattr(protocol_world, name)
+        from shared_buffers import protocol_host
+        return getattr(protocol_host, name)

@@ -22,14 +22,22 @@
 #   other side already has (its shadow copy, kept equal on both sides) travel, as runs.
 # Runs under MicroPython and CPython.
 import struct
+import sys
+from array import array
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):  # type: ignore[misc]
+        return x
 
 from shared_buffers.buffers import trailer_size, used_size
 from shared_buffers.protocol import BLUENET_SIZE, BUFFER_SIZE
 
 FLAG = 0x7E
 ESC = 0x7D
-_FLIP = 0x80      # every content byte travels XORed with this
-_ESC_FLIP = 0xA0  # an escaped byte: content ^ 0x80 ^ 0x20
+_FLIP = const(0x80)      # every content byte travels XORed with this
+_ESC_FLIP = const(0xA0)  # an escaped byte: content ^ 0x80 ^ 0x20
 
 # Control kinds (content byte 1 after the 0x00). Host to board:
 HELLO = 0x01   # body: challenge (4), nonce (4), stack depth u8, app path (UTF-8; empty: installed)
@@ -54,7 +62,7 @@ HELLO_HEAD_SIZE = 9
 CHALLENGE_SIZE = 4
 
 CRC_SIZE = 2
-_CONTROL_HEAD = 3  # 0x00, kind, seq
+_CONTROL_HEAD = const(3)  # 0x00, kind, seq
 _SPAN = 2 * BUFFER_SIZE  # the delta's address space: m2b, then b2m
 # Longest content: seq, a delta where every address is a run of its own (2 header bytes and
 # one data byte), CRC; a control frame is cut to fit the same bound.
@@ -62,17 +70,19 @@ MAX_CONTENT = 1 + 3 * _SPAN + CRC_SIZE
 MAX_WIRE = 2 * MAX_CONTENT + 2  # everything escaped, two flags
 MAX_INFO_TEXT = 160
 MAX_APP_PATH = 120  # bytes of UTF-8 a HELLO can name
-_RUN = 8  # bytes a run carries at most
+_RUN = const(8)  # bytes a run carries at most
 
 
 def _crc_table():
-    table = []
+    # 256 u16 in an array: 512 bytes, a quarter of a tuple of ints on a 32-bit board (half on
+    # 64-bit), and as fast to index
+    table = array("H")
     for i in range(256):
         c = i << 8
         for _ in range(8):
             c = ((c << 1) ^ 0x1021) if c & 0x8000 else (c << 1)
         table.append(c & 0xFFFF)
-    return tuple(table)
+    return table
 
 
 _CRC = _crc_table()
@@ -139,12 +149,11 @@ class FrameError(ValueError):
 
 
 class Encoder:
-    """Builds frames in preallocated scratch buffers. Each frame comes as bytes that begin with
-    a flag: send frame[1:] the first time, the whole frame when resending."""
+    """Builds frames in a preallocated scratch buffer. Each frame comes as a bytearray of its own
+    that begins with a flag: send frame[1:] the first time, the whole frame when resending."""
 
     def __init__(self):
         self._raw = bytearray(MAX_CONTENT)
-        self._wire = bytearray(MAX_WIRE)
 
     def control(self, kind, seq, body=b""):
         raw = self._raw
@@ -190,11 +199,18 @@ class Encoder:
         return self._finish(n, session.crc_start(seq, to_board))
 
     def _finish(self, n, crc):
-        raw, wire = self._raw, self._wire
+        raw = self._raw
         crc = crc16(raw, 0, n, crc) ^ 0xFFFF
         raw[n] = crc >> 8
         raw[n + 1] = crc & 0xFF
         n += CRC_SIZE
+        # the frame is sized first (a scratch buffer of MAX_WIRE would hold heap for good)
+        size = n + 2
+        for i in range(n):
+            b = raw[i] ^ _FLIP
+            if b == FLAG or b == ESC or 0 < b < 6:
+                size += 1
+        wire = bytearray(size)
         wire[0] = FLAG
         j = 1
         for i in range(n):
@@ -207,7 +223,7 @@ class Encoder:
                 wire[j] = b
                 j += 1
         wire[j] = FLAG
-        return bytes(memoryview(wire)[:j + 1])
+        return wire
 
 
 def unescape(segment, out):
@@ -339,70 +355,10 @@ class FrameReader:
             n += 1
 
 
-class Splitter:
-    """The host's side: cuts what arrives into the wire bytes of frames (between flags), keeping
-    at most MAX_WIRE bytes of an unfinished one (a line with no flag cannot grow it)."""
-
-    def __init__(self):
-        self._rx = bytearray()
-        self.dropped = 0  # bytes thrown away for want of a flag
-
-    def feed(self, data):
-        """The complete pieces between flags in what came so far (empty ones left out), and the
-        bytes dropped from a piece grown past MAX_WIRE (for the console)."""
-        rx = self._rx
-        rx += data
-        pieces = []
-        start = 0
-        while True:
-            i = rx.find(b"\x7e", start)
-            if i < 0:
-                break
-            if i > start:
-                pieces.append(bytes(rx[start:i]))
-            start = i + 1
-        rx = self._rx = rx[start:]
-        spill = b""
-        if len(rx) > MAX_WIRE:
-            spill = bytes(rx)
-            self.dropped += len(rx)
-            self._rx = bytearray()
-        return pieces, spill
-
-    def rest(self):
-        """The bytes after the last flag (a line the board printed, with no frame after it)."""
-        return bytes(self._rx)
-
-    def clear(self):
-        self._rx = bytearray()
-
-    def __len__(self):
-        return len(self._rx)
-
-
 def info_body(status, stack_depth, heap_boot, heap_now, challenge, version, app, error=""):
     """The texts are cut to MAX_INFO_TEXT bytes (a long error text loses its end)."""
     text = ("%s\n%s\n%s" % (version, app, error)).encode()
     return struct.pack(_INFO_HEAD, status, stack_depth, heap_boot, heap_now) + challenge + text[:MAX_INFO_TEXT]
-
-
-def parse_info(data):
-    """(status, stack depth, heap at boot, heap now, version, app, error, challenge) of an INFO
-    body (host side)."""
-    if len(data) < INFO_HEAD_SIZE:
-        raise FrameError("INFO too short")
-    status, depth, heap_boot, heap_now = struct.unpack_from(_INFO_HEAD, data, 0)
-    fields = bytes(data[INFO_HEAD_SIZE:]).decode("utf-8", "replace").split("\n", 2)
-    while len(fields) < 3:
-        fields.append("")
-    challenge = bytes(data[INFO_HEAD_SIZE - CHALLENGE_SIZE:INFO_HEAD_SIZE])
-    return (status, depth, heap_boot, heap_now, fields[0], fields[1], fields[2], challenge)
-
-
-def hello_body(challenge, nonce, stack_depth, app):
-    """challenge: the board's current one (from its last INFO); nonce: 4 random bytes that key
-    the new session."""
-    return challenge + nonce + bytes((stack_depth,)) + app.encode()
 
 
 def parse_hello(data):
@@ -415,3 +371,13 @@ def parse_hello(data):
 def control_body(raw, n):
     """The body of checked control content raw[:n] (a copy)."""
     return bytes(raw[_CONTROL_HEAD:n - CRC_SIZE])
+
+
+if sys.implementation.name != "micropython":
+    # the host's side (CPython): on a board these would only take heap
+    from shared_buffers.serial_host import Splitter, hello_body, parse_info  # noqa: E402,F401
+else:
+    def __getattr__(name):
+        # a host running in MicroPython (tests) gets the host's side when it first asks for it
+        from shared_buffers import serial_host
+        return getattr(serial_host, name)

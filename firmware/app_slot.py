@@ -1,0 +1,35 @@
+# The loader's view of the app store (firmware/app_store.py): the enabled app's source. Apart
+# from the store so that a boot does not load the store's control commands (tools/flash.py's):
+# every name a loaded module brings stays in the board's heap for good.
+# Runs under MicroPython (and CPython, for tests).
+import json
+
+from shared_buffers.serial_frame import crc16  # CRC-16/CCITT, init 0xFFFF: bluenet's app check
+
+MAX_APPS = 1
+DEFAULT_ROOT = "apps"
+
+
+def enabled_app(root=DEFAULT_ROOT, max_apps=MAX_APPS):
+    """(slot, source text) of the app to run: the first slot that is enabled, validated, has no
+    fault flag and whose bytes still match its CRC; None when there is none."""
+    for slot in range(max_apps):
+        try:
+            with open("%s/%d.meta" % (root, slot)) as f:
+                meta = json.load(f)
+        except (OSError, ValueError):
+            continue
+        size = meta.get("size", 0)
+        if not (meta.get("enabled") and meta.get("validated")) or meta.get("flags"):
+            continue
+        try:
+            with open("%s/%d.app" % (root, slot), "rb") as f:
+                data = f.read(size)
+        except OSError:
+            continue
+        if len(data) == size and crc16(data) == meta.get("crc"):
+            try:
+                return slot, data.decode()
+            except UnicodeError:
+                continue
+    return None

@@ -1,0 +1,68 @@
+# The host's side of the serial frame codec (shared_buffers/serial_frame.py, which re-exports
+# these names): cutting the line into frames, the HELLO the host sends and the INFO it reads.
+# CPython only: the board never imports this module, so it costs the board's heap nothing.
+import struct
+
+from shared_buffers.serial_frame import (
+    _INFO_HEAD, CHALLENGE_SIZE, INFO_HEAD_SIZE, MAX_WIRE, FrameError,
+)
+
+
+class Splitter:
+    """The host's side: cuts what arrives into the wire bytes of frames (between flags), keeping
+    at most MAX_WIRE bytes of an unfinished one (a line with no flag cannot grow it)."""
+
+    def __init__(self):
+        self._rx = bytearray()
+        self.dropped = 0  # bytes thrown away for want of a flag
+
+    def feed(self, data):
+        """The complete pieces between flags in what came so far (empty ones left out), and the
+        bytes dropped from a piece grown past MAX_WIRE (for the console)."""
+        rx = self._rx
+        rx += data
+        pieces = []
+        start = 0
+        while True:
+            i = rx.find(b"\x7e", start)
+            if i < 0:
+                break
+            if i > start:
+                pieces.append(bytes(rx[start:i]))
+            start = i + 1
+        rx = self._rx = rx[start:]
+        spill = b""
+        if len(rx) > MAX_WIRE:
+            spill = bytes(rx)
+            self.dropped += len(rx)
+            self._rx = bytearray()
+        return pieces, spill
+
+    def rest(self):
+        """The bytes after the last flag (a line the board printed, with no frame after it)."""
+        return bytes(self._rx)
+
+    def clear(self):
+        self._rx = bytearray()
+
+    def __len__(self):
+        return len(self._rx)
+
+
+def parse_info(data):
+    """(status, stack depth, heap at boot, heap now, version, app, error, challenge) of an INFO
+    body (host side)."""
+    if len(data) < INFO_HEAD_SIZE:
+        raise FrameError("INFO too short")
+    status, depth, heap_boot, heap_now = struct.unpack_from(_INFO_HEAD, data, 0)
+    fields = bytes(data[INFO_HEAD_SIZE:]).decode("utf-8", "replace").split("\n", 2)
+    while len(fields) < 3:
+        fields.append("")
+    challenge = bytes(data[INFO_HEAD_SIZE - CHALLENGE_SIZE:INFO_HEAD_SIZE])
+    return (status, depth, heap_boot, heap_now, fields[0], fields[1], fields[2], challenge)
+
+
+def hello_body(challenge, nonce, stack_depth, app):
+    """challenge: the board's current one (from its last INFO); nonce: 4 random bytes that key
+    the new session."""
+    return challenge + nonce + bytes((stack_depth,)) + app.encode()
