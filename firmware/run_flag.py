@@ -1,8 +1,10 @@
 # The board's own "app is running" flag (bluenet sets one in IPC RAM before each call into the
 # microapp and clears it after; a warm reboot finds it set: did-reboot, the app is not started).
-# Here it is the first byte of a small file on the board's flash, kept open: b"R" while the app's
-# code runs (its top-level code, or from a resume to its next yield), b"-" while the firmware
-# runs, b"D" once a boot has blamed the app; the app's name follows. At boot, an app found running
+# Here it is the first byte of a small file on the board's flash, kept open: b"R" from the moment
+# the firmware resumes the app until it yields with no request pending (its final status for the
+# entry; its top-level code likewise), b"-" otherwise, b"D" once a boot has blamed the app; the
+# app's name follows. (bluenet clears its flag at every yield; a file write per soft yield would
+# cost more than the switch, so the file is kept per entry and loader.in_app per switch.) At boot, an app found running
 # is marked did-reboot: in the app store when it is the store's enabled slot (not loaded again
 # until enabled, as bluenet), else in this file (the board does not start it on its own; the
 # host's next session for it does, as the host keeps the app's flags). A reset by the host's
@@ -10,6 +12,7 @@
 # While the flag is up, the loader's open() refuses (firmware/loader.py).
 # Runs under MicroPython (and CPython, for tests).
 from firmware import loader
+from shared_buffers.protocol import REQUEST
 
 FLAG_FILE = "microapp_running"
 RUNNING = b"R"
@@ -31,6 +34,7 @@ class RunFlag:
         self.found = _read(path)  # (state, app) as the last run left them
         self.rebooted = self.found[1] if self.found[0] == REBOOTED else ""
         self._file = open(path, "wb")
+        self._armed = False  # the file says RUNNING
         self._write(REBOOTED if self.rebooted else IDLE, self.rebooted)
 
     def at_boot(self, store, installed):
@@ -59,18 +63,23 @@ class RunFlag:
     def enter(self):
         """The firmware hands control to the app."""
         loader.in_app = True
-        f = self._file
-        f.seek(0)
-        f.write(RUNNING)
-        f.flush()
+        if not self._armed:
+            self._armed = True
+            self._mark(RUNNING)
 
-    def leave(self):
-        """The app yielded (or its code ended): the firmware runs."""
+    def leave(self, m2b=None):
+        """The app yielded (m2b: its buffer) or its code ended. The file is cleared only when
+        no request of the app is pending: one write per entry, not per soft yield (a write
+        costs more than a switch)."""
+        loader.in_app = False
+        if self._armed and (m2b is None or m2b[1] != REQUEST):
+            self._armed = False
+            self._mark(IDLE)
+
+    def _mark(self, state):
         f = self._file
         f.seek(0)
-        f.write(IDLE)
-        f.flush()
-        loader.in_app = False
+        f.write(state)  # the file system's own write: no flush (on a posix VFS flush is fsync)
 
     def _write(self, state, app):
         f = self._file
@@ -94,5 +103,5 @@ class NoFlag:
     def enter(self):
         pass
 
-    def leave(self):
+    def leave(self, m2b=None):
         pass
