@@ -11,7 +11,7 @@ import tempfile
 import threading
 
 # --isolate's defaults: CPU seconds for the whole child, and its address space.
-CPU_LIMIT_S = 60
+CPU_LIMIT_S = 600
 MEMORY_LIMIT = 512 << 20
 NOBODY = 65534
 
