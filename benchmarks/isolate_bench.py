@@ -1,15 +1,12 @@
 """--isolate figures: one switch through the process link (the host hands both buffers to the
-app's process and waits for its yield) against the same through the greenlet link, in
-interleaved rounds; the median of the rounds (and their min and max)."""
+app's process and waits for its yield) against the same through the greenlet link, interleaved
+rounds (benchmarks/measure.py), wall time: the switch waits on another process."""
 from __future__ import annotations
 
-import statistics
-import time
-
+from benchmarks.measure import interleaved, ratio, spread, timed, wall_clock
 from host.links.greenlet_link import GreenletLink
 from host.links.process_link import ProcessLink
 
-ROUNDS = 7
 SWITCHES = 5000
 # One request per soft yield; the benchmark resumes the link directly (no controller), so each
 # resume() is one switch to the app and back.
@@ -24,12 +21,15 @@ def setup():
 """
 
 
-def _per_switch_s(link, n: int) -> float:
+def _per_switch(link):
     resume = link.resume
-    t = time.perf_counter()
-    for _ in range(n):
-        resume()
-    return (time.perf_counter() - t) / n
+
+    def run() -> float:
+        def switches() -> None:
+            for _ in range(SWITCHES):
+                resume()
+        return timed(switches, wall_clock) / SWITCHES
+    return run
 
 
 def figures() -> dict[str, float]:
@@ -37,20 +37,10 @@ def figures() -> dict[str, float]:
     process_link = ProcessLink(SPINNER, watchdog_ms=0)
     try:
         for link in (greenlet_link, process_link):
-            _per_switch_s(link, 100)  # warm up: setup() started
-        isolate, ratio = [], []
-        for _ in range(ROUNDS):
-            g = _per_switch_s(greenlet_link, SWITCHES)
-            p = _per_switch_s(process_link, SWITCHES)
-            isolate.append(p * 1e6)
-            ratio.append(p / g)
+            for _ in range(100):  # warm up: setup() started
+                link.resume()
+        isolate, greenlet = interleaved(_per_switch(process_link), _per_switch(greenlet_link))
     finally:
         process_link.close()
-    return {
-        "isolate_switch_us": statistics.median(isolate),
-        "isolate_switch_us_min": min(isolate),
-        "isolate_switch_us_max": max(isolate),
-        "isolate_over_greenlet_link_ratio": statistics.median(ratio),
-        "isolate_over_greenlet_link_ratio_min": min(ratio),
-        "isolate_over_greenlet_link_ratio_max": max(ratio),
-    }
+    return {**spread("isolate_switch_us", [s * 1e6 for s in isolate]),
+            **ratio("isolate_over_greenlet_link_ratio", isolate, greenlet)}
