@@ -64,12 +64,6 @@ def _out():
 
 
 # -- raw messages (microapp.h) ----------------------------------------------------------------
-def registerInterrupt(msg_type, sub_id, handler):
-    """bluenet's registerInterrupt(): handler(frame) runs for each interrupt of (type, id) and
-    returns its final status (None: SUCCESS). SUCCESS, or ERR_NO_SPACE past 6 registrations."""
-    return _rt.register((msg_type << 8) | sub_id, handler)
-
-
 def getOutgoingMessagePayload():
     """The microapp-to-bluenet buffer: write bluenet's struct at its offsets, then sendMessage()."""
     return _rt.m2b

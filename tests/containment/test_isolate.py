@@ -158,3 +158,19 @@ def test_the_plugin_fixture_isolates_on_request(microapp_sim):
     assert isinstance(sim.link, ProcessLink)
     summary = sim.run(3)
     assert summary["ticks"] == 3 and summary["did_reboot"]
+
+
+pytest_plugins = ["pytester"]
+
+
+def test_the_plugins_option_isolates_every_microapp_sim(pytester):
+    pytester.makepyfile(test_suite='''
+from host.links.process_link import ProcessLink
+
+def test_isolated(microapp_sim):
+    sim = microapp_sim("def loop():\\n    print('hi')\\n")
+    assert isinstance(sim.link, ProcessLink)
+    assert sim.run(2)["log"] == [[0.1, "hi"]]
+''')
+    assert pytester.runpytest_inprocess("-p", "no:cacheprovider", "--microapp-isolate").ret == 0
+    assert pytester.runpytest_inprocess("-p", "no:cacheprovider").ret == 1  # without it: the greenlet link
