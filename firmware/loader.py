@@ -9,20 +9,33 @@ from firmware import app_sdk, microapp
 
 _MICROPYTHON = sys.implementation.name == "micropython"
 
-# The nrf port's modules (micropython-nrf-stubs lists them) an app may import; None: all of its
-# public names, else only these (sys.modules, gc.get_referrers and the like reach the firmware).
+# The nrf port's modules (micropython-nrf-stubs lists them) an app may import, with the names
+# MicroPython gives each (None: all of a C module's). The simulator gives an app a view of each:
+# these names only, so no submodule (json.decoder reaches codecs.sys), no private name
+# (random._os), no Python class of the host's (json.JSONEncoder, which an app could patch and the
+# host would then run). On a board a module is given whole but sys and micropython
+# (sys.modules reaches the firmware; micropython.kbd_intr would stop the host's Ctrl-C reset).
 # Withheld: os/uos, vfs, io (the board's files hold main.py, the firmware and the app store),
 # machine, nrf, board, ble, ubluepy, ubluetooth (the firmware owns the hardware: the SDK is the
 # app's way to it), uctypes (raw memory), select, socket, and every CPython-only module.
 APP_MODULES = {
-    "array": None, "binascii": None, "cmath": None, "collections": None, "errno": None,
-    "hashlib": None, "heapq": None, "json": None, "math": None, "random": None, "re": None,
-    "struct": None, "time": None,
+    "array": ("array",), "cmath": None, "errno": None, "math": None,
+    "binascii": ("hexlify", "unhexlify", "a2b_base64", "b2a_base64", "crc32"),
+    "collections": ("deque", "namedtuple", "OrderedDict"),
+    "hashlib": ("sha256", "sha1", "md5"),
+    "heapq": ("heappush", "heappop", "heapify"),
+    "json": ("dump", "dumps", "load", "loads"),
+    "random": ("getrandbits", "seed", "randrange", "randint", "choice", "random", "uniform"),
+    "re": ("compile", "match", "search", "sub", "split", "DEBUG"),
+    "struct": ("calcsize", "pack", "pack_into", "unpack", "unpack_from"),
+    "time": ("sleep", "sleep_ms", "sleep_us", "ticks_ms", "ticks_us", "ticks_cpu", "ticks_add",
+             "ticks_diff", "time", "time_ns", "localtime", "mktime", "gmtime"),
     "gc": ("collect", "enable", "disable", "isenabled", "mem_alloc", "mem_free", "threshold"),
     "sys": ("byteorder", "implementation", "maxsize", "platform", "version", "version_info",
             "exit", "print_exception"),
     "micropython": ("const", "native", "viper", "opt_level"),
 }
+_BOARD_VIEWS = ("sys", "micropython")
 # MicroPython nrf's builtins (less the ones below); print is the SDK's log().
 _BUILTINS = (
     "ArithmeticError AssertionError AttributeError BaseException EOFError Ellipsis Exception "
@@ -82,43 +95,78 @@ class _MicroPythonShim:
     viper = native
 
 
-_views = {}  # type: dict
+class _TimeShim:
+    # MicroPython's time functions CPython's time has not (ticks wrap at 2**30, as there).
+    @staticmethod
+    def ticks_ms():
+        return int(_cpython_time().monotonic() * 1000) & 0x3FFFFFFF
+
+    @staticmethod
+    def ticks_us():
+        return int(_cpython_time().monotonic() * 1000000) & 0x3FFFFFFF
+
+    ticks_cpu = ticks_us
+
+    @staticmethod
+    def ticks_add(ticks, delta):
+        return (ticks + delta) & 0x3FFFFFFF
+
+    @staticmethod
+    def ticks_diff(a, b):
+        return ((a - b + 0x20000000) & 0x3FFFFFFF) - 0x20000000
+
+    @staticmethod
+    def sleep_ms(ms):
+        _cpython_time().sleep(ms / 1000)
+
+    @staticmethod
+    def sleep_us(us):
+        _cpython_time().sleep(us / 1000000)
 
 
-def _public(module, only):
+def _cpython_time():
+    return _original_import("time")
+
+
+_SHIMS = {"micropython": _MicroPythonShim, "time": _TimeShim}
+
+
+def _public(module, only, shim=None):
     names = []
     for key in (only if only is not None else dir(module)):
-        if key.startswith("_") or not hasattr(module, key):
+        if key.startswith("_"):
             continue
-        value = getattr(module, key)
-        if type(value) is type(sys):  # a submodule: json.decoder reaches codecs.sys...
+        if hasattr(module, key):
+            value = getattr(module, key)
+        elif shim is not None and hasattr(shim, key):
+            value = getattr(shim, key)
+        else:
             continue
+        if type(value) is type(sys):  # a submodule (a C module's list may hold one)
+            continue
+        if isinstance(value, (dict, list)):  # errno.errorcode: the app's own copy
+            value = type(value)(value)
         names.append((key, value))
     return names
 
 
 def _module_view(name):
-    view = _views.get(name)
-    if view is not None:
-        return view
+    """A new view at every import (an app that changes one changes only its own), or on a
+    board the module itself."""
     if name == "microapp":
-        view = app_sdk
-    elif name not in APP_MODULES:
+        return app_sdk if _MICROPYTHON else _View(name, _public(app_sdk, None))
+    if name not in APP_MODULES:
         raise ImportError("no module named '%s'" % name)
-    else:
-        try:
-            module = _original_import(name)
-        except ImportError:
-            if name != "micropython":
-                raise ImportError("no module named '%s'" % name)
-            module = _MicroPythonShim
-        only = APP_MODULES[name]
-        if _MICROPYTHON and only is None:
-            view = module  # a MicroPython module holds no way back to the firmware
-        else:
-            view = _View(name, _public(module, only))
-    _views[name] = view
-    return view
+    shim = _SHIMS.get(name)
+    try:
+        module = _original_import(name)
+    except ImportError:
+        if name != "micropython":
+            raise ImportError("no module named '%s'" % name)
+        module = shim
+    if _MICROPYTHON and name not in _BOARD_VIEWS:
+        return module  # a MicroPython module holds no Python class and no way back
+    return _View(name, _public(module, APP_MODULES[name], shim))
 
 
 def app_import(name, globals=None, locals=None, fromlist=(), level=0):

@@ -64,7 +64,7 @@ def test_the_boards_modules_load_and_show_no_way_back():
         import ustruct, micropython
         X = micropython.const(3)
         def setup():
-            print(json.dumps([math.floor(2.5), struct.pack("<H", X).hex(), ustruct is struct]))
+            print(json.dumps([math.floor(2.5), struct.pack("<H", X).hex(), ustruct.pack is struct.pack]))
             for mod, name in ((gc, "get_referrers"), (gc, "get_objects"), (sys, "modules"),
                               (sys, "settrace"), (sys, "setrecursionlimit"), (json, "decoder"),
                               (random, "_os"), (collections, "_sys")):
@@ -74,6 +74,32 @@ def test_the_boards_modules_load_and_show_no_way_back():
     assert log[0] == '[2, "0300", true]'
     assert log[1:] == [f"{n} False" for n in ("get_referrers", "get_objects", "modules", "settrace",
                                               "setrecursionlimit", "decoder", "_os", "_sys")]
+
+
+def test_an_app_cannot_patch_what_the_host_uses_or_what_the_next_app_gets():
+    import json
+    run_of("""
+        import json, errno, microapp, time
+        def setup():
+            for attack in (lambda: setattr(json.JSONEncoder, "encode", None),
+                           lambda: errno.errorcode.clear(),
+                           lambda: setattr(json, "dumps", None),
+                           lambda: setattr(microapp, "millis", None),
+                           lambda: setattr(time, "sleep", None)):
+                try:
+                    attack()
+                except AttributeError as e:
+                    print(e)
+    """, ticks=3)
+    assert json.dumps({"a": 1}) == '{"a": 1}' and os.strerror(2)
+    import errno
+    assert errno.errorcode[errno.ENOENT] == "ENOENT"
+    _, summary = run_of("""
+        import json, microapp, time
+        def setup():
+            print(json.dumps([1]), microapp.millis(), time.sleep is not None, time.ticks_diff(5, 3))
+    """, ticks=1)
+    assert summary["log"][0][1] == "[1] 0 True 2"
 
 
 # -- builtins: the board's, without files and code from strings -------------------------------
