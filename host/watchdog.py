@@ -49,7 +49,6 @@ class Watchdog:
         """Raises RuntimeError outside the main thread (no signal handler can be installed)."""
         self.limit_s = limit_s
         self.app: greenlet.greenlet | None = None  # the greenlet to preempt: set by the link
-        self.loading = False  # the app's top-level code runs (in the host's own greenlet)
         self.guard = 0  # odd while the link runs app code outside an entry (load, unwind)
         self._progress: Callable[[], tuple[int, int]] = _no_entries
         _register(self)
@@ -129,9 +128,6 @@ def _on_signal(signum: int, frame: object) -> None:
     if current is watchdog.app and host is not None:
         _target = None
         host.throw(AppHung(message))
-    elif watchdog.loading:  # top-level code runs in the host's greenlet: raise right there
-        _target = None
-        raise AppHung(message)
     # else the host itself is busy in this entry: the thread fires again after another limit
 
 

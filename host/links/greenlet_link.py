@@ -88,14 +88,18 @@ class GreenletLink:
         watchdog = self.watchdog
         if watchdog is None:
             return load_app(self._code, passthrough=_NOT_THE_APPS)
-        watchdog.app = self._glet
-        watchdog.loading = True
+        # The top-level code runs in a greenlet of its own, so that the watchdog throws AppHung
+        # into the host, where the app cannot catch it; one that hung is kept, never resumed.
+        loading = greenlet.greenlet(lambda: load_app(self._code, passthrough=_NOT_THE_APPS))
+        watchdog.app = loading
         watchdog.guard += 1
         try:
-            return load_app(self._code, passthrough=_NOT_THE_APPS)
+            return loading.switch()
         finally:
             watchdog.guard += 1
-            watchdog.loading = False
+            watchdog.app = self._glet
+            if not loading.dead:
+                _UNFINISHED.append(loading)
 
     def _unwind(self, glet: greenlet.greenlet) -> None:
         """End a replaced microapp: GreenletExit where it is suspended, so its frames unwind,

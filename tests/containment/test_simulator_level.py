@@ -181,6 +181,19 @@ def test_a_computed_name_does_not_reach_the_hidden_ones_either():
     assert "_fault" not in vars(sim.controller) and Controller._fault.__name__ == "_fault"
 
 
+def test_top_level_code_that_catches_the_watchdog_still_does_not_load():
+    from host.links import AppHung
+    with pytest.raises(AppHung, match="no yield within 200 ms"):
+        sim_of("""
+            while True:
+                try:
+                    while True:
+                        pass
+                except BaseException:
+                    pass
+        """)
+
+
 def test_a_finaliser_that_would_run_unwatched_is_refused():
     with pytest.raises(ImportError, match="__del__"):
         sim_of("""
