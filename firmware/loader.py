@@ -36,6 +36,9 @@ APP_MODULES = {
     "micropython": ("const", "native", "viper", "opt_level"),
 }
 _BOARD_VIEWS = ("sys", "micropython")
+# The SDK's own lazy import (firmware/microapp.py's _world()): on a board the import hook is all
+# code's, and MicroPython does not tell it who imports.
+_SDK_IMPORTS = ("sdk_world",)
 # MicroPython nrf's builtins (less the ones below); print is the SDK's log().
 _BUILTINS = (
     "ArithmeticError AssertionError AttributeError BaseException EOFError Ellipsis Exception "
@@ -176,7 +179,7 @@ def app_import(name, globals=None, locals=None, fromlist=(), level=0):
         raise ImportError("no module named '%s'" % name)
     if name.startswith("u") and name[1:] in APP_MODULES:
         name = name[1:]
-    if name in _extra:
+    if name in _extra or (name == "firmware" and fromlist == _SDK_IMPORTS):
         return _original_import(name, globals, locals, fromlist, level)
     return _module_view(name)
 
