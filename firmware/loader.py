@@ -5,7 +5,7 @@
 import builtins
 import sys
 
-from firmware import app_sdk, microapp
+from firmware import app_sdk, microapp, sdk_world  # noqa: F401 - see _SDK_IMPORTS
 
 _MICROPYTHON = sys.implementation.name == "micropython"
 
@@ -37,7 +37,8 @@ APP_MODULES = {
 }
 _BOARD_VIEWS = ("sys", "micropython")
 # The SDK's own lazy import (firmware/microapp.py's _world()): on a board the import hook is all
-# code's, and MicroPython does not tell it who imports.
+# code's and MicroPython does not tell it who imports, so that one goes through; sdk_world is
+# imported above, before any hook, so that its own imports are done.
 _SDK_IMPORTS = ("sdk_world",)
 # MicroPython nrf's builtins (less the ones below); print is the SDK's log().
 _BUILTINS = (
