@@ -176,6 +176,8 @@ def _module_view(name):
 def app_import(name, globals=None, locals=None, fromlist=(), level=0):
     """The app's __import__: the SDK and the board's modules (u-prefixed names too), else
     ImportError with MicroPython's message."""
+    if _MICROPYTHON and not in_app:  # the hook is all code's there: the firmware's own import
+        return _original_import(name, globals, locals, fromlist, level)
     if level:
         raise ImportError("no module named '%s'" % name)
     if name.startswith("u") and name[1:] in APP_MODULES:
