@@ -5,7 +5,7 @@
 import builtins
 import sys
 
-from firmware import app_sdk, microapp, sdk_world  # noqa: F401 - see _SDK_IMPORTS
+from firmware import app_sdk, microapp
 
 _MICROPYTHON = sys.implementation.name == "micropython"
 
@@ -37,8 +37,8 @@ APP_MODULES = {
 }
 _BOARD_VIEWS = ("sys", "micropython")
 # The SDK's own lazy import (firmware/microapp.py's _world()): on a board the import hook is all
-# code's and MicroPython does not tell it who imports, so that one goes through; sdk_world is
-# imported above, before any hook, so that its own imports are done.
+# code's and MicroPython does not tell it who imports, so that one goes through, as the
+# firmware's (its own imports too; MicroPython asks for the submodule a second time).
 _SDK_IMPORTS = ("sdk_world",)
 # MicroPython nrf's builtins (less the ones below); print is the SDK's log().
 _BUILTINS = (
@@ -68,6 +68,10 @@ HIDDEN_NAMES = frozenset((
     "f_globals", "f_locals", "f_builtins", "f_code", "tb_frame", "tb_next", "co_consts",
     "co_code", "mro",
 ))
+
+if _MICROPYTHON:  # the board's heap: only what its loader uses
+    _BUILTINS = ()  # type: ignore[assignment]
+    HIDDEN_NAMES = frozenset(("__dict__", "__class__"))  # type: ignore[assignment]
 
 _original_import = __import__
 _original_open = open
@@ -176,13 +180,23 @@ def _module_view(name):
 def app_import(name, globals=None, locals=None, fromlist=(), level=0):
     """The app's __import__: the SDK and the board's modules (u-prefixed names too), else
     ImportError with MicroPython's message."""
+    global in_app
+    if name == "microapp":
+        return _module_view(name)
     if _MICROPYTHON and not in_app:  # the hook is all code's there: the firmware's own import
         return _original_import(name, globals, locals, fromlist, level)
+    if _MICROPYTHON and (name == "firmware" and fromlist == _SDK_IMPORTS
+                         or name == "firmware.sdk_world"):
+        in_app = False
+        try:
+            return _original_import(name, globals, locals, fromlist, level)
+        finally:
+            in_app = True
     if level:
         raise ImportError("no module named '%s'" % name)
     if name.startswith("u") and name[1:] in APP_MODULES:
         name = name[1:]
-    if name in _extra or (name == "firmware" and fromlist == _SDK_IMPORTS):
+    if name in _extra:
         return _original_import(name, globals, locals, fromlist, level)
     return _module_view(name)
 
@@ -267,6 +281,8 @@ def load_app(code, name="microapp_app", passthrough=(), extra_modules=()):
             raise ImportError("the app uses %s, which a microapp cannot reach (docs/faults.md)"
                               % ", ".join(sorted(hidden)))
     namespace = _namespace(name)
+    global in_app
+    was, in_app = in_app, True  # the app's own code runs (the run flag keeps it after the load)
     try:
         exec(code, namespace)
     except Exception:
@@ -275,6 +291,8 @@ def load_app(code, name="microapp_app", passthrough=(), extra_modules=()):
         if isinstance(e, passthrough):
             raise
         raise AppLoadFault("%s: %s" % (type(e).__name__, e))
+    finally:
+        in_app = was
     return namespace.get("setup", _nothing), namespace.get("loop", _nothing)
 
 
