@@ -247,7 +247,7 @@ def _measured(setup, path, base):
         if _COLLECT:
             gc.collect()
         try:
-            with open(APP_RAM_FILE, "w") as f:
+            with loader.firmware_open(APP_RAM_FILE, "w") as f:  # in the app's call: not its open()
                 f.write("%s %d\n" % (path, _heap_used() - base))
         except OSError:
             pass

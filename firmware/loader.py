@@ -5,7 +5,7 @@
 import builtins
 import sys
 
-from firmware import app_sdk, microapp
+from firmware import microapp
 
 _MICROPYTHON = sys.implementation.name == "micropython"
 
@@ -75,6 +75,7 @@ if _MICROPYTHON:  # the board's heap: only what its loader uses
 
 _original_import = __import__
 _original_open = open
+firmware_open = open  # the firmware's own open(), for a write it makes within the app's call
 in_app = False  # the app's code runs (firmware/run_flag.py keeps it): open() refuses
 _extra = ()  # modules given whole beyond the board's (load_app's extra_modules)
 
@@ -162,7 +163,10 @@ def _module_view(name):
     """A new view at every import (an app that changes one changes only its own), or on a
     board the module itself."""
     if name == "microapp":
-        return app_sdk if _MICROPYTHON else _View(name, _public(app_sdk, None))
+        if _MICROPYTHON:  # the board's heap: the SDK itself (it holds the board's runtime only)
+            return microapp
+        from firmware import app_sdk
+        return _View(name, _public(app_sdk, None))
     if name not in APP_MODULES:
         raise ImportError("no module named '%s'" % name)
     shim = _SHIMS.get(name)
@@ -223,24 +227,27 @@ def _withheld(name):
     return withheld
 
 
+# The shadowing functions, made once at boot: an app's RAM is its own objects, not the loader's.
+_shadows = {key: _withheld(key) for key in _WITHHELD}
+for _key, _fn in (("getattr", getattr), ("setattr", setattr), ("delattr", delattr),
+                  ("hasattr", hasattr)):
+    _shadows[_key] = _guarded(_fn)
+
+
 def _namespace(name):
-    space = {"__name__": name}
+    space = {"__name__": name, "print": microapp.log}
     if _MICROPYTHON:
         # One builtins module for all code: shadow names in the app's globals (globals come
         # first), and take over __import__ for as long as the firmware serves (release()).
-        for key in _WITHHELD:
-            space[key] = _withheld(key)
+        space.update(_shadows)
         builtins.__import__ = app_import
         builtins.open = _firmware_open  # for an app that deletes its shadowed open
-        table = space
     else:
         table = {key: getattr(builtins, key) for key in _BUILTINS if hasattr(builtins, key)}
         table["__import__"] = app_import
+        for key in ("getattr", "setattr", "delattr", "hasattr"):
+            table[key] = _shadows[key]
         space["__builtins__"] = table
-    for key, fn in (("getattr", getattr), ("setattr", setattr), ("delattr", delattr),
-                    ("hasattr", hasattr)):
-        table[key] = _guarded(fn)
-    space["print"] = microapp.log
     return space
 
 
