@@ -17,7 +17,8 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 GROUPS = {"sim": "benchmarks.sim_bench", "serial": "benchmarks.serial_bench", "flash": "benchmarks.flash_bench",
-          "io": "benchmarks.io_bench", "mesh": "benchmarks.mesh_bench"}
+          "io": "benchmarks.io_bench", "mesh": "benchmarks.mesh_bench",
+          "isolate": "benchmarks.isolate_bench"}
 
 
 def main(argv: list[str]) -> int:

@@ -14,7 +14,7 @@ import gc
 import sys
 import time
 
-from firmware import microapp
+from firmware import loader, microapp, run_flag
 from firmware.loader import load_app
 from firmware.runtime import Runtime
 from shared_buffers import serial_frame as F
@@ -64,6 +64,7 @@ class Board:
         self._opened = False       # a HELLO opened a session the next RESUME starts
         self._error = ""
         self.heap_boot = 0  # heap in use once the firmware is imported and set up
+        self.flag = run_flag.NoFlag()  # main() keeps the real one (a file on the flash)
 
     # -- serving ----------------------------------------------------------------------------
     def serve(self):
@@ -85,6 +86,7 @@ class Board:
         setup, loop = self._entry
         self._opened = self._fresh = False  # a session runs once; a new one needs a HELLO
         try:
+            self.flag.enter()
             self.runtime.run(setup, loop)
         except _NewSession:
             pass
@@ -93,6 +95,7 @@ class Board:
         challenge, nonce, depth, app = self._hello_fields
         app = app or INSTALLED_APP
         depth = depth or DEFAULT_STACK_DEPTH
+        self.flag.start(app)
         if not (self._fresh and app == self.app and depth == self._depth):
             self._load(app, depth)
         self._opened = self._entry is not None
@@ -112,14 +115,18 @@ class Board:
         self._error = ""
         base = _heap_used()
         try:
-            entry = load_app(_app_source(path))
+            if self.flag.refuses(path):
+                raise RuntimeError("it was running when the board reset (did-reboot)")
+            source = _app_source(path)
+            self.flag.enter()
+            try:
+                entry = load_app(source, passthrough=_NOT_THE_APPS)
+            finally:
+                self.flag.leave()
         except (Exception, SystemExit) as e:
             self._error = "%s: %s" % (type(e).__name__, e)
             return
-        # A new session, a closed port and the host's Ctrl-C (its watchdog's reset) end the app from
-        # outside; anything else out of it is its fault.
-        self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth,
-                               unwind=(_NewSession, _PortClosed, KeyboardInterrupt))
+        self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth, unwind=_NOT_THE_APPS)
         microapp.bind(self.runtime)
         self._entry = (_measured(entry[0], path, base), entry[1])
         self._fresh = True
@@ -139,11 +146,13 @@ class Board:
 
     # -- the yield primitive ----------------------------------------------------------------
     def _yield(self):
+        self.flag.leave(self.m2b)
         s = self._session
         self._answer(self._encoder.delta(s, s.seq, False, self.m2b, self.b2m))
         if self._next_request() == F.HELLO:
             self._pending = True
             raise _NewSession()
+        self.flag.enter()
 
     def _answer(self, reply):
         """Send (and keep, for a repeat) the answer to the last request."""
@@ -210,6 +219,11 @@ def _stir(challenge, data):
     challenge[3] = b & 0xFF
 
 
+# A new session, a closed port and the host's Ctrl-C (its watchdog's reset) end the app from
+# outside; anything else out of it is its fault.
+_NOT_THE_APPS = (_NewSession, _PortClosed, KeyboardInterrupt)
+
+
 def _app_source(path):
     """The installed app is the app store's enabled slot (enabled, validated, CRC intact: what
     tools/flash.py app leaves); app.py (a file a user or a test put there) when no slot is."""
@@ -233,7 +247,7 @@ def _measured(setup, path, base):
         if _COLLECT:
             gc.collect()
         try:
-            with open(APP_RAM_FILE, "w") as f:
+            with loader.firmware_open(APP_RAM_FILE, "w") as f:  # in the app's call: not its open()
                 f.write("%s %d\n" % (path, _heap_used() - base))
         except OSError:
             pass
@@ -247,6 +261,19 @@ def _enabled_app():
     return enabled_app()
 
 
+def _blame_at_boot(flag):
+    """The run flag's boot check (firmware/run_flag.py), the app store imported for it and let go
+    again, so it holds no heap while apps run."""
+    from firmware import app_store
+    try:
+        flag.at_boot(app_store.AppStore(), INSTALLED_APP)
+    finally:
+        sys.modules.pop("firmware.app_store", None)
+        import firmware
+        if hasattr(firmware, "app_store"):
+            delattr(firmware, "app_store")
+
+
 def _heap_used():
     try:
         return gc.mem_alloc()
@@ -257,7 +284,12 @@ def _heap_used():
 def main(reader=None, writer=None):
     """Serve the host on the REPL's serial stream (or the given streams, e.g. a machine.UART)."""
     board = Board(reader or sys.stdin.buffer, writer or sys.stdout.buffer)
+    board.flag = run_flag.RunFlag()
+    _blame_at_boot(board.flag)
     if _COLLECT:
         gc.collect()
     board.heap_boot = _heap_used()
-    board.serve()
+    try:
+        board.serve()
+    finally:
+        loader.release()  # the REPL's imports are its own again

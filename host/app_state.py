@@ -1,12 +1,15 @@
 """Persisted app state: bluenet's per-app flags and Tock's per-app counters, kept in a state file
 so that they survive a restart of the host.
 
-Per app (keyed by name: the app file's name without .py): enabled, did-reboot (stopped by the
-watchdog), exceeded-call-duration, faults, restarts, and where its events went (generated =
-delivered + signalled + queued + uncounted, uncounted always 0). Flags are saved the moment they
-change, counters at the end of a run. A write goes to a temporary file that replaces the state
-file in one rename, under a lock: a crash mid-write leaves the old file or the new one, never a
-mix. `microapp status` shows the table, `microapp enable APP` clears the flags as bluenet's
+Per app (keyed by its file's resolved path: two hello.py in two folders are two apps, one file
+reached as ./app.py or through a symlink is one): enabled, did-reboot (stopped by the watchdog),
+exceeded-call-duration, faults, restarts, and where its events went (generated = delivered +
+signalled + queued + uncounted, uncounted always 0). Flags are saved the moment they change,
+counters at the end of a run. Every save merges under the lock: it reads the file, adds what
+this run counted since its last save and sets the flags this run changed, so concurrent runs of
+one app add up and none clears a flag another set. A write goes to a temporary file that
+replaces the state file in one rename: a crash mid-write leaves the old file or the new one,
+never a mix. `microapp status` shows the table, `microapp enable APP` clears the flags as bluenet's
 Enable command does.
 """
 from __future__ import annotations
@@ -46,29 +49,74 @@ class AppState:
         return [name for name, on in (("did-reboot", self.did_reboot),
                                       ("exceeded-call-duration", self.exceeded_call_duration)) if on]
 
-    def after_run(self, controller: Controller) -> AppState:
-        """This state (saved before the run) with the run's flags and counters added."""
-        c = controller
-        a = c.accounting()
-        last = c.faults[-1] if c.faults else None
-        return replace(
-            self, enabled=c.enabled, did_reboot=c.did_reboot,
-            exceeded_call_duration=c.exceeded_call_duration, faults=self.faults + c.app_faults,
-            restarts=self.restarts + c.restarts, generated=self.generated + a["generated"],
-            delivered=self.delivered + a["delivered"], signalled=self.signalled + a["signalled"],
-            queued=self.queued + a["queued"], uncounted=self.uncounted + a["uncounted"],
-            last_fault=f"{last['where']}: {last['error']}" if last else self.last_fault)
-
     def apply_to(self, controller: Controller) -> None:
         controller.enabled = self.enabled
         controller.did_reboot = self.did_reboot
         controller.exceeded_call_duration = self.exceeded_call_duration
 
 
-def app_name(app: str) -> str:
-    """The name an app's state is kept under: its file name without the directory and .py."""
-    base = os.path.basename(app)
+_COUNTERS = ("faults", "restarts", "generated", "delivered", "signalled", "queued", "uncounted")
+_SWITCHES = ("enabled", "did_reboot", "exceeded_call_duration", "last_fault")
+
+
+def app_key(app: str) -> str:
+    """The key an app's state is kept under: its file's resolved path; a name that is no file
+    (a test's, a state file from before) as it is."""
+    return os.path.realpath(app) if os.path.isfile(app) else app
+
+
+def app_name(key: str) -> str:
+    """What an app is called in messages and `microapp status`: its file name without .py."""
+    base = os.path.basename(key)
     return base[:-3] if base.endswith(".py") else base
+
+
+def find_app(apps: dict[str, AppState], app: str) -> str | None:
+    """The key of `app` (a path, or a name when one known app has it) among `apps`; None when
+    none; ValueError when the name is several apps'."""
+    key = app_key(app)
+    if key in apps:
+        return key
+    named = [k for k in apps if app_name(k) == app_name(app)]
+    if len(named) > 1:
+        raise ValueError(f"{app!r} names {len(named)} apps: {', '.join(sorted(named))}; give its path")
+    return named[0] if named else None
+
+
+def _run_values(controller: Controller) -> dict:
+    c = controller
+    last = c.faults[-1] if c.faults else None
+    return {"faults": c.app_faults, "restarts": c.restarts, **c.accounting(),
+            "enabled": c.enabled, "did_reboot": c.did_reboot,
+            "exceeded_call_duration": c.exceeded_call_duration,
+            "last_fault": f"{last['where']}: {last['error']}" if last else ""}
+
+
+class AppRun:
+    """One run's share in an app's persisted state."""
+
+    def __init__(self, store: StateStore, key: str) -> None:
+        self.store = store
+        self.key = key
+        self.state = store.get(key)  # what the run starts from (apply_to the controller)
+        self._saved = {**dict.fromkeys(_COUNTERS, 0),
+                       **{k: getattr(self.state, k) for k in _SWITCHES if k != "last_fault"},
+                       "last_fault": ""}
+
+    def save(self, controller: Controller) -> AppState:
+        """Merge this run into the state file: the counts since this run's last save added to
+        what is there now, the flags and `enabled` this run changed since then set; all else as
+        the file has it (another run's)."""
+        now, last = _run_values(controller), self._saved
+        with self.store._locked():
+            apps = self.store.load()
+            current = apps.get(self.key, AppState())
+            changes: dict = {k: getattr(current, k) + now[k] - last[k] for k in _COUNTERS}
+            changes.update({k: now[k] for k in _SWITCHES if now[k] != last[k]})
+            apps[self.key] = state = replace(current, **changes)
+            self.store._write(apps)
+        self._saved = now
+        return state
 
 
 class StateStore:
@@ -166,11 +214,11 @@ def _parse(path: str, text: str) -> dict[str, AppState]:
 def format_status(apps: dict[str, AppState]) -> str:
     """A table, one app a line (Tock's process console `list` is the model)."""
     header = ("APP", "STATE", "FLAGS", "FAULTS", "RESTARTS", "GENERATED", "DELIVERED", "SIGNALLED",
-              "QUEUED", "UNCOUNTED", "LAST FAULT")
+              "QUEUED", "UNCOUNTED", "LAST FAULT", "PATH")
     rows = [header] + [
-        (name, "enabled" if s.enabled else "disabled", ",".join(s.flags()) or "-", str(s.faults),
-         str(s.restarts), str(s.generated), str(s.delivered), str(s.signalled), str(s.queued),
-         str(s.uncounted), s.last_fault[:60] or "-")
-        for name, s in sorted(apps.items())]
+        (app_name(key), "enabled" if s.enabled else "disabled", ",".join(s.flags()) or "-",
+         str(s.faults), str(s.restarts), str(s.generated), str(s.delivered), str(s.signalled),
+         str(s.queued), str(s.uncounted), s.last_fault[:60] or "-", key if key != app_name(key) else "-")
+        for key, s in sorted(apps.items())]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)

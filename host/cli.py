@@ -7,7 +7,9 @@ import os
 import sys
 from dataclasses import replace
 
-from host.app_state import DEFAULT_STATE_FILE, StateFileError, StateStore, app_name, format_status
+from host.app_state import (
+    DEFAULT_STATE_FILE, StateFileError, StateStore, app_key, app_name, find_app, format_status,
+)
 from host.clock import WallClock
 from host.events import EventsError, load_events
 from host.faults import DEFAULT_POLICY, FaultPolicy
@@ -61,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--state", metavar="FILE", default=DEFAULT_STATE_FILE, help=state_help)
     run.add_argument("--port", metavar="URL",
                      help="run on the board at this serial port (pyserial URL; the firmware must be on it)")
+    run.add_argument("--isolate", action="store_true",
+                     help="run the app in a child process with CPU and memory limits, killed when it "
+                          "does not yield (docs/faults.md)")
     run.add_argument("--baud", type=_positive, default=115200, help="the board's baud rate (default 115200)")
     status = sub.add_parser("status", help="each app's flags and counters")
     status.add_argument("app", nargs="?", help="only this app (its .py file or name)")
@@ -111,9 +116,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if trace_file and args.trace.endswith(".json"):
         from host.trace.perfetto import Recorder
         trace = Recorder().one_stone(trace_file)  # type: ignore[assignment]
-    store, name = StateStore(args.state), app_name(args.app)
+    store, key = StateStore(args.state), app_key(args.app)
+    name = app_name(key)
     try:
-        store.put(name, store.get(name))  # a corrupt or unwritable state file fails before the run
+        store.put(key, store.get(key))  # a corrupt or unwritable state file fails before the run
     except StateFileError as e:
         raise CliError(str(e)) from None
     except OSError as e:
@@ -124,8 +130,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     history = History.spooled() if json_file else History.bounded(0)
     try:
         sim = Simulation(code, events, limits, on_log=None if args.quiet else _print_log, trace=trace,
-                         policy=policy, store=store, app_name=name, link=link, clock=clock, history=history,
-                         scenario=scenario, seed=args.seed)
+                         policy=policy, store=store, app_name=key, link=link, clock=clock, history=history,
+                         scenario=scenario, seed=args.seed, isolate=args.isolate)
     except Exception as e:  # the app's top-level code raised (or hung) while importing
         raise CliError(f"{args.app}: does not import: {type(e).__name__}: {e}") from None
     if not sim.controller.enabled:
@@ -172,6 +178,8 @@ def _board_link(args: argparse.Namespace, limits: Limits, trace: SwitchTrace | N
     """The app sent to the board at --port, and a serial link running it (real time)."""
     from host.board_install import InstallError, connect_with_app
     from host.links.serial_link import BoardError
+    if args.isolate:
+        raise CliError("--isolate runs the app in the simulator; on a board it is the board's own")
     if args.strict_timing:  # the host sees a call's time plus the serial line's, not the call's
         raise CliError("--strict-timing measures calls in the simulator; it does not go with --port")
     with open(args.app, "rb") as f:  # read_app() has checked that it reads and compiles
@@ -192,18 +200,19 @@ def _flags(summary: dict) -> str:
 def cmd_status(args: argparse.Namespace) -> int:
     apps = _load_state(args.state)
     if args.app:
-        apps = {_known(apps, args.app, args.state): apps[app_name(args.app)]}
+        key = _known(apps, args.app, args.state)
+        apps = {key: apps[key]}
     print(format_status(apps) if apps else f"no apps in {args.state} yet")
     return 0
 
 
 def cmd_enable(args: argparse.Namespace) -> int:
-    name = _known(_load_state(args.state), args.app, args.state)
+    key = _known(_load_state(args.state), args.app, args.state)
     try:
-        StateStore(args.state).enable(name)
+        StateStore(args.state).enable(key)
     except OSError as e:
         raise CliError(f"{args.state}: {e.strerror}") from None
-    print(f"{name}: enabled (did-reboot and exceeded-call-duration cleared)")
+    print(f"{app_name(key)}: enabled (did-reboot and exceeded-call-duration cleared)")
     return 0
 
 
@@ -215,10 +224,14 @@ def _load_state(path: str) -> dict:
 
 
 def _known(apps: dict, app: str, path: str) -> str:
-    name = app_name(app)
-    if name not in apps:
-        raise CliError(f"no app {name!r} in {path} (known: {', '.join(sorted(apps)) or 'none'})")
-    return name
+    try:
+        key = find_app(apps, app)
+    except ValueError as e:
+        raise CliError(str(e)) from None
+    if key is None:
+        known = ", ".join(sorted(app_name(k) for k in apps)) or "none"
+        raise CliError(f"no app {app_name(app)!r} in {path} (known: {known})")
+    return key
 
 
 def _open_for_writing(path: str):

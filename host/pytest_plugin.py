@@ -1,9 +1,13 @@
 """pytest plugin (entry point `microapp`): hardware-in-the-loop tests of microapps on a board.
 
 Options: --board-port URL (a real board with the firmware; without it a virtual board is started
-for the session), --board-baud N, --board-log-dir DIR.
+for the session), --board-baud N, --board-log-dir DIR; --microapp-isolate (every `microapp_sim`
+runs its app in a child process, as `microapp run --isolate`).
 
 Fixtures:
+- `microapp_sim`: a factory, `microapp_sim(source_or_path, limits=..., events=..., isolate=...)`,
+  giving a Simulation of the app; isolate (default: --microapp-isolate) runs it in a child
+  process with CPU and memory limits (docs/faults.md, "Levels of containment").
 - `board_under_test`: the session's board (BoardUnderTest): its port, apps installed on it.
 - `microapp_board`: a factory, `microapp_board(source_or_path, limits=..., events=...)`, giving
   a BoardRun: the app installed and started on the board through the serial link, run by the
@@ -27,7 +31,7 @@ from host.board_install import InstallError, install_to_dir, send_app
 from host.events import Event
 from host.limits import Limits
 from host.links.serial_link import BoardError, SerialLink
-from host.simulator import Simulation
+from host.simulator import Simulation, read_app
 from host.trace import SwitchTrace
 
 
@@ -40,6 +44,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="the board's baud rate (default 115200)")
     group.addoption("--board-log-dir", metavar="DIR",
                     help="where each test writes its board log (default: under pytest's basetemp)")
+    group.addoption("--microapp-isolate", action="store_true",
+                    help="run every microapp_sim app in a child process with CPU and memory limits")
 
 
 class BoardUnderTest:
@@ -129,6 +135,28 @@ class BoardRun:
                     f"app output so far (last {len(shown)} of {len(self.lines)} lines):\n  {output}\n"
                     f"board console:\n  {board}\n"
                     f"log file: {self.log_path}", pytrace=False)
+
+
+@pytest.fixture
+def microapp_sim(request: pytest.FixtureRequest) -> Iterator[Callable[..., Simulation]]:
+    """A factory: microapp_sim(app, limits=None, events=(), isolate=None, **options) -> a
+    Simulation (options as Simulation's); an isolated app's process is ended after the test.
+    app: source text (dedented) or a .py file's path."""
+    default = request.config.getoption("--microapp-isolate")
+    sims: list[Simulation] = []
+
+    def start(app: str, limits: Limits | None = None, events: Iterable[Event] = (),
+              isolate: bool | None = None, **options) -> Simulation:
+        code = read_app(app) if app.endswith(".py") and os.path.isfile(app) else textwrap.dedent(app)
+        sim = Simulation(code, events, limits, isolate=default if isolate is None else isolate, **options)
+        sims.append(sim)
+        return sim
+
+    yield start
+    for sim in sims:
+        close = getattr(sim.link, "close", None)
+        if close is not None:
+            close()
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from host.app_state import StateStore
+from host.app_state import AppRun, StateStore
 from host.clock import VirtualClock, WallClock
 from host.controller import Controller
 from host.device import Device
@@ -18,6 +18,11 @@ from host.sdk_types.world_types import WorldTypes
 from host.world.scenario import Action, Scenario
 from host.world.world import NEVER, World
 from shared_buffers import protocol as P
+
+
+def _isolated(*args) -> Link:
+    from host.links.process_link import ProcessLink
+    return ProcessLink(*args)
 
 
 class AppLoadError(Exception):
@@ -44,25 +49,29 @@ class Simulation:
                  link: Link | None = None, policy: FaultPolicy | None = None,
                  store: StateStore | None = None, app_name: str = "app",
                  clock: VirtualClock | WallClock | None = None, history: History | None = None,
-                 scenario: Scenario | None = None, seed: int = 0) -> None:
+                 scenario: Scenario | None = None, seed: int = 0, isolate: bool = False) -> None:
         """code: the app (source or code object) for the greenlet link; or pass a ready `link`
         (a board's serial link) that already holds the app, with code=None. policy: what a
         fault does (restart up to 3 times by default). store: where the app's flags and counters
         persist under `app_name` (an app saved as disabled starts disabled); None: not kept.
         clock: a VirtualClock by default; a WallClock paces the ticks in real time (a board).
         history: where the device keeps its log and history (host.report; lists by default).
-        scenario: the world the stone lives in (host/world); its timeline runs with `events`."""
+        scenario: the world the stone lives in (host/world); its timeline runs with `events`.
+        isolate: the app runs in a child process of its own (host/links/process_link.py)."""
         self.limits = limits or Limits()
         self.clock: VirtualClock | WallClock = clock or VirtualClock()
         self.device = Device(self.clock, self.limits.pins, on_log=on_log, history=history)
-        self.link = link if link is not None else GreenletLink(
-            code, self.limits.stack_depth, trace, self.limits.watchdog_ms, self.limits.call_duration_ms)
+        if link is None:
+            make = _isolated if isolate else GreenletLink
+            link = make(code, self.limits.stack_depth, trace, self.limits.watchdog_ms,
+                        self.limits.call_duration_ms)
+        self.link = link
         self.controller = Controller(self.link, self.device, self.limits, self.clock, policy)
         self.store = store
         self.app_name = app_name
         if store is not None:
-            self._saved = store.get(app_name)
-            self._saved.apply_to(self.controller)
+            self._run = AppRun(store, app_name)
+            self._run.state.apply_to(self.controller)
             self.controller.on_flags = self.save_state
         self.world = World(scenario, self.clock, seed)
         self.world.outside = self._outside
@@ -100,10 +109,9 @@ class Simulation:
         return self.summary()
 
     def save_state(self) -> None:
-        """Persist the app's flags and counters (the store's state from before this run plus
-        this run's)."""
+        """Persist the app's flags and counters: this run's merged into the store's."""
         assert self.store is not None
-        self.store.put(self.app_name, self._saved.after_run(self.controller))
+        self._run.save(self.controller)
 
     def step(self, most: int = 1) -> int:
         """Deliver the events and apply the world's timeline due by the next tick, each at its

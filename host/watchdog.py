@@ -13,9 +13,13 @@ added per request, and the thread looks only a few times per limit.
 
 Limits: the watchdog needs the main thread (Python runs signal handlers only there); a microapp
 stuck inside one long C call (a huge `sum(range(...))`) is stopped only when that call returns.
+With --isolate the app is a child process instead, and wait_or_kill() below is its watchdog: a
+SIGKILL, which stops any call.
 """
 from __future__ import annotations
 
+import os
+import select
 import signal
 import threading
 import time
@@ -45,7 +49,6 @@ class Watchdog:
         """Raises RuntimeError outside the main thread (no signal handler can be installed)."""
         self.limit_s = limit_s
         self.app: greenlet.greenlet | None = None  # the greenlet to preempt: set by the link
-        self.loading = False  # the app's top-level code runs (in the host's own greenlet)
         self.guard = 0  # odd while the link runs app code outside an entry (load, unwind)
         self._progress: Callable[[], tuple[int, int]] = _no_entries
         _register(self)
@@ -125,7 +128,26 @@ def _on_signal(signum: int, frame: object) -> None:
     if current is watchdog.app and host is not None:
         _target = None
         host.throw(AppHung(message))
-    elif watchdog.loading:  # top-level code runs in the host's greenlet: raise right there
-        _target = None
-        raise AppHung(message)
     # else the host itself is busy in this entry: the thread fires again after another limit
+
+
+def wait_or_kill(fd: int, pid: int, limit_s: float) -> bytes | None:
+    """The isolated app's watchdog (--isolate, host/links/process_link.py): wait for the child
+    process's next byte on `fd`; when none comes within `limit_s` (0: no limit), SIGKILL the
+    child, which nothing it does can catch or block, and return None; b"" when it died."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    deadline = time.monotonic() + limit_s if limit_s else None
+    while True:
+        timeout = None if deadline is None else max(0, int((deadline - time.monotonic()) * 1000) + 1)
+        if poller.poll(timeout):
+            try:
+                return os.read(fd, 1)
+            except InterruptedError:
+                continue
+        if deadline is not None and time.monotonic() >= deadline:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            return None

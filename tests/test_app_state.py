@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from host.app_state import AppState, StateFileError, StateStore, app_name
+from host.app_state import AppState, StateFileError, StateStore, app_key, app_name
 from host.cli import main
 from host.limits import Limits
 from host.sdk_types import mesh
@@ -168,10 +168,10 @@ def test_status_prints_a_table_of_flags_and_counters(tmp_path, capsys):
     assert main(["status", "--state", state]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["APP", "STATE", "FLAGS", "FAULTS", "RESTARTS", "GENERATED", "DELIVERED",
-                                "SIGNALLED", "QUEUED", "UNCOUNTED", "LAST", "FAULT"]
-    assert lines[1].split() == ["blink", "enabled", "-", "0", "0", "5", "3", "2", "0", "0", "-"]
+                                "SIGNALLED", "QUEUED", "UNCOUNTED", "LAST", "FAULT", "PATH"]
+    assert lines[1].split() == ["blink", "enabled", "-", "0", "0", "5", "3", "2", "0", "0", "-", "-"]
     assert lines[2].split() == ["runaway", "disabled", "did-reboot", "1", "0", "0", "0", "0", "0", "0",
-                                "watchdog:", "x"]
+                                "watchdog:", "x", "-"]
     assert main(["status", "examples/runaway.py", "--state", state]) == 0
     assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == ["APP", "runaway"]
 
@@ -213,7 +213,8 @@ def test_the_issues_runaway_command_with_the_default_one_second_watchdog(tmp_pat
     summary = json.loads((tmp_path / "out.json").read_text())
     assert summary["ticks"] == 50 and not summary["enabled"] and summary["did_reboot"]
     assert summary["faults"][0]["error"] == "no yield within 1000 ms: stopped by the watchdog"
-    assert StateStore(str(tmp_path / ".microapp" / "state.json")).get("runaway").did_reboot
+    assert StateStore(str(tmp_path / ".microapp" / "state.json")).get(
+        app_key(os.path.join(ROOT, "examples", "runaway.py"))).did_reboot
 
 
 def test_strict_timing_turns_on_bluenets_call_limit(tmp_path):
@@ -227,3 +228,75 @@ def test_strict_timing_turns_on_bluenets_call_limit(tmp_path):
     summary = json.loads(out.read_text())
     assert summary["exceeded_call_duration"] and not summary["enabled"]
     assert "over the 20 ms limit" in summary["faults"][0]["error"]
+
+
+# -- one app, many runs -----------------------------------------------------------------------
+CONCURRENT_APP = """
+import time
+def setup():
+    time.sleep(1.5)  # every run holds its state while the others start: they overlap
+n = 0
+def loop():
+    global n
+    n += 1
+    if n % 3 == 0:
+        raise ValueError("every third loop")
+"""
+
+
+@pytest.mark.slow
+def test_six_concurrent_runs_of_one_app_add_up(tmp_path):
+    app = tmp_path / "busy.py"
+    app.write_text(CONCURRENT_APP)
+    state = str(tmp_path / "state.json")
+    argv = [sys.executable, "-m", "host.cli", "run", str(app), "--ticks", "40", "--quiet", "--state", state,
+            "--fault-policy", "restart", "--limit", "watchdog_ms=10000"]
+    single = tmp_path / "single.json"
+    subprocess.run(argv[:-4] + ["--state", str(tmp_path / "alone.json"), "--json", str(single),
+                                "--fault-policy", "restart", "--limit", "watchdog_ms=10000"],
+                   cwd=ROOT, check=True, capture_output=True)
+    one = json.loads(single.read_text())
+    assert one["restarts"] > 2  # the runs have something to add up
+    runs = [subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(6)]
+    for run in runs:
+        assert run.wait(timeout=60) == 0, run.stderr.read()  # type: ignore[union-attr]
+    saved = StateStore(state).get(app_key(str(app)))
+    assert (saved.faults, saved.restarts) == (6 * len(one["faults"]), 6 * one["restarts"])
+
+
+def test_a_clean_run_keeps_the_flag_a_concurrent_run_set(tmp_path):
+    store = StateStore(str(tmp_path / "state.json"))
+    clean = Simulation("def loop():\n    pass\n", limits=FAST, store=store, app_name="app")  # loads: enabled
+    run_app(HANGS, store)  # meanwhile another run of the app hangs: did-reboot, disabled
+    clean.run(3)
+    saved = store.get("app")
+    assert saved.did_reboot and not saved.enabled and saved.faults == 1
+
+
+def test_a_run_adds_to_what_another_run_saved_meanwhile(tmp_path):
+    store = StateStore(str(tmp_path / "state.json"))
+    first = Simulation(RAISES, limits=FAST, store=store, app_name="app")
+    second = Simulation(RAISES, limits=FAST, store=store, app_name="app")
+    a, b = first.run(2), second.run(4)
+    first.run(2)  # a second save of the same run adds only what it counted since its first
+    assert store.get("app").faults == len(b["faults"]) + len(first.summary()["faults"])
+    assert len(a["faults"]) < len(first.summary()["faults"])
+
+
+def test_two_apps_of_one_file_name_are_two_apps(tmp_path, capsys):
+    state = str(tmp_path / "state.json")
+    for folder, source in (("a", HANGS), ("b", "def loop():\n    pass\n")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "app.py").write_text(source)
+        assert main(["run", str(tmp_path / folder / "app.py"), "--ticks", "3", "--quiet", "--state", state,
+                     "--limit", "watchdog_ms=100"]) == 0
+    apps = StateStore(state).load()
+    hung, clean = apps[str(tmp_path / "a" / "app.py")], apps[str(tmp_path / "b" / "app.py")]
+    assert hung.did_reboot and not hung.enabled and clean.enabled and not clean.did_reboot
+    # the same file by another path is the same app
+    assert app_key(str(tmp_path / "b" / ".." / "a" / "app.py")) == str(tmp_path / "a" / "app.py")
+    capsys.readouterr()
+    assert main(["enable", "app", "--state", state]) == 2  # a bare name that is two apps: say so
+    assert "names 2 apps" in capsys.readouterr().err
+    assert main(["enable", str(tmp_path / "a" / "app.py"), "--state", state]) == 0
+    assert StateStore(state).load()[str(tmp_path / "a" / "app.py")].enabled

@@ -225,3 +225,28 @@ def test_the_per_call_limit_is_off_by_default():
     sim = sim_of(SLOW_LOOP)
     sim.run(4)
     assert sim.controller.enabled and sim.controller.faults == []
+
+
+# -- --isolate's watchdog: a SIGKILL of the app's process -----------------------------------
+def test_the_isolated_watchdog_kills_a_child_that_does_not_answer():
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from host.watchdog import wait_or_kill
+    r, w = os.pipe()
+    child = subprocess.Popen([sys.executable, "-c", "import signal, time\n"
+                              "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                              "import os; os.write(int(__import__('sys').argv[1]), b'Y')\n"
+                              "while True: pass", str(w)], pass_fds=(w,))
+    os.close(w)
+    try:
+        assert wait_or_kill(r, child.pid, 30) == b"Y"  # it answers once...
+        assert wait_or_kill(r, child.pid, 0.2) is None  # ...then spins: killed
+        assert child.wait(timeout=10) == -signal.SIGKILL
+        assert wait_or_kill(r, child.pid, 1) == b""  # a dead child's pipe says so at once
+    finally:
+        os.close(r)
+        if child.poll() is None:
+            child.kill()

@@ -10,6 +10,7 @@ from firmware import microapp
 from firmware.loader import load_app
 from firmware.runtime import Runtime
 from host.links import CallTooLong
+from host.sandbox import HostInterrupt, install_host_interrupt
 from host.watchdog import Watchdog
 from shared_buffers import protocol as P
 from shared_buffers.buffers import new_buffer
@@ -18,6 +19,8 @@ from shared_buffers.buffers import new_buffer
 # GreenletExit and goes on). Kept, never resumed: freeing one would run it again, unwatched.
 _UNFINISHED: list[greenlet.greenlet] = []
 _UNWIND_TRIES = 10
+# Not the app's: the link's unwinding of a replaced app, and the user's Ctrl-C.
+_NOT_THE_APPS = (greenlet.GreenletExit, HostInterrupt)
 
 
 class GreenletLink:
@@ -41,6 +44,7 @@ class GreenletLink:
         self.watchdog = Watchdog(watchdog_ms / 1000) if watchdog_ms else None
         self.runtime: Runtime
         self._glet: greenlet.greenlet | None = None
+        install_host_interrupt()
         self.restart()
 
     def restart(self) -> None:
@@ -68,7 +72,7 @@ class GreenletLink:
         if self._call_limit_s:
             resume = _timed(resume, self._call_limit_s)
         self.runtime = Runtime(self.m2b, self.b2m, yield_to_host, self._stack_depth,
-                               unwind=(greenlet.GreenletExit,))
+                               unwind=_NOT_THE_APPS)
         self.resume = resume
         self._entry_points = self._load()
         self.bind()
@@ -83,15 +87,19 @@ class GreenletLink:
     def _load(self):
         watchdog = self.watchdog
         if watchdog is None:
-            return load_app(self._code)
-        watchdog.app = self._glet
-        watchdog.loading = True
+            return load_app(self._code, passthrough=_NOT_THE_APPS)
+        # The top-level code runs in a greenlet of its own, so that the watchdog throws AppHung
+        # into the host, where the app cannot catch it; one that hung is kept, never resumed.
+        loading = greenlet.greenlet(lambda: load_app(self._code, passthrough=_NOT_THE_APPS))
+        watchdog.app = loading
         watchdog.guard += 1
         try:
-            return load_app(self._code)
+            return loading.switch()
         finally:
             watchdog.guard += 1
-            watchdog.loading = False
+            watchdog.app = self._glet
+            if not loading.dead:
+                _UNFINISHED.append(loading)
 
     def _unwind(self, glet: greenlet.greenlet) -> None:
         """End a replaced microapp: GreenletExit where it is suspended, so its frames unwind,

@@ -334,7 +334,7 @@ def test_what_a_handler_returns_is_its_final_status(on_both_links, handler, ack)
         import microapp
         def setup():
             microapp.Mesh.listen()
-            microapp._rt.handlers[(7 << 8) | 4] = {handler}   # the runtime's own handler table
+            microapp.registerInterrupt(7, 4, {handler})   # bluenet's registerInterrupt()
     """, scenario)
     assert seen.result.b2m == ("MESH", P.ack_name(ack))
 

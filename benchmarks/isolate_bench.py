@@ -1,0 +1,46 @@
+"""--isolate figures: one switch through the process link (the host hands both buffers to the
+app's process and waits for its yield) against the same through the greenlet link, interleaved
+rounds (benchmarks/measure.py), wall time: the switch waits on another process."""
+from __future__ import annotations
+
+from benchmarks.measure import interleaved, ratio, spread, timed, wall_clock
+from host.links.greenlet_link import GreenletLink
+from host.links.process_link import ProcessLink
+
+SWITCHES = 5000
+# One request per soft yield; the benchmark resumes the link directly (no controller), so each
+# resume() is one switch to the app and back.
+SPINNER = """
+from microapp import *
+def setup():
+    m2b = getOutgoingMessagePayload()
+    while True:
+        m2b[0] = 0x30  # a type the host does not know: answered at once
+        m2b[1] = 2     # REQUEST
+        sendMessage(2)
+"""
+
+
+def _per_switch(link):
+    resume = link.resume
+
+    def run() -> float:
+        def switches() -> None:
+            for _ in range(SWITCHES):
+                resume()
+        return timed(switches, wall_clock) / SWITCHES
+    return run
+
+
+def figures() -> dict[str, float]:
+    greenlet_link = GreenletLink(SPINNER, watchdog_ms=0)
+    process_link = ProcessLink(SPINNER, watchdog_ms=0)
+    try:
+        for link in (greenlet_link, process_link):
+            for _ in range(100):  # warm up: setup() started
+                link.resume()
+        isolate, greenlet = interleaved(_per_switch(process_link), _per_switch(greenlet_link))
+    finally:
+        process_link.close()
+    return {**spread("isolate_switch_us", [s * 1e6 for s in isolate]),
+            **ratio("isolate_over_greenlet_link_ratio", isolate, greenlet)}

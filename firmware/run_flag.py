@@ -1,0 +1,107 @@
+# The board's own "app is running" flag (bluenet sets one in IPC RAM before each call into the
+# microapp and clears it after; a warm reboot finds it set: did-reboot, the app is not started).
+# Here it is the first byte of a small file on the board's flash, kept open: b"R" from the moment
+# the firmware resumes the app until it yields with no request pending (its final status for the
+# entry; its top-level code likewise), b"-" otherwise, b"D" once a boot has blamed the app; the
+# app's name follows. (bluenet clears its flag at every yield; a file write per soft yield would
+# cost more than the switch, so the file is kept per entry and loader.in_app per switch.) At boot, an app found running
+# is marked did-reboot: in the app store when it is the store's enabled slot (not loaded again
+# until enabled, as bluenet), else in this file (the board does not start it on its own; the
+# host's next session for it does, as the host keeps the app's flags). A reset by the host's
+# watchdog is such a reset: the app was running when it came.
+# While the flag is up, the loader's open() refuses (firmware/loader.py).
+# Runs under MicroPython (and CPython, for tests).
+from firmware import loader
+from shared_buffers.protocol import REQUEST
+
+FLAG_FILE = "microapp_running"
+RUNNING = b"R"
+IDLE = b"-"
+REBOOTED = b"D"
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            data = f.read(200)
+    except OSError:
+        return b"", ""
+    return data[:1], data[1:].split(b"\n")[0].decode()
+
+
+class RunFlag:
+    def __init__(self, path=FLAG_FILE):
+        self.found = _read(path)  # (state, app) as the last run left them
+        self.rebooted = self.found[1] if self.found[0] == REBOOTED else ""
+        self._file = open(path, "wb")
+        self._armed = False  # the file says RUNNING
+        self._write(REBOOTED if self.rebooted else IDLE, self.rebooted)
+
+    def at_boot(self, store, installed):
+        """Blame the app that was running when the board reset: did-reboot in the app store
+        (`installed` came from its enabled slot) or in this file. Returns the app's name."""
+        state, app = self.found
+        if state != RUNNING:
+            return ""
+        found = store.enabled_app() if app == installed else None
+        if found is not None:
+            store.set_flag(found[0], "did_reboot")
+        else:
+            self.rebooted = app
+            self._write(REBOOTED, app)
+        return app
+
+    def refuses(self, app):
+        """Not to be started by the board on its own: it was running at a reset."""
+        return app == self.rebooted
+
+    def start(self, app):
+        """A session for `app` (the host's HELLO, which clears the file's blame)."""
+        self.rebooted = ""
+        self._write(IDLE, app)
+
+    def enter(self):
+        """The firmware hands control to the app."""
+        loader.in_app = True
+        if not self._armed:
+            self._armed = True
+            self._mark(RUNNING)
+
+    def leave(self, m2b=None):
+        """The app yielded (m2b: its buffer) or its code ended. The file is cleared only when
+        no request of the app is pending: one write per entry, not per soft yield (a write
+        costs more than a switch)."""
+        loader.in_app = False
+        if self._armed and (m2b is None or m2b[1] != REQUEST):
+            self._armed = False
+            self._mark(IDLE)
+
+    def _mark(self, state):
+        f = self._file
+        f.seek(0)
+        f.write(state)  # the file system's own write: no flush (on a posix VFS flush is fsync)
+
+    def _write(self, state, app):
+        f = self._file
+        f.seek(0)
+        f.write(state + app.encode() + b"\n")  # the name ends at the newline: the file is not truncated
+        f.flush()
+
+
+class NoFlag:
+    """A board without a flag file (tests that drive Board directly)."""
+
+    def at_boot(self, store, installed):
+        return ""
+
+    def refuses(self, app):
+        return False
+
+    def start(self, app):
+        pass
+
+    def enter(self):
+        pass
+
+    def leave(self, m2b=None):
+        pass
