@@ -36,10 +36,10 @@ APP_MODULES = {
     "micropython": ("const", "native", "viper", "opt_level"),
 }
 _BOARD_VIEWS = ("sys", "micropython")
-# The SDK's own lazy import (firmware/microapp.py's _world()): on a board the import hook is all
+# The SDK's own lazy imports (firmware/microapp.py's _world(), _radio()): on a board the import hook is all
 # code's and MicroPython does not tell it who imports, so that one goes through, as the
 # firmware's (its own imports too; MicroPython asks for the submodule a second time).
-_SDK_IMPORTS = ("sdk_world",)
+_SDK_IMPORTS = (("sdk_world",), ("sdk_radio",))
 # MicroPython nrf's builtins (less the ones below); print is the SDK's log().
 _BUILTINS = (
     "ArithmeticError AssertionError AttributeError BaseException EOFError Ellipsis Exception "
@@ -189,8 +189,8 @@ def app_import(name, globals=None, locals=None, fromlist=(), level=0):
         return _module_view(name)
     if _MICROPYTHON and not in_app:  # the hook is all code's there: the firmware's own import
         return _original_import(name, globals, locals, fromlist, level)
-    if _MICROPYTHON and (name == "firmware" and fromlist == _SDK_IMPORTS
-                         or name == "firmware.sdk_world"):
+    if _MICROPYTHON and (name == "firmware" and fromlist in _SDK_IMPORTS
+                         or name == "firmware.sdk_world" or name == "firmware.sdk_radio"):
         in_app = False
         try:
             return _original_import(name, globals, locals, fromlist, level)

@@ -4,7 +4,7 @@ in for hardware, so the apps go over the raw REPL), expect() and its failure mes
 log file per board per test."""
 import pytest
 
-from host.board.virtual_board import FIRMWARE_HEAP, VirtualBoard
+from host.board.virtual_board import VirtualBoard, profile_heap
 from host.board_install import install_to_dir
 
 pytest_plugins = ["pytester"]
@@ -54,7 +54,9 @@ def test_with_a_port_the_apps_go_to_that_board_over_its_repl(pytester, tmp_path)
     install_to_dir(str(flash))
     logs = tmp_path / "logs"
     pytester.makepyfile(test_suite=SUITE)
-    with VirtualBoard(str(flash), heap_size=FIRMWARE_HEAP) as board:
+    # A PCA10056's heap: the firmware no longer leaves a PCA10040 room for the raw REPL's
+    # transfers (issue 11 item 2 is open); this test is about the plugin, not the heap.
+    with VirtualBoard(str(flash), heap_size=profile_heap("pca10056")) as board:
         result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--board-port", board.port,
                                               "--board-log-dir", str(logs))
     check_run(result, logs)
