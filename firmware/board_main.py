@@ -115,6 +115,9 @@ class Board:
             entry = load_app(_app_source(path))
         except (Exception, SystemExit) as e:
             self._error = "%s: %s" % (type(e).__name__, e)
+            line = _last_line(_traceback(e))
+            if line:  # where in the app's file (the host names the file)
+                self._error = "%s (line %s)" % (self._error, line)
             return
         # A new session, a closed port and the host's Ctrl-C (its watchdog's reset) end the app from
         # outside; anything else out of it is its fault.
@@ -140,7 +143,12 @@ class Board:
     # -- the yield primitive ----------------------------------------------------------------
     def _yield(self):
         s = self._session
-        self._answer(self._encoder.delta(s, s.seq, False, self.m2b, self.b2m))
+        reply = self._encoder.delta(s, s.seq, False, self.m2b, self.b2m)
+        error = self.runtime.last_error
+        if error is not None:  # the app's exception: its whole traceback goes first, in TEXT frames
+            self.runtime.last_error = None
+            reply = F.text_frames(self._encoder, s.seq, _traceback(error)) + reply[1:]
+        self._answer(reply)
         if self._next_request() == F.HELLO:
             self._pending = True
             raise _NewSession()
@@ -251,6 +259,38 @@ def _enabled_app():
         import firmware
         if hasattr(firmware, "app_store"):
             delattr(firmware, "app_store")
+
+
+def _last_line(traceback):
+    """The line number of the app's innermost frame in a traceback ("" when none is the app's:
+    the app runs from source text, its frames say "<string>")."""
+    mark = b'"<string>", line '
+    at = traceback.rfind(mark)
+    if at < 0:
+        return ""
+    start = end = at + len(mark)
+    while end < len(traceback) and 48 <= traceback[end] <= 57:
+        end += 1
+    return traceback[start:end].decode()
+
+
+def _traceback(exc):
+    """The exception's traceback as MicroPython prints it (under CPython, in tests, in the
+    same format, from the exception's frames)."""
+    print_exception = getattr(sys, "print_exception", None)
+    if print_exception is not None:
+        import io
+        out = io.StringIO()
+        print_exception(exc, out)
+        return out.getvalue().encode()
+    lines = ["Traceback (most recent call last):\n"]
+    tb = getattr(exc, "__traceback__", None)
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        lines.append('  File "%s", line %d, in %s\n' % (code.co_filename, tb.tb_lineno, code.co_name))
+        tb = tb.tb_next
+    lines.append("%s: %s\n" % (type(exc).__name__, exc))
+    return "".join(lines).encode()
 
 
 def _heap_used():
