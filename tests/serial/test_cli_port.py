@@ -13,7 +13,7 @@ import tty
 import pytest
 
 from host import port_lock
-from host.board.virtual_board import FIRMWARE_HEAP, VirtualBoard
+from host.board.virtual_board import VirtualBoard
 from host.board_install import install_to_dir
 from host.cli import main
 from host.links.serial_link import BoardError, SerialLink
@@ -223,9 +223,9 @@ def test_a_board_lost_mid_run_ends_it_with_one_line_and_the_summary(tmp_path, ca
     flash = tmp_path / "flash"
     install_to_dir(str(flash))
     out = tmp_path / "out.json"
-    with VirtualBoard(str(flash), heap_size=FIRMWARE_HEAP) as board:
+    with VirtualBoard.for_profile("pca10056", str(flash), paced=False) as board:
         state = str(tmp_path / "s.json")
-        timer = threading.Timer(4.0, board.stop)  # after the upload and a few hundred ticks
+        timer = threading.Timer(6.0, board.stop)  # after the upload and a few hundred ticks
         timer.start()
         try:
             code, _, err = run_cli(capsys, "run", "examples/hello.py", "--port", board.port, "--ticks",

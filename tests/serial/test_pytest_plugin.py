@@ -4,7 +4,7 @@ in for hardware, so the apps go over the raw REPL), expect() and its failure mes
 log file per board per test."""
 import pytest
 
-from host.board.virtual_board import FIRMWARE_HEAP, VirtualBoard
+from host.board.virtual_board import VirtualBoard
 from host.board_install import install_to_dir
 
 pytest_plugins = ["pytester"]
@@ -54,7 +54,7 @@ def test_with_a_port_the_apps_go_to_that_board_over_its_repl(pytester, tmp_path)
     install_to_dir(str(flash))
     logs = tmp_path / "logs"
     pytester.makepyfile(test_suite=SUITE)
-    with VirtualBoard(str(flash), heap_size=FIRMWARE_HEAP) as board:
+    with VirtualBoard.for_profile("pca10056", str(flash), paced=False) as board:
         result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--board-port", board.port,
                                               "--board-log-dir", str(logs))
     check_run(result, logs)
@@ -136,7 +136,7 @@ def test_one_suite_on_boards_given_by_port(pytester, tmp_path):
         for i in range(2):
             flash = tmp_path / f"flash{i}"
             install_to_dir(str(flash))
-            board = VirtualBoard(str(flash), heap_size=FIRMWARE_HEAP)
+            board = VirtualBoard.for_profile("pca10056", str(flash), paced=False)
             board.start()
             boards.append(board)
         pytester.makepyfile(test_suite=DUT_SUITE)
@@ -167,7 +167,7 @@ def test_board_goes_away(dut):
     outer.LOST.stop()
     dut.expect_exact("never", timeout=5)
 ''')
-    LOST = VirtualBoard(str(flash), heap_size=FIRMWARE_HEAP)
+    LOST = VirtualBoard.for_profile("pca10056", str(flash), paced=False)
     LOST.start()
     try:
         result = pytester.runpytest_inprocess("-p", "no:cacheprovider", f"--board-port={LOST.port}",

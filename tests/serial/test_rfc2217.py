@@ -2,7 +2,7 @@
 pyserial's RFC 2217 server in front of a virtual board (docs/board.md, "A board in another room")."""
 import pytest
 
-from host.board.virtual_board import FIRMWARE_HEAP, VirtualBoard
+from host.board.virtual_board import VirtualBoard
 from host.board_install import install_to_dir
 from host.cli import main
 from tests.serial.rfc2217_server import Rfc2217Server
@@ -14,7 +14,7 @@ pytest_plugins = ["pytester"]
 def remote_board(tmp_path):
     flash = tmp_path / "flash"
     install_to_dir(str(flash))
-    with VirtualBoard(str(flash), heap_size=FIRMWARE_HEAP) as board:
+    with VirtualBoard.for_profile("pca10056", str(flash), paced=False) as board:
         server = Rfc2217Server(board.port)
         try:
             yield server, flash
