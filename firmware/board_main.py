@@ -115,7 +115,10 @@ class Board:
             entry = load_app(_app_source(path))
         except (Exception, SystemExit) as e:
             self._error = "%s: %s" % (type(e).__name__, e)
-            line = _last_line(_traceback(e))
+            try:
+                line = _last_line(_traceback(e))
+            except Exception:  # no heap left to format it: the error text without its line
+                line = ""
             if line:  # where in the app's file (the host names the file)
                 self._error = "%s (line %s)" % (self._error, line)
             return
@@ -147,7 +150,10 @@ class Board:
         error = self.runtime.last_error
         if error is not None:  # the app's exception: its whole traceback goes first, in TEXT frames
             self.runtime.last_error = None
-            reply = F.text_frames(self._encoder, s.seq, _traceback(error)) + reply[1:]
+            try:
+                reply = F.text_frames(self._encoder, s.seq, _traceback(error)) + reply[1:]
+            except Exception:  # a MemoryError above all: the YIELD's error text still says what raised
+                pass
         self._answer(reply)
         if self._next_request() == F.HELLO:
             self._pending = True
