@@ -185,12 +185,13 @@ def test_a_second_program_on_a_busy_board_is_told_at_once_and_the_first_run_is_u
                              cwd=ROOT, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": ROOT})
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # the first run holds the port once its lock names it
+        while time.monotonic() < deadline and first.poll() is None:  # until the first run holds the port
             try:
                 port_lock.release(port_lock.acquire(board_under_test.port))
             except port_lock.PortBusy:
                 break
             time.sleep(0.05)
+        assert first.poll() is None, first.communicate()[1]
         second = subprocess.run([sys.executable, "-m", "host.cli", "run", "examples/hello.py", "--port",
                                  board_under_test.port, "--state", str(tmp_path / "s2.json")],
                                 cwd=ROOT, capture_output=True, text=True, timeout=15,
