@@ -174,10 +174,16 @@ def test_a_port_without_a_board_or_firmware_answers_in_seconds_with_what_to_do(w
 
 @pytest.mark.slow
 @pytest.mark.timeout(60)
-def test_a_second_program_on_a_busy_board_is_told_at_once_and_the_first_run_is_untouched(
-        board_under_test, tmp_path):
+def test_a_second_program_on_a_busy_board_is_told_at_once_and_the_first_run_is_untouched(tmp_path):
     """A `microapp run --port` holds the board; another one, tools/flash.py and a plain serial
     link are refused with the holder's PID, and the first run ends clean."""
+    flash = tmp_path / "flash"
+    install_to_dir(str(flash))
+    with VirtualBoard.for_profile("pca10056", str(flash), paced=False) as board:
+        _busy_board(board, tmp_path)
+
+
+def _busy_board(board_under_test, tmp_path):  # board_under_test: the test's own board
     out = tmp_path / "first.json"
     first = subprocess.Popen([sys.executable, "-m", "host.cli", "run", "examples/hello.py", "--port",
                               board_under_test.port, "--ticks", "10000000", "--quiet", "--json", str(out),
