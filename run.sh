@@ -6,9 +6,18 @@ cd "$(dirname "$0")"
 stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     python=$(command -v python3.11 || command -v python3)
-    [ -d .venv ] || "$python" -m venv .venv
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+    if [ ! -d .venv ]; then
+        echo "run.sh: first use: making .venv with $("$python" --version 2>&1) ..." >&2
+        "$python" -m venv .venv
+    fi
+    echo "run.sh: installing the project and its test dependencies into .venv (about a minute the first time) ..." >&2
+    if ! .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]" >.venv/pip.log 2>&1; then
+        tail -n 20 .venv/pip.log >&2
+        echo "run.sh: pip install failed; the whole log is .venv/pip.log" >&2
+        exit 1
+    fi
     touch "$stamp"
+    echo "run.sh: .venv ready; running: $*" >&2
 fi
 export PATH="$PWD/.venv/bin:$PATH"
 exec "$@"

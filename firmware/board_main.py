@@ -125,6 +125,12 @@ class Board:
                 self.flag.leave()
         except (Exception, SystemExit) as e:
             self._error = "%s: %s" % (type(e).__name__, e)
+            try:
+                line = _last_line(_traceback(e))
+            except Exception:  # no heap left to format it: the error text without its line
+                line = ""
+            if line:  # where in the app's file (the host names the file)
+                self._error = "%s (line %s)" % (self._error, line)
             return
         self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth, unwind=_NOT_THE_APPS)
         microapp.bind(self.runtime)
@@ -148,7 +154,15 @@ class Board:
     def _yield(self):
         self.flag.leave(self.m2b)
         s = self._session
-        self._answer(self._encoder.delta(s, s.seq, False, self.m2b, self.b2m))
+        reply = self._encoder.delta(s, s.seq, False, self.m2b, self.b2m)
+        error = self.runtime.last_error
+        if error is not None:  # the app's exception: its whole traceback goes first, in TEXT frames
+            self.runtime.last_error = None
+            try:
+                reply = F.text_frames(self._encoder, s.seq, _traceback(error)) + reply[1:]
+            except Exception:  # a MemoryError above all: the YIELD's error text still says what raised
+                pass
+        self._answer(reply)
         if self._next_request() == F.HELLO:
             self._pending = True
             raise _NewSession()
@@ -272,6 +286,38 @@ def _blame_at_boot(flag):
         import firmware
         if hasattr(firmware, "app_store"):
             delattr(firmware, "app_store")
+
+
+def _last_line(traceback):
+    """The line number of the app's innermost frame in a traceback ("" when none is the app's:
+    the app runs from source text, its frames say "<string>")."""
+    mark = b'"<string>", line '
+    at = traceback.rfind(mark)
+    if at < 0:
+        return ""
+    start = end = at + len(mark)
+    while end < len(traceback) and 48 <= traceback[end] <= 57:
+        end += 1
+    return traceback[start:end].decode()
+
+
+def _traceback(exc):
+    """The exception's traceback as MicroPython prints it (under CPython, in tests, in the
+    same format, from the exception's frames)."""
+    print_exception = getattr(sys, "print_exception", None)
+    if print_exception is not None:
+        import io
+        out = io.StringIO()
+        print_exception(exc, out)
+        return out.getvalue().encode()
+    lines = ["Traceback (most recent call last):\n"]
+    tb = getattr(exc, "__traceback__", None)
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        lines.append('  File "%s", line %d, in %s\n' % (code.co_filename, tb.tb_lineno, code.co_name))
+        tb = tb.tb_next
+    lines.append("%s: %s\n" % (type(exc).__name__, exc))
+    return "".join(lines).encode()
 
 
 def _heap_used():

@@ -86,19 +86,69 @@ def connect_with_app(port: str, app: bytes, baud: int = 115200, **link_options) 
     return SerialLink(port, RUN_APP_NAME, baud=baud, reset=True, **link_options)
 
 
-def app_ram_after_run(port: str, link: SerialLink, baud: int = 115200) -> int | None:
-    """After `microapp run --port`: the heap the app held after its setup(), as the firmware
-    recorded it (docs/flashing.md, "the app's RAM"); the board runs its firmware again after.
-    None when the app's setup() did not finish. Raises InstallError when the board does not
-    answer."""
+FIRMWARE_HINT = "install it with: python tools/flash.py firmware --port {port}"
+
+
+def prepare_board(port: str, app: bytes | None, baud: int = 115200) -> tuple:
+    """`microapp run --port`: over the board's raw REPL (a short probe: a dead port, a device
+    that is not a MicroPython board and a board without the firmware are told apart within a
+    few seconds), check that the firmware is there, write the app as run_app.py (None: run the
+    installed app), and soft-reset so the firmware starts; its boot INFO. InstallError with a
+    one-line reason that says what to do."""
+    from host.flashing import FlashError
+    from host.flashing.board import connect
+    try:
+        with connect(port, baud) as board:
+            if not board.literal(board.exec(_HAS_FIRMWARE)):
+                raise InstallError(f"{port} is a MicroPython board without the microapp firmware; "
+                                   + FIRMWARE_HINT.format(port=port))
+            if app is not None:
+                board.transport.fs_writefile(RUN_APP_NAME, app)
+            info = board.restart_firmware()
+            if info is None:
+                raise InstallError(f"the firmware on {port} did not start{board.console_tail()}; "
+                                   + FIRMWARE_HINT.format(port=port))
+            return info
+    except InstallError:
+        raise
+    except FlashError as e:
+        text = str(e)
+        if text.startswith("no such port") or "in use by" in text:
+            raise InstallError(text) from None
+        raise InstallError(f"{text}; a board needs MicroPython (docs/flashing.md) and the microapp "
+                           f"firmware: python tools/flash.py firmware --port {port}") from None
+    except Exception as e:  # mpremote's TransportError, a lost line
+        raise InstallError(f"{port}: the board's raw REPL failed: {e}") from None
+
+
+# Prints True when main.py and the firmware's entry (.mpy, or .py with --source) are on the board.
+_HAS_FIRMWARE = """import os
+def _exists(p):
+    try:
+        os.stat(p)
+        return True
+    except OSError:
+        return False
+print(_exists('main.py') and (_exists('firmware/board_main.mpy') or _exists('firmware/board_main.py')))
+"""
+
+
+def finish_run(port: str, baud: int = 115200, remove: bool = True) -> int | None:
+    """After `microapp run --port` (its link closed): the heap the app held after its setup(),
+    as the firmware recorded it (docs/flashing.md, "the app's RAM"; None when setup() did not
+    finish), run_app.py removed (`remove`), and the firmware restarted with the installed app,
+    in one raw-REPL session. Raises InstallError when the board does not answer."""
     from host.flashing import FlashError
     from host.flashing.app_ram import recorded_app_ram
     from host.flashing.board import connect
-    link.close()
     try:
         with connect(port, baud) as board:
             ram = recorded_app_ram(board, RUN_APP_NAME)
+            if remove:
+                board.exec(f"import os\ntry:\n    os.remove({RUN_APP_NAME!r})\nexcept OSError:\n    pass\n")
             board.restart_firmware()
     except FlashError as e:
         raise InstallError(str(e)) from None
+    except Exception as e:  # mpremote's TransportError, a lost line
+        raise InstallError(f"{port}: the board's raw REPL failed: {e}") from None
     return ram

@@ -101,6 +101,9 @@ class Controller:
         self.setup_done = False
         # Called when enabled or a flag changes (the simulator persists the app's state then).
         self.on_flags: Callable[[], None] | None = None
+        # Called with each fault's record and the link's detail of it as it happens (the CLI
+        # prints it and puts the detail in its --json summary).
+        self.on_fault: Callable[[dict, dict], None] | None = None
         # Odd while an entry runs; the watchdog reads it with the request count as progress.
         self.entry_seq = 0
         self._restarted = 0  # restarts since the app was last enabled: what the policy counts
@@ -380,7 +383,9 @@ class Controller:
         """Contain a fault of the app: record it, abort every event it holds (open handlers,
         the host queue) with a signal, then restart it or stop it. culprit: the interrupt id
         of the accepted event whose handler faulted or hung (its signal says so)."""
-        self._record_fault(where, text)
+        # What the link knows: the exception's traceback, or where a hung app was stopped.
+        take = getattr(self.link, {EXCEPTION: "take_traceback", WATCHDOG: "take_hang_site"}.get(kind, ""), None)
+        self._record_fault(where, text, take() if take is not None else None)
         self.app_faults += 1
         self._abort_code = code = _SIGNAL_OF[kind]
         signals = self.signals
@@ -450,8 +455,13 @@ class Controller:
         if self.enabled and self.on_flags is not None:
             self.on_flags()
 
-    def _record_fault(self, where: str, text: str) -> None:
-        self.faults.append({"time_ms": self.clock.now_ms, "where": where, "error": text})
+    def _record_fault(self, where: str, text: str, detail: dict | None = None) -> None:
+        """detail: what the link knows of it (the app's "at": file:line, the whole "traceback"),
+        handed to on_fault only: the record itself stays {time_ms, where, error}."""
+        fault = {"time_ms": self.clock.now_ms, "where": where, "error": text}
+        self.faults.append(fault)
+        if self.on_fault is not None:
+            self.on_fault(fault, detail or {})
 
     # -- reporting --------------------------------------------------------------------------
     def accounting(self) -> dict:

@@ -144,6 +144,8 @@ def load_events(path: str, seed: int = 0) -> Events:
             text = f.read()
     except OSError as e:
         raise EventsError(f"{path}: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise EventsError(f"{path}: not UTF-8 text (byte {e.start})") from None
     return parse_events(text, path, seed)
 
 
@@ -273,6 +275,8 @@ def _repeat(where: str, time_ms: int, fields: dict[str, str]) -> tuple[int, int,
         until = _time(where, fields.pop("until"))
         if every <= 0:
             raise EventsError(f"{where}: every= must be more than 0")
+        if until < time_ms:
+            raise EventsError(f"{where}: until={until / 1000:g}s is before the event's time {time_ms / 1000:g}s")
         return every, until, count
     if "until" in fields:
         raise EventsError(f"{where}: until= needs every=")

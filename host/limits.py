@@ -80,7 +80,9 @@ class Limits:
             if name not in known:
                 raise ValueError(f"limit {pair!r}: unknown limit; known: {', '.join(sorted(known))}, cost.TYPE")
             changes[name] = _int(pair, value)
-        return replace(self, costs=costs, **changes)
+        limits = replace(self, costs=costs, **changes)
+        check_ranges(limits)
+        return limits
 
 
 def _int(pair: str, text: str) -> int:
@@ -91,3 +93,40 @@ def _int(pair: str, text: str) -> int:
     if value < 0:
         raise ValueError(f"limit {pair!r}: must not be negative")
     return value
+
+
+# -- ranges ----------------------------------------------------------------------------------
+# What each limit can be: outside it a run cannot work (a 0 ms tick never advances time) or
+# the value does not fit where it goes (one byte in a buffer, the board's heap). --limit and
+# the pytest plugin refuse a value outside its range with the range.
+RANGES: dict[str, tuple[int, int, str]] = {
+    "tick_ms": (1, 60_000, "ms per tick; bluenet's is 100"),
+    "entry_budget": (1, 1_000_000, "fuel per entry"),
+    "interrupts_per_registration": (0, 255, "per registration per tick"),
+    "max_registrations": (1, 255, "a registration count is one byte"),
+    "stack_depth": (1, 16, "each level keeps two buffer copies on the board's heap; bluenet's is 3"),
+    "pins": (1, 255, "a pin number is one byte; a Crownstone has 18 virtual pins"),
+    "max_log_line": (1, 4096, "bytes"),
+    "watchdog_ms": (0, 600_000, "0: off"),
+    "call_duration_ms": (0, 600_000, "0: not checked"),
+    "host_queue": (0, 100_000, "events held back"),
+    "signal_budget": (0, 255, "signals per tick"),
+    "max_signal_budget": (0, 255, "a reservation is one byte"),
+    "signal_queue": (0, 100_000, "signals waiting"),
+}
+COST_RANGE = (0, 1_000_000)
+
+
+def check_ranges(limits: Limits) -> None:
+    """ValueError naming the limit and its range when one is outside RANGES."""
+    for name, (lo, hi, why) in RANGES.items():
+        value = getattr(limits, name)
+        if not lo <= value <= hi:
+            raise ValueError(f"limit {name}={value} is outside {lo}..{hi} ({why})")
+    if limits.signal_budget > limits.max_signal_budget:
+        raise ValueError(f"limit signal_budget={limits.signal_budget} is over "
+                         f"max_signal_budget={limits.max_signal_budget}")
+    lo, hi = COST_RANGE
+    for t, (base, per_byte) in limits.costs.items():
+        if not (lo <= base <= hi and lo <= per_byte <= hi):
+            raise ValueError(f"limit cost.{P.type_name(t)}={base},{per_byte} is outside {lo}..{hi}")

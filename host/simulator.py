@@ -36,10 +36,14 @@ def read_app(path: str):
             source = f.read()
     except OSError as e:
         raise AppLoadError(f"{path}: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise AppLoadError(f"{path}: not UTF-8 text (byte {e.start})") from None
     try:
         return compile(source, path, "exec")
     except SyntaxError as e:
         raise AppLoadError(f"{path}:{e.lineno}: {e.msg}") from None
+    except ValueError as e:  # a NUL byte in the source
+        raise AppLoadError(f"{path}: {e}") from None
 
 
 class Simulation:

@@ -44,6 +44,9 @@ HELLO = 0x01   # body: challenge (4), nonce (4), stack depth u8, app path (UTF-8
 # Board to host:
 INFO = 0x12    # the answer to a HELLO, and (seq 0) the boot banner
 NAK = 0x13     # body: NAK_IN_SESSION or NAK_NO_SESSION; seq: the last request handled
+TEXT = 0x14    # body: offset u16 LE, then that part of a UTF-8 text (the traceback of the app's
+#                exception), in as many frames as it takes, each with the seq of the YIELD that
+#                follows them and reports the exception; a repeat of that YIELD repeats them.
 # Data frames have no kind byte: host to board is a RESUME, board to host a YIELD.
 RESUME = 0x02
 YIELD = 0x11
@@ -70,6 +73,8 @@ MAX_CONTENT = 1 + 3 * _SPAN + CRC_SIZE
 MAX_WIRE = 2 * MAX_CONTENT + 2  # everything escaped, two flags
 MAX_INFO_TEXT = 160
 MAX_APP_PATH = 120  # bytes of UTF-8 a HELLO can name
+TEXT_CHUNK = 200  # bytes of text in one TEXT frame (short frames get through a noisy line)
+MAX_TEXT = 4096  # a longer text loses its start (a traceback's end names the exception)
 _RUN = const(8)  # bytes a run carries at most
 
 
@@ -371,6 +376,27 @@ def parse_hello(data):
 def control_body(raw, n):
     """The body of checked control content raw[:n] (a copy)."""
     return bytes(raw[_CONTROL_HEAD:n - CRC_SIZE])
+
+
+def text_frames(encoder, seq, text):
+    """TEXT frames carrying `text` (bytes, its last MAX_TEXT), one after the other: the first
+    with its leading flag, as every frame from the Encoder."""
+    text = text[-MAX_TEXT:]
+    out = []
+    for offset in range(0, len(text), TEXT_CHUNK):
+        frame = encoder.control(TEXT, seq, struct.pack("<H", offset) + text[offset:offset + TEXT_CHUNK])
+        out.append(frame[1:] if out else frame)
+    return b"".join(out)
+
+
+def put_text(into, data):
+    """Place a TEXT frame's body (offset, bytes) into the bytearray `into` (host side); a
+    repeated frame lands where it did before."""
+    offset = data[0] | data[1] << 8
+    chunk = data[2:]
+    if len(into) < offset:
+        into.extend(bytes(offset - len(into)))
+    into[offset:offset + len(chunk)] = chunk
 
 
 if sys.implementation.name != "micropython":

@@ -93,9 +93,9 @@ def test_bad_arguments_get_one_line_and_exit_code_2(args, message):
 
 @pytest.mark.parametrize("source, message", [
     ("def loop(:\n", "bad.py:1: "),
-    ("raise ImportError('no module named foo')\n", "bad.py: does not import: ImportError: no module named foo"),
+    ("raise ImportError('no module named foo')\n", "bad.py:1: does not import: ImportError: no module named foo"),
     ("import microapp\nmicroapp.log('at import')\n",
-     "bad.py: does not import: RuntimeError: microapp calls work in setup(), loop() and handlers"),
+     "bad.py:2: does not import: RuntimeError: microapp calls work in setup(), loop() and handlers"),
 ])
 def test_an_app_that_does_not_import_gets_one_line_and_exit_code_2(tmp_path, source, message):
     (tmp_path / "bad.py").write_text(source)

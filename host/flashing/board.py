@@ -18,6 +18,7 @@ import serial
 from mpremote.transport import TransportError, TransportExecError
 from mpremote.transport_serial import SerialTransport
 
+from host import port_lock
 from host.flashing import FlashError
 from shared_buffers import serial_frame as F
 
@@ -42,9 +43,10 @@ class NoSpace(FlashError):
 class Board:
     """The raw REPL of one board (from connect()); close() releases the port."""
 
-    def __init__(self, transport: SerialTransport, port: str) -> None:
+    def __init__(self, transport: SerialTransport, port: str, lock: str | None = None) -> None:
         self.transport = transport
         self.port = port
+        self._lock = lock  # host.port_lock's key, released by close()
         self.console: list[str] = []  # what the board printed around the last restart
 
     # -- running code ---------------------------------------------------------------------
@@ -121,6 +123,8 @@ class Board:
             self.transport.close()
         except (OSError, serial.SerialException):
             pass
+        port_lock.release(self._lock)
+        self._lock = None
 
     def __enter__(self) -> Board:
         return self
@@ -135,8 +139,13 @@ def connect(port: str, baud: int = 115200) -> Board:
         raise FlashError(f"no such port: {port} (is the board plugged in? "
                          f"`python -m serial.tools.list_ports` lists the ports)")
     try:
+        lock = port_lock.acquire(port)
+    except port_lock.PortBusy as e:
+        raise FlashError(str(e)) from None
+    try:
         transport = SerialTransport(port, baudrate=baud, timeout=_IO_TIMEOUT_S)
     except (TransportError, serial.SerialException, OSError, ValueError) as e:
+        port_lock.release(lock)
         reason = str(e)
         if "lock" in reason:
             raise FlashError(f"{port} is busy: another program has it open") from None
@@ -145,8 +154,9 @@ def connect(port: str, baud: int = 115200) -> Board:
         _enter_raw_repl(transport, port)
     except BaseException:
         transport.close()
+        port_lock.release(lock)
         raise
-    return Board(transport, port)
+    return Board(transport, port, lock)
 
 
 def _enter_raw_repl(transport: SerialTransport, port: str) -> None:

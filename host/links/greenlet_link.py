@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+import traceback
 from typing import Callable
 
 import greenlet
@@ -77,6 +78,30 @@ class GreenletLink:
         self._entry_points = self._load()
         self.bind()
 
+    def take_traceback(self) -> dict | None:
+        """The app's last exception: its whole traceback and the innermost line of the app's
+        own file ("file:line"); then forgotten."""
+        exc, self.runtime.last_error = self.runtime.last_error, None
+        if exc is None:
+            return None
+        return exception_detail(exc, getattr(self._code, "co_filename", None))
+
+    def take_hang_site(self) -> dict | None:
+        """Where the watchdog stopped a hung app: the app's innermost line ("at") and the stack
+        there ("traceback")."""
+        glet = self._glet
+        frame = glet.gr_frame if glet is not None and not glet.dead else None
+        if frame is None:
+            return None
+        app_file = getattr(self._code, "co_filename", None)
+        stack = [f for f in traceback.extract_stack(frame) if not f.filename.endswith("watchdog.py")]
+        own = [f for f in stack if f.filename == app_file] or stack
+        if not own:
+            return None
+        return {"at": f"{own[-1].filename}:{own[-1].lineno}",
+                "traceback": "Stopped by the watchdog here (most recent call last):\n"
+                             + "".join(traceback.format_list(stack))}
+
     def bind(self) -> None:
         """Point the SDK at this link's runtime (one simulation runs at a time in a process)."""
         microapp.bind(self.runtime)
@@ -120,6 +145,16 @@ class GreenletLink:
                 watchdog.guard += 1
         if not glet.dead:
             _UNFINISHED.append(glet)
+
+
+def exception_detail(exc: BaseException, app_file: str | None) -> dict:
+    """{"at": "file:line" of the app's innermost frame (else the innermost), "traceback"}."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if f.filename == app_file] or frames
+    detail = {"traceback": "".join(traceback.format_exception(exc))}
+    if own:
+        detail["at"] = f"{own[-1].filename}:{own[-1].lineno}"
+    return detail
 
 
 def _timed(resume: Callable[[], None], limit_s: float) -> Callable[[], None]:

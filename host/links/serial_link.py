@@ -16,6 +16,7 @@ takes only the answer to its request. No answer within the watchdog limit:
 from __future__ import annotations
 
 import os
+import re
 import select
 import time
 from collections import deque
@@ -23,6 +24,7 @@ from typing import Any, Callable
 
 import serial
 
+from host import port_lock
 from host.links import AppHung
 from shared_buffers import protocol as P
 from shared_buffers import serial_frame as F
@@ -89,10 +91,16 @@ class SerialLink:
         board prints that is not a frame (REPL, tracebacks)."""
         if len(app.encode()) > F.MAX_APP_PATH:
             raise BoardError(f"the app's path on the board is over {F.MAX_APP_PATH} bytes: {app}")
+        self._lock = None
         if isinstance(port, str):
+            try:
+                self._lock = port_lock.acquire(port)
+            except port_lock.PortBusy as e:  # another process has the board: leave it alone
+                raise BoardError(str(e)) from None
             try:
                 self.serial = serial.serial_for_url(port, baudrate=baud, timeout=_POLL_S)
             except (serial.SerialException, ValueError) as e:
+                port_lock.release(self._lock)
                 raise BoardError(f"cannot open {port}: {e}") from None
         else:
             self.serial = port
@@ -121,6 +129,7 @@ class SerialLink:
         self._splitter = F.Splitter()
         self._pieces: deque[bytes] = deque()
         self._fd = _fileno(self.serial)
+        self._text: bytearray | None = None  # the traceback the board sent with its last YIELD
         self._session.seq = 1 + int.from_bytes(os.urandom(1), "little") % 255
         try:
             if reset:
@@ -129,6 +138,7 @@ class SerialLink:
         except BaseException:
             if isinstance(port, str):
                 self.serial.close()
+                port_lock.release(self._lock)
             raise
 
     # -- the Link interface -----------------------------------------------------------------
@@ -137,6 +147,7 @@ class SerialLink:
         if self._trace is not None:
             self._trace("host->app", m2b, b2m)
         seq = session.advance()
+        self._text = None
         frame = self._encoder.delta(session, seq, True, m2b, b2m)
         kind = self._exchange(frame, seq, self.watchdog_s)[1]  # a YIELD is in m2b and b2m
         if kind is None:
@@ -164,8 +175,23 @@ class SerialLink:
             raise BoardError(f"{info[5]} does not load on the board: {info[6]}")
         self.stack_depth = depth
 
+    def take_traceback(self) -> dict | None:
+        """The traceback the board sent with the app's last exception ("traceback", and "at":
+        the app's innermost file:line); then forgotten. The app runs from source text there,
+        so its frames say "<string>": they are given the app's path on the board."""
+        text, self._text = self._text, None
+        if not text:
+            return None
+        app = self.app or "app.py"
+        traceback = bytes(text).decode("utf-8", "replace").replace('File "<string>"', f'File "{app}"')
+        lines = re.findall(r'File "([^"]*)", line (\d+)', traceback)
+        own = [f"{f}:{n}" for f, n in lines if f == app] or [f"{f}:{n}" for f, n in lines]
+        return {"traceback": traceback, **({"at": own[-1]} if own else {})}
+
     def close(self) -> None:
         self.serial.close()
+        port_lock.release(self._lock)
+        self._lock = None
 
     def __enter__(self) -> SerialLink:
         return self
@@ -314,6 +340,10 @@ class SerialLink:
                 if not resent:
                     rtt.sample(now - start)
                 return n, kind
+            elif kind == F.TEXT and raw[2] == seq:  # the app's traceback, before its YIELD
+                if self._text is None:
+                    self._text = bytearray()
+                F.put_text(self._text, F.control_body(raw, n))
             elif kind == F.INFO and raw[2] == 0 and F.YIELD in expect:
                 self._take_info(n)  # the boot banner: the board was reset meanwhile
                 return n, kind
@@ -335,11 +365,35 @@ class SerialLink:
                         pass
                 if _is_text(piece):
                     self._console_feed(piece)
-                elif len(piece) > 1:
+                    continue
+                got = self._text_then_frame(piece)
+                if got is not None:
+                    return got
+                if len(piece) > 1:
                     self.stats["corrupt"] += 1
                     return 0, None
             if not self._fill(until):
                 return None
+
+    def _text_then_frame(self, piece: bytes) -> tuple[int, int] | None:
+        """A piece that is console text and then a frame: what the app wrote to the board's
+        stdout right before a frame sent without its leading flag. The text goes to the
+        console; the frame's (content length, kind), or None when the piece is not that."""
+        k = 0
+        while k < len(piece) and piece[k] in _TEXT:
+            k += 1
+        i = piece.rfind(b"\n", 0, k)
+        if i < 0:
+            return None
+        n = F.unescape(piece[i + 1:], self._raw)
+        if n < 0:
+            return None
+        try:
+            kind = F.check(self._raw, n, self._session, False)
+        except F.FrameError:
+            return None
+        self._console_feed(piece[:i + 1])
+        return n, kind
 
     def _send(self, data: bytes) -> None:
         self.serial.write(data)
