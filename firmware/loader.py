@@ -32,7 +32,7 @@ APP_MODULES = {
              "ticks_diff", "time", "time_ns", "localtime", "mktime", "gmtime"),
     "gc": ("collect", "enable", "disable", "isenabled", "mem_alloc", "mem_free", "threshold"),
     "sys": ("byteorder", "implementation", "maxsize", "platform", "version", "version_info",
-            "exit", "print_exception"),
+            "exit", "print_exception", "stdout"),  # stdout: on a board the firmware logs it
     "micropython": ("const", "native", "viper", "opt_level"),
 }
 _BOARD_VIEWS = ("sys", "micropython")

@@ -150,7 +150,12 @@ class GreenletLink:
 def exception_detail(exc: BaseException, app_file: str | None) -> dict:
     """{"at": "file:line" of the app's innermost frame (else the innermost), "traceback"}."""
     frames = traceback.extract_tb(exc.__traceback__)
-    own = [f for f in frames if f.filename == app_file] or frames
+    own = [f for f in frames if f.filename == app_file]
+    cause = exc.__cause__ or exc.__context__
+    while not own and cause is not None:  # re-raised by the loader (AppLoadFault): the app's frames
+        own = [f for f in traceback.extract_tb(cause.__traceback__) if f.filename == app_file]
+        cause = cause.__cause__ or cause.__context__
+    own = own or frames
     detail = {"traceback": "".join(traceback.format_exception(exc))}
     if own:
         detail["at"] = f"{own[-1].filename}:{own[-1].lineno}"

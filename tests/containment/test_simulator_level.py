@@ -237,7 +237,7 @@ def test_a_base_exception_at_load_is_a_load_fault_of_the_app(raise_it, tmp_path,
     app = tmp_path / "app.py"
     app.write_text(raise_it + "\n")
     assert main(["run", str(app), "--state", str(tmp_path / "s.json")]) == 2
-    assert capsys.readouterr().err.startswith(f"microapp: error: {app}: does not import: AppLoadFault: ")
+    assert capsys.readouterr().err.startswith(f"microapp: error: {app}:1: does not import: AppLoadFault: ")
 
 
 def test_the_users_ctrl_c_still_ends_the_run():
