@@ -113,6 +113,7 @@ RANGES: dict[str, tuple[int, int, str]] = {
     "signal_budget": (0, 255, "signals per tick"),
     "max_signal_budget": (0, 255, "a reservation is one byte"),
     "signal_queue": (0, 100_000, "signals waiting"),
+    "idle_grant": (0, 255, "a grant is one byte of the CONTINUE's trailer"),
 }
 COST_RANGE = (0, 1_000_000)
 

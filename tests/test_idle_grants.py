@@ -64,3 +64,8 @@ def test_a_trace_or_the_strict_call_limit_turns_grants_off():
     sim = Simulation("def loop():\n    pass\n")
     sim.run(2)
     assert sim.controller.idle_ticks() == 255
+
+
+def test_a_grant_past_one_byte_is_refused_with_its_range():
+    with pytest.raises(ValueError, match=r"idle_grant=256 is outside 0\.\.255"):
+        Limits().with_overrides(["idle_grant=256"])
