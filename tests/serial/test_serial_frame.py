@@ -102,25 +102,46 @@ def test_no_control_frame_holds_a_repl_control_byte_and_every_one_decodes_back(s
     assert F.control_body(raw, n) == body
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.binary(min_size=1, max_size=40), st.data())
-def test_any_corruption_of_a_frame_is_detected(body, data):
-    frame = bytearray(F.Encoder().control(F.HELLO, 5, body))[1:-1]
-    i = data.draw(st.integers(0, len(frame) - 1))
-    what = data.draw(st.sampled_from(["flip", "drop", "double"]))
-    if what == "flip":
-        frame[i] ^= data.draw(st.integers(1, 255))
-    elif what == "drop":
-        del frame[i]
-    else:
-        frame.insert(i, frame[i])
+def _caught(frame):
+    """Whether the receiver rejects a damaged line (every piece between flags that unescapes)."""
     raw = bytearray(F.MAX_CONTENT)
-    pieces = bytes(frame).split(b"\x7e")  # a flip may make a flag: the line then holds two pieces
-    for piece in pieces:
+    for piece in bytes(frame).split(b"\x7e"):  # a flip may make a flag: two pieces then
         n = F.unescape(piece, raw)
         if n >= 0:
-            with pytest.raises(F.FrameError):
+            try:
                 F.check(raw, n, None, True)
+            except F.FrameError:
+                continue
+            return False
+    return True
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(min_size=1, max_size=40), st.data())
+def test_any_flipped_byte_of_a_frame_is_detected(body, data):
+    # A CRC-16 catches every burst of at most 16 bits: a byte flipped is always caught.
+    frame = bytearray(F.Encoder().control(F.HELLO, 5, body))[1:-1]
+    i = data.draw(st.integers(0, len(frame) - 1))
+    frame[i] ^= data.draw(st.integers(1, 255))
+    assert _caught(frame)
+
+
+def test_dropped_and_doubled_bytes_are_detected_but_for_the_crcs_odds():
+    # A byte lost or doubled shifts what follows: no CRC catches every such change, a CRC-16
+    # misses about 1 in 65536. Over 20 000 damaged frames (fixed seed) at most a few may pass.
+    rng = random.Random(7)
+    missed = 0
+    for _ in range(10_000):
+        frame = bytearray(F.Encoder().control(F.HELLO, 5, rng.randbytes(rng.randrange(1, 41))))[1:-1]
+        for what in ("drop", "double"):
+            damaged = bytearray(frame)
+            i = rng.randrange(len(damaged))
+            if what == "drop":
+                del damaged[i]
+            else:
+                damaged.insert(i, damaged[i])
+            missed += not _caught(damaged)
+    assert missed <= 3
 
 
 def test_a_frame_checks_only_in_its_own_session_epoch_and_direction():
