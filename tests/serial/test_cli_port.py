@@ -155,7 +155,7 @@ class _Junk:
 @pytest.mark.timeout(20)
 @pytest.mark.parametrize("what", [pytest.param("nothing", marks=pytest.mark.slow),
                                   pytest.param("not a board", marks=pytest.mark.slow), "no firmware",
-                                  "no such port"])
+                                  "firmware out of heap", "no such port"])
 def test_a_port_without_a_board_or_firmware_answers_in_seconds_with_what_to_do(what, tmp_path, capsys):
     cleanup = []
     if what == "nothing":
@@ -172,6 +172,18 @@ def test_a_port_without_a_board_or_firmware_answers_in_seconds_with_what_to_do(w
         cleanup.append(board.stop)
         message = f"{port} is a MicroPython board without the microapp firmware; install it with: " \
                   f"python tools/flash.py firmware --port {port}"
+    elif what == "firmware out of heap":  # as the firmware fails on a board too small for it
+        flash = tmp_path / "flash"
+        install_to_dir(str(flash))
+        (flash / "firmware" / "board_main.mpy").unlink()
+        (flash / "firmware" / "board_main.py").write_text(
+            "def main():\n    pass\nraise MemoryError('memory allocation failed, allocating 752 bytes')\n")
+        board = VirtualBoard(str(flash))
+        port = board.start()
+        cleanup.append(board.stop)
+        message = (f"the firmware on {port} did not start; it raised MemoryError: memory allocation "
+                   f"failed, allocating 752 bytes (File \"firmware/board_main.py\", line 3, in <module>) "
+                   f"(the firmware does not fit this board's heap: docs/flashing.md)")
     else:
         port, message = str(tmp_path / "ttyNone"), "no such port"
     try:
