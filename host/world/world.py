@@ -27,11 +27,12 @@ Emit = Callable[[int, bytes], None]
 
 
 class World:
-    def __init__(self, scenario: Scenario | None = None, clock=None, seed: int = 0) -> None:
+    def __init__(self, scenario: Scenario | None = None, clock=None, seed: int = 0,
+                 history: History | None = None) -> None:
         sc = scenario or Scenario()
         self.scenario = sc
         self.clock = clock
-        self.history = History()
+        self.history = history if history is not None else History()
         self.stone_id = sc.stone_id
         # bluenet's IS_CROWNSTONE(deviceType): a guidestone has no switch, no switch aggregator
         # and no power measurement.
