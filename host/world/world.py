@@ -19,9 +19,13 @@ from host.world.presence import Presence
 from host.world.scenario import Action, Scenario
 
 NEVER = 1 << 62
-# CS_TYPE numbers of the events the switch dispatches (cs_Types.h).
+# CS_TYPE numbers (cs_Types.h) of the events the world dispatches (a microapp may subscribe).
 STATE_SWITCH_STATE = 129
+STATE_SUN_TIME = 149
 EVT_BEHAVIOUR_OVERRIDDEN = 434
+EVT_TIME_SET = 470
+SET_TIME_THROTTLE_MS = 60_000       # SystemTime THROTTLE_SET_TIME_TICKS: 120 ticks of 500 ms
+SET_SUN_TIME_THROTTLE_MS = 1_800_000  # THROTTLE_SET_SUN_TIMES_TICKS: 3600 ticks of 500 ms
 
 Emit = Callable[[int, bytes], None]
 
@@ -59,6 +63,11 @@ class World:
                 self.bus.attach(dev["address"], sensor)
         self.cpu_busy_until = -1
         self.advertisement: tuple[int, bytes] | None = None  # the app's service data (uuid, data)
+        # SystemTime: the posix time (s) set at clock ms (None: not set, posix() is 0), the
+        # sun times, and when each was last set (their throttles).
+        self._posix_at: tuple[int, int] | None = None
+        self.sun_times = (8 * 3600, 19 * 3600)  # sun_time_t's defaults
+        self._time_set_ms = self._sun_set_ms = None
         # Set by the simulator: switches the controller's CPU-busy gate (bluenet's isCpuBusy).
         self.on_cpu_busy: Callable[[bool], None] = lambda busy: None
         # Set by the simulator: hands an action the microapp hears of to the controller.
@@ -167,10 +176,54 @@ class World:
         self.history.record(self.clock.now_ms, "message_out", "microapp", data=bytes(data).hex(),
                             text=bytes(data).decode("utf-8", "replace"))
 
-    def control(self, command: int, payload: bytes, ack: int) -> None:
-        """A control command from the app that changes nothing this world models."""
+    def control(self, command: int, payload: bytes, ack: int, result: str) -> None:
+        """A control command from the app (other than a switching one that took effect): its
+        microapp ack and bluenet's result code."""
         self.history.record(self.clock.now_ms, "control", "microapp", type=command,
-                            payload=bytes(payload).hex(), ack=ack)
+                            payload=bytes(payload).hex(), ack=ack, result=result)
+
+    def multi_switch_out(self, stone: int, value: int) -> None:
+        """A multi-switch item for another stone: bluenet sends it on the mesh
+        (CMD_SEND_MESH_MSG_MULTI_SWITCH)."""
+        self.history.record(self.clock.now_ms, "multi_switch_out", "microapp", stone=stone, value=value)
+
+    def mesh_command_out(self, ids: bytes, command: int, payload: bytes) -> None:
+        """A mesh control command for other stones (CMD_SEND_MESH_CONTROL_COMMAND)."""
+        self.history.record(self.clock.now_ms, "mesh_command_out", "microapp", ids=ids.hex(),
+                            type=command, payload=payload.hex())
+
+    # -- time (SystemTime) -----------------------------------------------------------------------
+    def posix(self) -> int:
+        """SystemTime::posix(): seconds since 1970, 0 while no time was set."""
+        if self._posix_at is None:
+            return 0
+        posix_s, at_ms = self._posix_at
+        return posix_s + (self.clock.now_ms - at_ms) // 1000
+
+    def set_time(self, posix_s: int, source: str) -> str:
+        """SystemTime::setTime (throttled): bluenet's result; EVT_TIME_SET with the time before."""
+        now = self.clock.now_ms
+        if posix_s == 0:
+            return "ERR_WRONG_PARAMETER"
+        if self._time_set_ms is not None and now < self._time_set_ms + SET_TIME_THROTTLE_MS:
+            return "ERR_BUSY"
+        self._time_set_ms = now
+        before = self.posix()
+        self._posix_at = (posix_s, now)
+        self.history.record(now, "time_set", source, posix=posix_s)
+        self.emit(EVT_TIME_SET, before.to_bytes(4, "little"))
+        return "ERR_SUCCESS"
+
+    def set_sun_time(self, sunrise_s: int, sunset_s: int) -> str:
+        """SystemTime::setSunTimes (throttled): STATE_SUN_TIME is set, and dispatched."""
+        now = self.clock.now_ms
+        if self._sun_set_ms is not None and now < self._sun_set_ms + SET_SUN_TIME_THROTTLE_MS:
+            return "ERR_BUSY"
+        self._sun_set_ms = now
+        self.sun_times = (sunrise_s, sunset_s)
+        self.history.record(now, "sun_time", "microapp", sunrise=sunrise_s, sunset=sunset_s)
+        self.emit(STATE_SUN_TIME, sunrise_s.to_bytes(4, "little") + sunset_s.to_bytes(4, "little"))
+        return "ERR_SUCCESS"
 
     def emit(self, cs_type: int, data: bytes) -> None:
         for emitter in self.emitters:

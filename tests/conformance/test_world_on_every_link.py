@@ -76,6 +76,14 @@ def u16(v):
     (P.CONTROL_COMMAND, b"\x05" + u16(20) + u16(1) + b"\x64", P.SUCCESS, None, ("switch", 1, 0)),
     (P.CONTROL_COMMAND, b"\x05" + u16(23) + u16(1) + b"\x01", P.SUCCESS, None, ("switch", 1, 0)),
     (P.CONTROL_COMMAND, b"\x05" + u16(22) + u16(1) + b"\x32", P.SUCCESS, None, None),  # PWM, not dimmable
+    # MULTI_SWITCH: an item for this stone (id 1) switches it; a count past the items: invalid
+    (P.CONTROL_COMMAND, b"\x05" + u16(21) + u16(5) + b"\x02\x05\x00\x01\x64", P.SUCCESS, None, ("switch", 1, 0)),
+    (P.CONTROL_COMMAND, b"\x05" + u16(21) + u16(3) + b"\x02\x01\x64", P.ERROR, None, ("control", 21, "ERROR")),
+    # SET_TIME, a get (no result buffer), not implemented, setup mode only
+    (P.CONTROL_COMMAND, b"\x05" + u16(30) + u16(4) + b"\x00\xf1\x53\x65", P.SUCCESS, None, ("control", 30, "SUCCESS")),
+    (P.CONTROL_COMMAND, b"\x05" + u16(35) + u16(1) + b"\x00", P.ERROR, None, ("control", 35, "ERROR")),
+    (P.CONTROL_COMMAND, b"\x05" + u16(8) + u16(1) + b"\x00", P.ERR_NOT_IMPLEMENTED, None, ("control", 8, "ERR_NOT_IMPLEMENTED")),
+    (P.CONTROL_COMMAND, b"\x05" + u16(0) + u16(1) + b"\x00", P.ERR_DISABLED, None, ("control", 0, "ERR_DISABLED")),
     # MESSAGE: register, send (clipped to 43), unknown sub-type
     (P.MESSAGE, b"\x01", P.SUCCESS, None, None),
     (P.MESSAGE, b"\x02" + u16(300) + b"x" * 43, P.SUCCESS, None, ("message_out", "x" * 43)),
@@ -118,6 +126,7 @@ def test_each_request_is_answered_as_bluenet_answers_it(on_both_links, msg_type,
     (P.CONTROL_COMMAND, b"\x05" + u16(20) + u16(1) + b"\x64", P.ERR_DISABLED),  # no switch here
     (P.CONTROL_COMMAND, b"\x05" + u16(23) + u16(1) + b"\x01", P.ERR_DISABLED),
     (P.CONTROL_COMMAND, b"\x05" + u16(12) + u16(1) + b"\x00", P.SUCCESS),
+    (P.CONTROL_COMMAND, b"\x05" + u16(21) + u16(3) + b"\x01\x01\x64", P.SUCCESS),  # multi-switch: no one listens
     (P.SWITCH, b"\x01\x64", P.SUCCESS),  # dispatched; no aggregator listens on a guidestone
     (P.POWER_USAGE, b"\x01\x00\x00\x00\x00", P.SUCCESS),
 ])
