@@ -84,7 +84,7 @@ class ControlCommand:
         return OK
 
     def _switch(self, payload: bytes) -> str:
-        return self._switching(payload, self.world.switch_command)
+        return self._switching(payload, self.world.dispatch_switch)
 
     def _relay(self, payload: bytes) -> str:
         return self._switching(payload, lambda value, source: self.world.switch_relay(value != 0, source))
@@ -102,15 +102,10 @@ class ControlCommand:
         count = payload[0]
         if len(payload) < 1 + 2 * count:
             return "ERR_INVALID_MESSAGE"
-        world = self.world
         for i in range(count):
             stone, value = payload[1 + 2 * i], payload[2 + 2 * i]
-            if stone == 0:
-                continue
-            if stone == world.stone_id:
-                world.switch_command(value, "multi_switch")
-            else:
-                world.multi_switch_out(stone, value)
+            if stone != 0:  # cs_multi_switch_item_is_valid
+                self.world.multi_switch(stone, value)
         return OK
 
     # -- time ------------------------------------------------------------------------------------

@@ -21,9 +21,21 @@ from host.world.scenario import Action, Scenario
 NEVER = 1 << 62
 # CS_TYPE numbers (cs_Types.h) of the events the world dispatches (a microapp may subscribe).
 STATE_SWITCH_STATE = 129
+STATE_POWER_USAGE = 131
 STATE_SUN_TIME = 149
+CMD_SWITCH = 279
+CMD_SET_RELAY = 280
+CMD_SET_DIMMER = 281
+CMD_MULTI_SWITCH = 282
+CMD_SEND_MESH_MSG_MULTI_SWITCH = 399
 EVT_BEHAVIOUR_OVERRIDDEN = 434
+CMD_SET_TIME = 468
 EVT_TIME_SET = 470
+EVT_TICK = 471
+# The events bluenet dispatches on its own clock, and how often: the power measurement is set
+# after each mains period's ADC buffer (PowerSampling::powerSampleAdcDone, 50 Hz), EVT_TICK each
+# tick (Crownstone::tick, TICK_INTERVAL_MS). Scheduled only while an app subscribes to them.
+PERIODIC_MS = {STATE_POWER_USAGE: 20, EVT_TICK: 100}
 SET_TIME_THROTTLE_MS = 60_000       # SystemTime THROTTLE_SET_TIME_TICKS: 120 ticks of 500 ms
 SET_SUN_TIME_THROTTLE_MS = 1_800_000  # THROTTLE_SET_SUN_TIMES_TICKS: 3600 ticks of 500 ms
 
@@ -68,6 +80,9 @@ class World:
         self._posix_at: tuple[int, int] | None = None
         self.sun_times = (8 * 3600, 19 * 3600)  # sun_time_t's defaults
         self._time_set_ms = self._sun_set_ms = None
+        # Set by the app's side (BLUENET_EVENT): whether an app subscribes to a type now.
+        self.wants: Callable[[int], bool] = lambda cs_type: False
+        self._periodic: set[int] = set()  # the periodic events on the timeline now
         # Set by the simulator: switches the controller's CPU-busy gate (bluenet's isCpuBusy).
         self.on_cpu_busy: Callable[[bool], None] = lambda busy: None
         # Set by the simulator: hands an action the microapp hears of to the controller.
@@ -127,6 +142,8 @@ class World:
             self.add(Action(f["until_ms"], "cpu_free"))
             self.history.record(now, "cpu_busy", "timeline", until=f["until_ms"] / 1000)
             self.on_cpu_busy(True)
+        elif kind == "periodic":
+            self._periodic_event(f["type"], now)
         elif kind == "cpu_free":
             if now >= self.cpu_busy_until:
                 self.history.record(now, "cpu_free", "timeline")
@@ -138,7 +155,36 @@ class World:
         if until is not None:
             self.add(Action(until, "expire"))
 
+    # -- periodic events -------------------------------------------------------------------------
+    def subscribed(self, cs_type: int) -> None:
+        """An app subscribed to cs_type: a periodic one goes on the timeline (at its next
+        period), and comes off it when no app wants it any more."""
+        period = PERIODIC_MS.get(cs_type)
+        if period is None or cs_type in self._periodic or (cs_type == STATE_POWER_USAGE and not self.has_switch):
+            return  # (a guidestone measures no power)
+        self._periodic.add(cs_type)
+        self.add(Action((self.clock.now_ms // period + 1) * period, "periodic", {"type": cs_type}))
+
+    def _periodic_event(self, cs_type: int, now: int) -> None:
+        if not self.wants(cs_type):
+            self._periodic.discard(cs_type)
+            return
+        if cs_type == EVT_TICK:  # bluenet's tick count since boot (u32)
+            data = ((self.scenario.uptime_ms + now) // PERIODIC_MS[EVT_TICK] & 0xFFFFFFFF).to_bytes(4, "little")
+        else:  # the slow average power, int32 mW
+            data = self.load.power_mw().to_bytes(4, "little", signed=True)
+        self.emit(cs_type, data)
+        self.add(Action(now + PERIODIC_MS[cs_type], "periodic", {"type": cs_type}))
+
     # -- what requests do to the world -----------------------------------------------------------
+    def dispatch_switch(self, value: int, source: str) -> None:
+        """CMD_SWITCH dispatched (by the app's SWITCH request or a control command): the
+        aggregator takes it, then the app's subscription sees it (its listener comes later:
+        cs_Crownstone.cpp inits the aggregator before the microapp). On a guidestone no
+        aggregator listens, but the event is dispatched all the same."""
+        self.switch_command(value, source)
+        self.emit(CMD_SWITCH, bytes((value,)))
+
     def switch_command(self, value: int, source: str) -> None:
         """A CMD_SWITCH (0-100, TOGGLE, BEHAVIOUR, SMART_ON) from `source` (on a guidestone no
         one listens to it)."""
@@ -146,10 +192,14 @@ class World:
             self._switching(lambda: self.switch.command(value, source), source)
 
     def switch_relay(self, on: bool, source: str) -> None:
+        """CMD_SET_RELAY dispatched: the smart switch, then the app's subscription."""
         self._switching(lambda: self.switch.set_relay(on, source), source)
+        self.emit(CMD_SET_RELAY, bytes((on,)))
 
     def switch_dimmer(self, intensity: int, source: str) -> None:
+        """CMD_SET_DIMMER dispatched: the smart switch, then the app's subscription."""
         self._switching(lambda: self.switch.set_dimmer(intensity, source), source)
+        self.emit(CMD_SET_DIMMER, bytes((intensity,)))
 
     def _switching(self, change: Callable[[], None], source: str) -> None:
         """Run a change of the switch aggregator and dispatch what bluenet dispatches then:
@@ -182,10 +232,17 @@ class World:
         self.history.record(self.clock.now_ms, "control", "microapp", type=command,
                             payload=bytes(payload).hex(), ack=ack, result=result)
 
-    def multi_switch_out(self, stone: int, value: int) -> None:
-        """A multi-switch item for another stone: bluenet sends it on the mesh
-        (CMD_SEND_MESH_MSG_MULTI_SWITCH)."""
-        self.history.record(self.clock.now_ms, "multi_switch_out", "microapp", stone=stone, value=value)
+    def multi_switch(self, stone: int, value: int) -> None:
+        """CMD_MULTI_SWITCH dispatched for an item (internal_multi_switch_item_t: id, value):
+        MultiSwitchHandler switches this stone (CMD_SWITCH) or sends it on the mesh to another
+        (CMD_SEND_MESH_MSG_MULTI_SWITCH), then the app's subscription sees the item."""
+        item = bytes((stone, value))
+        if stone == self.stone_id:
+            self.dispatch_switch(value, "multi_switch")
+        else:
+            self.history.record(self.clock.now_ms, "multi_switch_out", "microapp", stone=stone, value=value)
+            self.emit(CMD_SEND_MESH_MSG_MULTI_SWITCH, item)
+        self.emit(CMD_MULTI_SWITCH, item)
 
     def mesh_command_out(self, ids: bytes, command: int, payload: bytes) -> None:
         """A mesh control command for other stones (CMD_SEND_MESH_CONTROL_COMMAND)."""
@@ -201,7 +258,14 @@ class World:
         return posix_s + (self.clock.now_ms - at_ms) // 1000
 
     def set_time(self, posix_s: int, source: str) -> str:
-        """SystemTime::setTime (throttled): bluenet's result; EVT_TIME_SET with the time before."""
+        """CMD_SET_TIME dispatched: SystemTime::setTime (throttled) gives bluenet's result and,
+        when it sets the time, EVT_TIME_SET with the time before; then the app's subscription
+        sees CMD_SET_TIME, whatever the result."""
+        result = self._set_time(posix_s, source)
+        self.emit(CMD_SET_TIME, posix_s.to_bytes(4, "little"))
+        return result
+
+    def _set_time(self, posix_s: int, source: str) -> str:
         now = self.clock.now_ms
         if posix_s == 0:
             return "ERR_WRONG_PARAMETER"

@@ -294,3 +294,38 @@ def test_the_world_examples_run_the_same_on_every_link(on_both_links, name, tick
         world = f.read()
     seen = on_both_links(app, lambda run: run.sim.run(ticks) and None, world=world)
     assert seen.summary["faults"] == [] and any(h["what"] == "switch" for h in seen.summary["world"]["history"])
+
+
+DISPATCHED_APP = """
+    from microapp import *
+    def control(kind, payload):
+        m2b = getOutgoingMessagePayload()
+        m2b[0], m2b[1], m2b[2] = 10, 2, 5
+        m2b[3:5] = kind.to_bytes(2, "little")
+        m2b[5:7] = len(payload).to_bytes(2, "little")
+        m2b[7:7 + len(payload)] = payload
+        return sendMessage(7 + len(payload))
+    def on_event(kind, data):
+        print("event", kind, bytes(data).hex())
+    def setup():
+        BluenetInternal.setEventHandler(on_event)
+        for kind in (279, 282, 468, 470, 471):
+            BluenetInternal.subscribe(kind)
+    def loop():
+        if millis() == 200:
+            control(21, b"\\x01\\x01\\x64")                    # multi-switch: this stone on
+        if millis() == 400:
+            control(30, (1700000000).to_bytes(4, "little"))  # set the time
+"""
+
+
+def test_dispatched_commands_time_and_ticks_reach_a_subscribed_app_on_every_link(on_both_links):
+    seen = on_both_links(DISPATCHED_APP, lambda run: run.sim.run(6) and None,
+                         world="[stone]\nuptime_s = 60\n[load]\nwatts = 10\n")
+    events = [(t, text) for t, text in seen.summary["log"] if text.startswith("event")]
+    # setup()'s six requests take two entries: EVT_TICK is subscribed at 0.1 s, the first at 0.2 s
+    assert events == [(0.2, "event 471 5a020000"),
+                      (0.2, "event 279 64"), (0.2, "event 282 0164"),
+                      (0.3, "event 471 5b020000"), (0.4, "event 471 5c020000"),
+                      (0.4, "event 470 00000000"), (0.4, "event 468 00f15365"),
+                      (0.5, "event 471 5d020000")]
