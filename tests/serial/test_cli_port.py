@@ -99,15 +99,29 @@ def test_without_an_app_the_board_runs_its_installed_app(board_under_test, tmp_p
     if not board_under_test.virtual:
         pytest.skip("needs the virtual board's flash directory")
     installed = os.path.join(board_under_test.flash_dir, "app.py")
-    with open(installed, "w") as f:
-        f.write("def loop():\n    print('installed app here')\n")
+    state = str(tmp_path / "state.json")
+    outs = []
     try:
-        code, out, err = run_cli(capsys, "run", "--port", board_under_test.port, "--ticks", "3",
-                                 "--state", str(tmp_path / "state.json"))
+        for text in ("installed app here", "another app here"):  # installed one after the other
+            with open(installed, "w") as f:
+                f.write(f"def loop():\n    print('{text}')\n    raise ValueError('{text}')\n")
+            code, out, err = run_cli(capsys, "run", "--port", board_under_test.port, "--ticks", "3",
+                                     "--state", state, "--fault-policy", "restart")
+            assert code == 0, err
+            outs.append(out)
     finally:
         os.remove(installed)
-    assert code == 0, err
-    assert out.splitlines() == ["t=0.100s installed app here", "t=0.200s installed app here"]
+    assert outs[0].splitlines()[0] == "t=0.100s installed app here"
+    assert outs[1].splitlines()[0] == "t=0.100s another app here"
+    # Each installed app keeps its own state, under the board's port, where it is and its CRC.
+    with open(state) as f:
+        apps = json.load(f)["apps"]
+    keys = sorted(apps)
+    assert len(keys) == 2 and all(k.startswith(f"installed on {board_under_test.port}: app.py, CRC ")
+                                  for k in keys), keys
+    assert all(apps[k]["faults"] >= 1 for k in keys), apps
+    code, out, err = run_cli(capsys, "status", "--state", state)
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["installed", "installed"]
     code, out, err = run_cli(capsys, "run", "--port", board_under_test.port, "--state", str(tmp_path / "state.json"))
     assert code == 2 and err == (f"microapp: error: {board_under_test.port} has no app installed: give the app's "
                                  f"file, or install one with: python tools/flash.py app APP.py --port "
