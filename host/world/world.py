@@ -17,6 +17,7 @@ from host.world.i2c import Bus, RegisterDevice, Tmp102
 from host.world.load import Load
 from host.world.presence import Presence
 from host.world.scenario import Action, Scenario
+from host.world.softfuse import MAIN, VOLTS, Softfuse
 
 NEVER = 1 << 62
 # CS_TYPE numbers (cs_Types.h) of the events the world dispatches (a microapp may subscribe).
@@ -32,6 +33,13 @@ EVT_BEHAVIOUR_OVERRIDDEN = 434
 CMD_SET_TIME = 468
 EVT_TIME_SET = 470
 EVT_TICK = 471
+CONFIG_DIMMING_ALLOWED = 54
+STATE_ERRORS = 139
+EVT_CURRENT_USAGE_ABOVE_THRESHOLD = 316
+EVT_CURRENT_USAGE_ABOVE_THRESHOLD_DIMMER = 317
+EVT_DIMMER_FORCED_OFF = 324
+EVT_SWITCH_FORCED_OFF = 325
+EVT_RELAY_FORCED_ON = 326
 # The events bluenet dispatches on its own clock, and how often: the power measurement is set
 # after each mains period's ADC buffer (PowerSampling::powerSampleAdcDone, 50 Hz), EVT_TICK each
 # tick (Crownstone::tick, TICK_INTERVAL_MS). Scheduled only while an app subscribes to them.
@@ -62,6 +70,8 @@ class World:
         self.load = Load(self.history, clock, self.switch, load["watts"], load["standby_mw"],
                          load["noise_mw"], seed)
         self.emitters: list[Emit] = []
+        self.softfuse = Softfuse()
+        self._fuse_generation = 0  # a trip on the timeline holds when nothing changed since
         self.presence = Presence(self.history, clock, dict(sc.people), sc.uptime_ms, self.emit)
         self.bus = Bus(self.history, clock)
         self.sensors: dict[int, Tmp102] = {}
@@ -125,6 +135,7 @@ class World:
             self._heaters()
             self.load.set_watts(f["watts"], "timeline")
             self._power("timeline")
+            self._current_changed()
         elif kind == "tap":
             self.switch_command(S.TOGGLE, "tap")
         elif kind == "behaviour":
@@ -142,6 +153,9 @@ class World:
             self.add(Action(f["until_ms"], "cpu_free"))
             self.history.record(now, "cpu_busy", "timeline", until=f["until_ms"] / 1000)
             self.on_cpu_busy(True)
+        elif kind == "softfuse":
+            if f["generation"] == self._fuse_generation:
+                self._trip(f["fuse"])
         elif kind == "periodic":
             self._periodic_event(f["type"], now)
         elif kind == "cpu_free":
@@ -214,6 +228,47 @@ class World:
         if self.switch.state != before:
             self.emit(STATE_SWITCH_STATE, bytes((self.switch.state,)))
             self._power(source)
+        self._current_changed()
+
+    # -- the soft fuse ---------------------------------------------------------------------------
+    def _current_changed(self) -> None:
+        """The current may have changed: the soft fuse's next trip, if any, goes on the timeline
+        (and the one there before no longer holds)."""
+        if not self.has_switch:
+            return
+        sw = self.switch
+        self._fuse_generation += 1
+        trip = self.softfuse.changed(self.clock.now_ms, self.load.draw_mw() // VOLTS, sw.dimmer > 0,
+                                     sw.errors, S.OVER_CURRENT, S.OVER_CURRENT_DIMMER)
+        if trip is not None:
+            self.add(Action(trip[0], "softfuse", {"generation": self._fuse_generation, "fuse": trip[1]}))
+
+    def _trip(self, fuse: str) -> None:
+        """checkSoftfuse found too much current for too long: the error is set (STATE_ERRORS),
+        its event dispatched, and SafeSwitch forces the switch; the app's listener sees what the
+        forcing dispatched, then the event itself."""
+        now, sw = self.clock.now_ms, self.switch
+        main = fuse == MAIN
+        sw.errors |= S.OVER_CURRENT if main else S.OVER_CURRENT_DIMMER
+        self.history.record(now, "softfuse", "softfuse", fuse=fuse, ma=self.load.draw_mw() // VOLTS)
+        self.emit(STATE_ERRORS, sw.errors.to_bytes(4, "little"))
+        self._heaters()
+        self.load.before_change()
+        before = sw.state
+        forced = sw.force_off() if main else sw.force_relay_on_dimmer_off()
+        self.load.after_change()
+        if sw.state != before:
+            self.emit(STATE_SWITCH_STATE, bytes((sw.state,)))
+            self._power("softfuse")
+        if main:
+            self.emit(EVT_SWITCH_FORCED_OFF if forced else EVT_DIMMER_FORCED_OFF, b"")
+            self.emit(EVT_CURRENT_USAGE_ABOVE_THRESHOLD, b"")
+        else:
+            self.emit(CONFIG_DIMMING_ALLOWED, b"\x00")
+            self.emit(EVT_RELAY_FORCED_ON, b"")
+            self.emit(EVT_DIMMER_FORCED_OFF, b"")
+            self.emit(EVT_CURRENT_USAGE_ABOVE_THRESHOLD_DIMMER, b"")
+        self._current_changed()
 
     def advertise(self, app_uuid: int, data: bytes) -> None:
         """CMD_MICROAPP_ADVERTISE: service data under the app's UUID."""
