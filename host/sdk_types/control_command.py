@@ -176,7 +176,7 @@ class ControlCommand:
         control header (protocol u8, type u16, size u16) and its payload. Only SET_TIME and
         STATE_SET pass allowedAsMeshCommand and a member's access. For this stone (no ids, or
         its own among them) the inner command is handled here; for others it goes on the mesh
-        (recorded; MeshMsgSender's own checks not modelled)."""
+        (recorded; the state's access level and MeshMsgSender's own checks not modelled)."""
         if len(payload) < MESH_HEADER:
             return "ERR_INVALID_MESSAGE"
         if payload[0] != 0:

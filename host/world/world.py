@@ -85,10 +85,9 @@ class World:
                 self.bus.attach(dev["address"], sensor)
         self.cpu_busy_until = -1
         self.advertisement: tuple[int, bytes] | None = None  # the app's service data (uuid, data)
-        # SystemTime: the posix time (s) set at clock ms (None: not set, posix() is 0), the
-        # sun times, and when each was last set (their throttles).
+        # SystemTime: the posix time (s) set at clock ms (None: not set, posix() is 0), and when
+        # the time and the sun times were last set (their throttles).
         self._posix_at: tuple[int, int] | None = None
-        self.sun_times = (8 * 3600, 19 * 3600)  # sun_time_t's defaults
         self._time_set_ms = self._sun_set_ms = None
         # Set by the app's side (BLUENET_EVENT): whether an app subscribes to a type now.
         self.wants: Callable[[int], bool] = lambda cs_type: False
@@ -339,7 +338,6 @@ class World:
         if self._sun_set_ms is not None and now < self._sun_set_ms + SET_SUN_TIME_THROTTLE_MS:
             return "ERR_BUSY"
         self._sun_set_ms = now
-        self.sun_times = (sunrise_s, sunset_s)
         self.history.record(now, "sun_time", "microapp", sunrise=sunrise_s, sunset=sunset_s)
         self.emit(STATE_SUN_TIME, sunrise_s.to_bytes(4, "little") + sunset_s.to_bytes(4, "little"))
         return "ERR_SUCCESS"
