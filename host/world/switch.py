@@ -7,8 +7,9 @@ allowed; switch lock), as at crownstone/bluenet b4161ec3d: source/src/switch/cs_
 getStateIntentionSwitchcraft) and cs_SmartSwitch.cpp (set, resolveIntendedState, setDimmer,
 setRelay), and the safe switch's error states (cs_SafeSwitch.cpp: isSafeToTurnRelayOn/Off,
 isSafeToDim, forceSwitchOff, forceRelayOnAndDimmerOff) that the soft fuse sets
-(host/world/softfuse.py). Not modelled: the dimmer's power-up check and fading, the relay's
-accuracy flag, the temperature errors, multi-switch ownership (a microapp's CMD_SWITCH is never a
+(host/world/softfuse.py). The dimmer's fade is the world's (the PWM the load gets,
+host/world/world.py); the state here is set at once, as bluenet's is. Not modelled: the
+dimmer's power-up check, the relay's accuracy flag, the temperature errors, multi-switch ownership (a microapp's CMD_SWITCH is never a
 broadcast, so checkAndSetOwner always lets it through).
 """
 from __future__ import annotations

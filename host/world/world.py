@@ -44,6 +44,11 @@ EVT_RELAY_FORCED_ON = 326
 # after each mains period's ADC buffer (PowerSampling::powerSampleAdcDone, 50 Hz), EVT_TICK each
 # tick (Crownstone::tick, TICK_INTERVAL_MS). Scheduled only while an app subscribes to them.
 PERIODIC_MS = {STATE_POWER_USAGE: 20, EVT_TICK: 100}
+# The dimmer fades (SmartSwitch::setDimmer fades by default): PWM::updateValues moves the PWM
+# value DIMMER_SOFT_ON_SPEED (cs_Config.h:217) towards the target every
+# numPeriodsBeforeValueUpdate (3) PWM periods of PWM_PERIOD (10 ms): 0 to 100 in 390 ms.
+FADE_STEP = 8
+FADE_EVERY_MS = 30
 SET_TIME_THROTTLE_MS = 60_000       # SystemTime THROTTLE_SET_TIME_TICKS: 120 ticks of 500 ms
 SET_SUN_TIME_THROTTLE_MS = 1_800_000  # THROTTLE_SET_SUN_TIMES_TICKS: 3600 ticks of 500 ms
 
@@ -72,6 +77,8 @@ class World:
         self.emitters: list[Emit] = []
         self.softfuse = Softfuse()
         self._fuse_generation = 0  # a trip on the timeline holds when nothing changed since
+        self._fade_source: str | None = None  # who set the dimmer the PWM fades to (None: no fade)
+        self._fade_due = False  # a fade step is on the timeline
         self.presence = Presence(self.history, clock, dict(sc.people), sc.uptime_ms, self.emit)
         self.bus = Bus(self.history, clock)
         self.sensors: dict[int, Tmp102] = {}
@@ -152,6 +159,8 @@ class World:
             self.add(Action(f["until_ms"], "cpu_free"))
             self.history.record(now, "cpu_busy", "timeline", until=f["until_ms"] / 1000)
             self.on_cpu_busy(True)
+        elif kind == "fade":
+            self._fade_step()
         elif kind == "softfuse":
             if f["generation"] == self._fuse_generation:
                 self._trip(f["fuse"])
@@ -222,11 +231,42 @@ class World:
         self.load.before_change()
         before = self.switch.state
         change()
+        fading = self._fade_to(source)
         self.load.after_change()
         self.emit(EVT_BEHAVIOUR_OVERRIDDEN, bytes((self.switch.override is not None,)))
         if self.switch.state != before:
             self.emit(STATE_SWITCH_STATE, bytes((self.switch.state,)))
-            self._power(source)
+            if not fading:  # else when the fade ends
+                self._power(source)
+        self._current_changed()
+
+    # -- the dimmer's fade -----------------------------------------------------------------------
+    def _fade_to(self, source: str) -> bool:
+        """The switch's dimmer state changed: the PWM fades to it, a step on the timeline every
+        FADE_EVERY_MS (the state itself is set at once). True while it fades."""
+        if self.load.pwm == self.switch.dimmer:
+            return self._fade_source is not None
+        self._fade_source = source
+        if not self._fade_due:
+            self._fade_due = True
+            self.add(Action((self.clock.now_ms // FADE_EVERY_MS + 1) * FADE_EVERY_MS, "fade"))
+        return True
+
+    def _fade_step(self) -> None:
+        self._fade_due = False
+        load, target = self.load, self.switch.dimmer
+        if self._fade_source is None:
+            return  # a forced state set the PWM at once
+        self._heaters()
+        load.before_change()
+        load.pwm += max(-FADE_STEP, min(FADE_STEP, target - load.pwm))
+        load.after_change()
+        if load.pwm == target:
+            self._power(self._fade_source)
+            self._fade_source = None
+        else:
+            self._fade_due = True
+            self.add(Action(self.clock.now_ms + FADE_EVERY_MS, "fade"))
         self._current_changed()
 
     # -- the soft fuse ---------------------------------------------------------------------------
@@ -255,6 +295,7 @@ class World:
         self.load.before_change()
         before = sw.state
         forced = sw.force_off() if main else sw.force_relay_on_dimmer_off()
+        self.load.pwm, self._fade_source = sw.dimmer, None  # dimmer.set(0, false): no fade
         self.load.after_change()
         if sw.state != before:
             self.emit(STATE_SWITCH_STATE, bytes((sw.state,)))

@@ -89,20 +89,21 @@ DIMMABLE = "[load]\nwatts = {watts}\ndimmable = true\n"
 
 
 def test_over_1_amp_through_the_dimmer_forces_the_relay_on_and_dimming_off():
-    # 300 W through the dimmer at 100 %: 1304 mA; dimmed at 0.2 s (setup() takes two entries),
-    # it trips at 0.22 + 20 periods = 0.62 s
+    # 300 W through the dimmer at 100 %: 1304 mA. Dimmed at 0.2 s (setup() takes two entries),
+    # the PWM fades up 8 every 30 ms from 0.21 s: over 1 A (80 %) at 0.48 s, so the first period
+    # over ends at 0.50 s and the 21st at 0.90 s
     s = run(DIMMABLE.format(watts=300), "CrownstoneSwitch.dim(100)", at_3000="CrownstoneSwitch.dim(30)",
             at_3500="CrownstoneSwitch.turnOff()", subscribe=(139, 54, 326, 324, 317))
-    assert fuses(s) == [(0.62, "over_current_dimmer", 1304)]
+    assert fuses(s) == [(0.9, "over_current_dimmer", 1304)]
     # dimming is refused from then on (the relay instead), and the relay may not go off
-    assert switches(s) == [(0.2, "microapp", 0, 100), (0.62, "softfuse", 1, 0)]
+    assert switches(s) == [(0.2, "microapp", 0, 100), (0.9, "softfuse", 1, 0)]
     assert s["world"]["switch"] == {"relay": 1, "dimmer": 0, "state": 0x80}
     events = [(t, text) for t, text in s["log"] if text.startswith("event")]
-    assert events == [(0.62, "event 139 02000000"), (0.62, "event 54 00"), (0.62, "event 326 ")]
+    assert events == [(0.9, "event 139 02000000"), (0.9, "event 54 00"), (0.9, "event 326 ")]
     assert s["interrupts"]["throttled"] == 2  # EVT_DIMMER_FORCED_OFF, then ..._THRESHOLD_DIMMER
     s = run(DIMMABLE.format(watts=300), "CrownstoneSwitch.dim(100)", subscribe=(324, 317))
     assert [(t, text) for t, text in s["log"] if text.startswith("event")] == [
-        (0.52, "event 324 "), (0.52, "event 317 ")]
+        (0.8, "event 324 "), (0.8, "event 317 ")]  # dimmed at 0.1 s: over 1 A at 0.39 s
 
 
 def test_dimming_a_load_under_1_amp_does_not_trip():
