@@ -210,8 +210,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     def print_log(t_ms: int, text: str) -> None:
         out.line(f"t={t_ms / 1000:.3f}s {text}")
 
-    # Memory stays flat however long the run: the history streams to a spool for --json;
-    # without it nothing reads the history, and none is kept.
+    # Memory stays flat however long the run: the history (the device's and the world's) streams
+    # to a spool for --json; without it nothing reads the history, and none is kept.
     history = History.spooled() if args.json else History.bounded(0)
     board = _Board(args, out) if args.port else None
     link = board.connect(source, limits, trace) if board else None
@@ -236,7 +236,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CliError(f"{at}: does not import: {type(e).__name__}: {e}") from None
     if board is not None:
         board.sim = sim
-    sim.world.history.keep = bool(args.json)  # as the device's history: kept for --json only
     if not args.quiet:
         sim.world.history.listeners.append(
             lambda t_ms, what, source, fields: print_log(t_ms, describe(what, source, fields)))
