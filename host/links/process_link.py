@@ -12,6 +12,8 @@ would. restart() starts a new child.
 from __future__ import annotations
 
 import builtins
+import fcntl
+import json
 import marshal
 import mmap
 import os
@@ -23,7 +25,7 @@ from typing import Callable
 
 from host.links import AppHung
 from host.links.greenlet_link import _timed
-from host.sandbox import CPU_LIMIT_S, MEMORY_LIMIT
+from host.sandbox import BARRIERS, CPU_LIMIT_S, MEMORY_LIMIT
 from host.watchdog import wait_or_kill
 from shared_buffers import protocol as P
 from shared_buffers.buffers import new_buffer
@@ -31,7 +33,10 @@ from shared_buffers.buffers import new_buffer
 STARTUP_S = 30  # the child's interpreter start, before any of the app's code runs
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); from host.sandbox import child_main; "
-         "child_main(*map(int, sys.argv[2:8]), tuple(sys.argv[8:]))")
+         "child_main(*map(int, sys.argv[2:8]), sys.argv[8], tuple(sys.argv[9:]))")
+# For checking that the attack tests need the barriers: MICROAPP_ISOLATE_WITHOUT=landlock,seccomp
+# leaves those out (the run warns as when the kernel refuses them).
+WITHOUT_ENV = "MICROAPP_ISOLATE_WITHOUT"
 # Load errors the child reports, raised again here under their own name when they are builtins.
 _BUILTIN_ERRORS = {name: cls for name, cls in vars(builtins).items()
                    if isinstance(cls, type) and issubclass(cls, Exception)}
@@ -53,13 +58,20 @@ class ProcessLink:
         if isinstance(code, str):
             code = compile(code, "<microapp>", "exec")
         self._code = marshal.dumps(code)
-        self._options = [str(stack_depth), str(cpu_s), str(memory)] + list(extra_modules)
+        without = os.environ.get(WITHOUT_ENV, "").split(",")
+        barriers = ",".join(b for b in BARRIERS if b not in without)
+        self._options = [str(stack_depth), str(cpu_s), str(memory), barriers] + list(extra_modules)
+        # The kernel's barriers in the child: {name: what it does}, and {name: why not}
+        self.barriers: dict[str, str] = {}
+        self.barriers_missing: dict[str, str] = {}
         self._limit_s = watchdog_ms / 1000
         self._trace = trace
         self._call_limit_s = call_duration_ms / 1000
         self._size = size = P.BUFFER_SIZE
-        self._mem_fd = os.memfd_create("microapp-buffers")
+        self._mem_fd = os.memfd_create("microapp-buffers", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
         os.ftruncate(self._mem_fd, 2 * size)
+        # Sealed at its size: an app that shrank it would have the host's next read fault (SIGBUS).
+        fcntl.fcntl(self._mem_fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
         self._shm = mmap.mmap(self._mem_fd, 2 * size)
         self._child: subprocess.Popen | None = None
         self._to_app = self._from_app = -1
@@ -74,7 +86,7 @@ class ProcessLink:
         app_r, to_app = os.pipe()
         from_app, app_w = os.pipe()
         args = [sys.executable, "-I", "-c", _BOOT, ROOT, str(self._mem_fd), str(app_r), str(app_w),
-                self._options[0], self._options[1], self._options[2]] + self._options[3:]
+                *self._options]
         self._child = subprocess.Popen(args, pass_fds=(self._mem_fd, app_r, app_w), close_fds=True,
                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL, start_new_session=True, cwd="/")
@@ -89,6 +101,7 @@ class ProcessLink:
             pass  # it died at once: the answer below says so
         got = wait_or_kill(from_app, self._child.pid, STARTUP_S)  # Python starts, not the app yet
         if got == b"S":
+            self._read_barriers(from_app)
             got = wait_or_kill(from_app, self._child.pid, self._limit_s)
         if got == b"E":
             n = int.from_bytes(os.read(from_app, 2), "little")
@@ -103,6 +116,14 @@ class ProcessLink:
             self.resume = self._traced_resume
         if self._call_limit_s:
             self.resume = _timed(self.resume, self._call_limit_s)
+
+    def _read_barriers(self, from_app: int) -> None:
+        """The child's report, written with its b"S" before any of the app's code ran."""
+        n = int.from_bytes(os.read(from_app, 2), "little")
+        self.barriers, missing = json.loads(os.read(from_app, n))
+        without = os.environ.get(WITHOUT_ENV, "").split(",")
+        missing.update({b: f"left out ({WITHOUT_ENV})" for b in BARRIERS if b in without})
+        self.barriers_missing = missing
 
     def _resume(self) -> None:
         """Hand the buffers to the app and wait, under the watchdog, until it yields."""
