@@ -121,7 +121,8 @@ def child_main(mem_fd: int, from_host: int, to_host: int, stack_depth: int, cpu_
             pass
     active, missing = confine_child(cpu_s, memory, tuple(b for b in barriers.split(",") if b))
     size = BUFFER_SIZE
-    shm = mmap.mmap(mem_fd, 2 * size)
+    ticks_at = 2 * size  # host/links/process_link.py's TICKS_AT
+    shm = mmap.mmap(mem_fd, ticks_at + 1)
     code = marshal.loads(_read_exactly(from_host, int.from_bytes(_read_exactly(from_host, 4), "little")))
     m2b, b2m = bytearray(size), bytearray(size)
     read, write = os.read, os.write
@@ -150,4 +151,8 @@ def child_main(mem_fd: int, from_host: int, to_host: int, stack_depth: int, cpu_
         os._exit(0)
     m2b[:] = shm[0:size]
     b2m[:] = shm[size:2 * size]
-    runtime.run(setup, loop)  # never returns: loop() runs at every tick
+    def counted_loop() -> None:  # the host's watchdog counts the idle ticks of a grant by it
+        shm[ticks_at] = (shm[ticks_at] + 1) & 0xFF
+        loop()
+
+    runtime.run(setup, counted_loop)  # never returns: loop() runs at every tick

@@ -37,6 +37,8 @@ _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); from host.sandbox import 
 # For checking that the attack tests need the barriers: MICROAPP_ISOLATE_WITHOUT=landlock,seccomp
 # leaves those out (the run warns as when the kernel refuses them).
 WITHOUT_ENV = "MICROAPP_ISOLATE_WITHOUT"
+TICKS_AT = 2 * P.BUFFER_SIZE  # in the shared memory: the child's count of loop() calls (mod 256)
+SHARED_SIZE = TICKS_AT + 1
 # Load errors the child reports, raised again here under their own name when they are builtins.
 _BUILTIN_ERRORS = {name: cls for name, cls in vars(builtins).items()
                    if isinstance(cls, type) and issubclass(cls, Exception)}
@@ -47,6 +49,8 @@ class AppDied(AppHung):
 
 
 class ProcessLink:
+    grants = True  # the child's runtime runs granted idle ticks (Controller.tick), unless traced
+
     def __init__(self, code, stack_depth: int = P.DEFAULT_STACK_DEPTH,
                  trace: Callable[[str, bytearray, bytearray], None] | None = None,
                  watchdog_ms: int = 1000, call_duration_ms: int = 0, cpu_s: int = CPU_LIMIT_S,
@@ -66,13 +70,16 @@ class ProcessLink:
         self.barriers_missing: dict[str, str] = {}
         self._limit_s = watchdog_ms / 1000
         self._trace = trace
+        if trace is not None:
+            self.grants = False  # a trace shows every tick's switches
         self._call_limit_s = call_duration_ms / 1000
         self._size = size = P.BUFFER_SIZE
+        # Both buffers, and a byte the child's runtime counts its ticks in (TICKS_AT).
         self._mem_fd = os.memfd_create("microapp-buffers", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
-        os.ftruncate(self._mem_fd, 2 * size)
+        os.ftruncate(self._mem_fd, SHARED_SIZE)
         # Sealed at its size: an app that shrank it would have the host's next read fault (SIGBUS).
         fcntl.fcntl(self._mem_fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
-        self._shm = mmap.mmap(self._mem_fd, 2 * size)
+        self._shm = mmap.mmap(self._mem_fd, SHARED_SIZE)
         self._child: subprocess.Popen | None = None
         self._to_app = self._from_app = -1
         self._finalizer = weakref.finalize(self, _end, [None, -1, -1])
@@ -134,13 +141,32 @@ class ProcessLink:
             os.write(self._to_app, b"R")
         except (BrokenPipeError, OSError):
             self._lost(b"", "")
-        got = wait_or_kill(self._from_app, self._child.pid, self._limit_s)  # type: ignore[union-attr]
+        grant = self.b2m[P.OFF_GRANT]
+        progress = self._ticks_run(grant) if grant > 1 else None
+        got = wait_or_kill(self._from_app, self._child.pid, self._limit_s, progress)  # type: ignore[union-attr]
         if got != b"Y":
             self._lost(got, "")
         self.m2b[:] = shm[0:size]
         self.b2m[:] = shm[size:2 * size]
 
     resume = _resume
+
+    def _ticks_run(self, grant: int) -> Callable[[], bool]:
+        """For the watchdog of a resume with a grant of idle ticks: each tick the app ran since it
+        last looked (the child counts them at TICKS_AT) starts its limit again, as the greenlet
+        link's watchdog counts them, at most `grant` times (an app that wrote the count itself
+        gains no more than the grant's ticks)."""
+        shm = self._shm
+        seen = [shm[TICKS_AT], grant]
+
+        def advanced() -> bool:
+            now = shm[TICKS_AT]
+            if now == seen[0] or seen[1] <= 0:
+                return False
+            seen[0] = now
+            seen[1] -= 1
+            return True
+        return advanced
 
     def _traced_resume(self) -> None:
         trace = self._trace
