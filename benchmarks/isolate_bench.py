@@ -3,11 +3,13 @@ app's process and waits for its yield) against the same through the greenlet lin
 rounds (benchmarks/measure.py), wall time: the switch waits on another process."""
 from __future__ import annotations
 
-from benchmarks.measure import interleaved, ratio, spread, timed, wall_clock
+from benchmarks.measure import ROUNDS, interleaved, ratio, spread, timed, wall_clock
 from host.links.greenlet_link import GreenletLink
 from host.links.process_link import ProcessLink
+from host.simulator import Simulation
 
 SWITCHES = 5000
+TICKS = 20_000
 # One request per soft yield; the benchmark resumes the link directly (no controller), so each
 # resume() is one switch to the app and back.
 SPINNER = """
@@ -32,6 +34,19 @@ def _per_switch(link):
     return run
 
 
+def empty_tick_s(n: int = TICKS) -> float:
+    """Seconds per tick (wall time) of n ticks with an empty loop() through Simulation.run on
+    --isolate's link, idle ticks granted as a run grants them."""
+    sim = Simulation("def loop():\n    pass\n", isolate=True)
+    try:
+        sim.run(2)
+        seconds = timed(lambda: sim.run(n), wall_clock)
+        assert sim.controller.ticks == n + 2 and not sim.controller.faults
+    finally:
+        sim.link.close()
+    return seconds / n
+
+
 def figures() -> dict[str, float]:
     greenlet_link = GreenletLink(SPINNER, watchdog_ms=0)
     process_link = ProcessLink(SPINNER, watchdog_ms=0)
@@ -43,4 +58,5 @@ def figures() -> dict[str, float]:
     finally:
         process_link.close()
     return {**spread("isolate_switch_us", [s * 1e6 for s in isolate]),
-            **ratio("isolate_over_greenlet_link_ratio", isolate, greenlet)}
+            **ratio("isolate_over_greenlet_link_ratio", isolate, greenlet),
+            **spread("isolate_empty_ticks_per_s", [1 / empty_tick_s() for _ in range(ROUNDS)])}

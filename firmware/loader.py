@@ -6,6 +6,7 @@ import builtins
 import sys
 
 from firmware import microapp
+from firmware.runtime import SDK_CELL as _SDK
 
 _MICROPYTHON = sys.implementation.name == "micropython"
 
@@ -36,10 +37,6 @@ APP_MODULES = {
     "micropython": ("const", "native", "viper", "opt_level"),
 }
 _BOARD_VIEWS = ("sys", "micropython")
-# The SDK's own lazy imports (firmware/microapp.py's _world(), _radio()): on a board the import hook is all
-# code's and MicroPython does not tell it who imports, so that one goes through, as the
-# firmware's (its own imports too; MicroPython asks for the submodule a second time).
-_SDK_IMPORTS = (("sdk_world",), ("sdk_radio",))
 # MicroPython nrf's builtins (less the ones below); print is the SDK's log().
 _BUILTINS = (
     "ArithmeticError AssertionError AttributeError BaseException EOFError Ellipsis Exception "
@@ -80,64 +77,13 @@ in_app = False  # the app's code runs (firmware/run_flag.py keeps it): open() re
 _extra = ()  # modules given whole beyond the board's (load_app's extra_modules)
 
 
-class _View:
-    """What an app gets for a module: the names it may use, no path back to the module."""
-
-    def __init__(self, name, names):
-        self.__name__ = name
-        for key, value in names:
-            setattr(self, key, value)
+_View = microapp._View
 
 
-class _MicroPythonShim:
-    # CPython has no `micropython` module: what an app uses of it, as no-ops.
-    opt_level = 0
-
-    @staticmethod
-    def const(x):
-        return x
-
-    @staticmethod
-    def native(f):
-        return f
-
-    viper = native
-
-
-class _TimeShim:
-    # MicroPython's time functions CPython's time has not (ticks wrap at 2**30, as there).
-    @staticmethod
-    def ticks_ms():
-        return int(_cpython_time().monotonic() * 1000) & 0x3FFFFFFF
-
-    @staticmethod
-    def ticks_us():
-        return int(_cpython_time().monotonic() * 1000000) & 0x3FFFFFFF
-
-    ticks_cpu = ticks_us
-
-    @staticmethod
-    def ticks_add(ticks, delta):
-        return (ticks + delta) & 0x3FFFFFFF
-
-    @staticmethod
-    def ticks_diff(a, b):
-        return ((a - b + 0x20000000) & 0x3FFFFFFF) - 0x20000000
-
-    @staticmethod
-    def sleep_ms(ms):
-        _cpython_time().sleep(ms / 1000)
-
-    @staticmethod
-    def sleep_us(us):
-        _cpython_time().sleep(us / 1000000)
-
-
-def _cpython_time():
-    return _original_import("time")
-
-
-_SHIMS = {"micropython": _MicroPythonShim, "time": _TimeShim}
+if _MICROPYTHON:  # the board has both modules whole: no shim takes heap there
+    _SHIMS = {}  # type: dict
+else:
+    from firmware.cpython_shims import SHIMS as _SHIMS
 
 
 def _public(module, only, shim=None):
@@ -187,15 +133,10 @@ def app_import(name, globals=None, locals=None, fromlist=(), level=0):
     global in_app
     if name == "microapp":
         return _module_view(name)
-    if _MICROPYTHON and not in_app:  # the hook is all code's there: the firmware's own import
+    if _MICROPYTHON and (not in_app or _SDK[1]):
+        # The hook is all code's there: the firmware's own import, or the SDK's lazy one
+        # (firmware/microapp.py's _world(), _radio(), which say so in the SDK's cell).
         return _original_import(name, globals, locals, fromlist, level)
-    if _MICROPYTHON and (name == "firmware" and fromlist in _SDK_IMPORTS
-                         or name == "firmware.sdk_world" or name == "firmware.sdk_radio"):
-        in_app = False
-        try:
-            return _original_import(name, globals, locals, fromlist, level)
-        finally:
-            in_app = True
     if level:
         raise ImportError("no module named '%s'" % name)
     if name.startswith("u") and name[1:] in APP_MODULES:
@@ -205,15 +146,6 @@ def app_import(name, globals=None, locals=None, fromlist=(), level=0):
     return _module_view(name)
 
 
-def _guarded(fn):
-    # getattr & co. refuse the hidden names, so that a computed name cannot reach them either.
-    def guarded(obj, name, *rest):
-        if isinstance(name, str) and name in HIDDEN_NAMES:
-            raise AttributeError("'%s' is hidden from a microapp" % name)
-        return fn(obj, name, *rest)
-    return guarded
-
-
 def _firmware_open(*args, **kwargs):
     # MicroPython's open() for all code while the firmware serves: the firmware's, not the app's.
     if in_app:
@@ -221,17 +153,15 @@ def _firmware_open(*args, **kwargs):
     return _original_open(*args, **kwargs)
 
 
-def _withheld(name):
-    def withheld(*args, **kwargs):
-        raise NameError("name '%s' isn't defined" % name)
-    return withheld
-
-
 # The shadowing functions, made once at boot: an app's RAM is its own objects, not the loader's.
-_shadows = {key: _withheld(key) for key in _WITHHELD}
+# They, the app's __import__ and (on a board) open() are made by the SDK's module: an app that
+# walks from one to its __globals__ finds the SDK's globals, not the loader's.
+_shadows = {key: microapp._withheld(key) for key in _WITHHELD}
 for _key, _fn in (("getattr", getattr), ("setattr", setattr), ("delattr", delattr),
                   ("hasattr", hasattr)):
-    _shadows[_key] = _guarded(_fn)
+    _shadows[_key] = microapp._guarded(_fn, HIDDEN_NAMES)
+_app_import = microapp._closed_over(app_import)
+_app_open = microapp._closed_over(_firmware_open)
 
 
 def _namespace(name):
@@ -240,11 +170,11 @@ def _namespace(name):
         # One builtins module for all code: shadow names in the app's globals (globals come
         # first), and take over __import__ for as long as the firmware serves (release()).
         space.update(_shadows)
-        builtins.__import__ = app_import
-        builtins.open = _firmware_open  # for an app that deletes its shadowed open
+        builtins.__import__ = _app_import
+        builtins.open = _app_open  # for an app that deletes its shadowed open
     else:
         table = {key: getattr(builtins, key) for key in _BUILTINS if hasattr(builtins, key)}
-        table["__import__"] = app_import
+        table["__import__"] = _app_import
         for key in ("getattr", "setattr", "delattr", "hasattr"):
             table[key] = _shadows[key]
         space["__builtins__"] = table

@@ -4,6 +4,7 @@
 # Return values are the real SDK's; where it loses an error (it checks sendMessage()'s result,
 # always SUCCESS, instead of the ack), or returns nothing, ours returns what the host answered
 # (docs/sdk.md). Runs under MicroPython and CPython.
+from firmware.runtime import SDK_CELL as _C
 from shared_buffers import protocol as _P
 
 # -- constants (Arduino.h) --------------------------------------------------------------------
@@ -39,7 +40,7 @@ class _Unbound:
         raise RuntimeError("microapp calls work in setup(), loop() and handlers, not at import")
 
 
-_rt = _Unbound()  # the Runtime serving this app; set by the link with bind()
+_C[0] = _Unbound()  # the Runtime serving this app; set by the link with bind()
 
 
 class RequestError(Exception):
@@ -53,31 +54,49 @@ def _refused(what, ack):
     return e
 
 
-def bind(runtime):
-    """Serve SDK calls with `runtime`; None while an app is being imported."""
-    global _rt
-    _rt = _Unbound() if runtime is None else runtime
+def bind(runtime, _c=_C):
+    """Serve SDK calls with `runtime`; None while an app is being imported. (An app that
+    reaches it can bind its own SDK to an object of its own, never read the runtime.)"""
+    _c[0] = _Unbound() if runtime is None else runtime
 
 
-def _out():
-    return _rt.m2b
+# The SDK's ways to the runtime: each holds the cell as a default argument, does one thing an
+# app could do with the public SDK anyway, and none returns the runtime (firmware/runtime.py,
+# SDK_CELL: an app that walks to this module's globals reaches these, not the runtime).
+def _request(msg_type, used, _c=_C):
+    return _c[0].request(msg_type, used)
+
+
+def _register(key, handler, _c=_C):
+    return _c[0].register(key, handler)
+
+
+def _handlers(_c=_C):
+    return _c[0].handlers  # this app's dispatch table (its registrations)
+
+
+def _state(_c=_C):
+    return _c[0].sdk_state  # this app's SDK objects' state
 
 
 # -- raw messages (microapp.h) ----------------------------------------------------------------
-def getOutgoingMessagePayload():
+def _out(_c=_C):
     """The microapp-to-bluenet buffer: write bluenet's struct at its offsets, then sendMessage()."""
-    return _rt.m2b
+    return _c[0].m2b
 
 
-def getIncomingMessagePayload():
-    return _rt.b2m
+getOutgoingMessagePayload = _out
 
 
-def sendMessage(used=_P.BLUENET_SIZE):
+def getIncomingMessagePayload(_c=_C):
+    return _c[0].b2m
+
+
+def sendMessage(used=_P.BLUENET_SIZE, _c=_C):
     """Send the request in the outgoing buffer as it is (its type and ack set by the caller, as
     in C) and return the ack the host wrote (the real SDK returns SUCCESS whatever it was).
     used: how many of bluenet's 48 bytes it fills (what travels on a serial link)."""
-    rt = _rt
+    rt = _c[0]
     m2b = rt.m2b
     m2b[_P.OFF_CALL_ID] = rt.call_id
     m2b[_P.OFF_USED] = used
@@ -87,12 +106,12 @@ def sendMessage(used=_P.BLUENET_SIZE):
 
 # -- Serial (Serial.cpp) ----------------------------------------------------------------------
 def _log(kind, flags, data, size):
-    m2b = _rt.m2b
+    m2b = _out()
     m2b[_P.OFF_LOG_TYPE] = kind
     m2b[_P.OFF_LOG_FLAGS] = flags
     m2b[_P.OFF_LOG_SIZE] = size
     m2b[_P.OFF_LOG_VALUE:_P.OFF_LOG_VALUE + len(data)] = data
-    _rt.request(_P.LOG, _P.OFF_LOG_VALUE + len(data))
+    _request(_P.LOG, _P.OFF_LOG_VALUE + len(data))
     return m2b[_P.OFF_LOG_SIZE]
 
 
@@ -169,14 +188,14 @@ def _void(fn):
 
 # -- pins (Arduino.c) -------------------------------------------------------------------------
 def _pin(pin, kind, direction=0, polarity=0, action=0, value=0):
-    m2b = _rt.m2b
+    m2b = _out()
     m2b[_P.OFF_PIN_PIN] = pin
     m2b[_P.OFF_PIN_TYPE] = kind
     m2b[_P.OFF_PIN_DIRECTION] = direction
     m2b[_P.OFF_PIN_POLARITY] = polarity
     m2b[_P.OFF_PIN_ACTION] = action
     m2b[_P.OFF_PIN_VALUE] = value
-    return _rt.request(_P.PIN, _P.PIN_STRUCT)
+    return _request(_P.PIN, _P.PIN_STRUCT)
 
 
 def pinMode(pin, mode):
@@ -185,9 +204,9 @@ def pinMode(pin, mode):
         return _pin(pin, _P.PIN_INIT, mode, _P.PIN_NO_POLARITY)
 
 
-def digitalWrite(pin, value):
+def digitalWrite(pin, value, _c=_C):
     if 0 <= pin < 18:  # PIN_COUNT
-        rt = _rt
+        rt = _c[0]
         m2b = rt.m2b  # the fields Arduino.c writes for an ACTION; literals on this hot path:
         m2b[2] = pin  # OFF_PIN_PIN
         m2b[3] = 2  # OFF_PIN_TYPE = PIN_ACTION
@@ -202,7 +221,7 @@ def digitalRead(pin):
         return -1
     if _pin(pin, _P.PIN_ACTION, action=_P.PIN_READ) != _P.SUCCESS:
         return -1
-    return _rt.m2b[_P.OFF_PIN_VALUE]
+    return _out()[_P.OFF_PIN_VALUE]
 
 
 analogRead = digitalRead
@@ -220,13 +239,12 @@ def attachInterrupt(pin, isr, mode):
     if not 0 <= pin < _P.PIN_COUNT:
         return False
     key = (_P.PIN << 8) | pin
-    rt = _rt
-    fresh = key not in rt.handlers
-    if fresh and rt.register(key, _void(isr)) != _P.SUCCESS:
+    fresh = key not in _handlers()
+    if fresh and _register(key, _void(isr)) != _P.SUCCESS:
         return False
     if _pin(pin, _P.PIN_INIT, _P.PIN_INPUT_PULLUP, mode) != _P.SUCCESS:
         if fresh:
-            del rt.handlers[key]
+            del _handlers()[key]
         return False
     return True
 
@@ -244,7 +262,7 @@ class MeshMsg:
 def _mesh_interrupt(frame):
     msg = MeshMsg(frame[_P.OFF_MESH_STONE],
                   bytes(frame[_P.OFF_MESH_DATA:_P.OFF_MESH_DATA + min(frame[_P.OFF_MESH_SIZE], _P.MESH_MAX_DATA)]))
-    state = _rt.sdk_state
+    state = _state()
     handler = state.get("mesh_handler")
     if handler is not None:
         handler(msg)
@@ -260,22 +278,22 @@ def _mesh_interrupt(frame):
 class _Mesh:
     def listen(self):
         """Register for mesh messages; False if the host refused (a second listen: ERROR)."""
-        if _rt.register((_P.MESH << 8) | _P.MESH_READ, _mesh_interrupt) != _P.SUCCESS:
+        if _register((_P.MESH << 8) | _P.MESH_READ, _mesh_interrupt) != _P.SUCCESS:
             return False
         _out()[_P.OFF_MESH_TYPE] = _P.MESH_LISTEN
-        return _rt.request(_P.MESH, _P.OFF_MESH_TYPE + 1) == _P.SUCCESS
+        return _request(_P.MESH, _P.OFF_MESH_TYPE + 1) == _P.SUCCESS
 
     def setIncomingMeshMsgHandler(self, handler):
         """handler(MeshMsg) runs for each message; without one they wait for readMeshMsg()."""
-        _rt.sdk_state["mesh_handler"] = handler
+        _state()["mesh_handler"] = handler
 
     def available(self):
-        buffer = _rt.sdk_state.get("mesh_buffer")
+        buffer = _state().get("mesh_buffer")
         return bool(buffer) and (buffer[0] is not None or buffer[1] is not None)
 
     def readMeshMsg(self):
         """The next buffered message (the last slot first, as the SDK reads), or None."""
-        buffer = _rt.sdk_state.get("mesh_buffer") or ()
+        buffer = _state().get("mesh_buffer") or ()
         for i in range(len(buffer) - 1, -1, -1):
             if buffer[i] is not None:
                 msg, buffer[i] = buffer[i], None
@@ -294,15 +312,15 @@ class _Mesh:
         m2b[_P.OFF_MESH_OPTIONS] = _P.MESH_DO_NOT_RELAY if doNotRelay else 0
         m2b[_P.OFF_MESH_SIZE] = len(data)
         m2b[_P.OFF_MESH_DATA:_P.OFF_MESH_DATA + len(data)] = data
-        return _rt.request(_P.MESH, _P.OFF_MESH_DATA + len(data))
+        return _request(_P.MESH, _P.OFF_MESH_DATA + len(data))
 
     def id(self):
         """This stone's id, asked once and cached (0 if the host refused)."""
-        state = _rt.sdk_state
+        state = _state()
         if not state.get("stone_id"):
             m2b = _out()
             m2b[_P.OFF_MESH_TYPE] = _P.MESH_READ_CONFIG
-            if _rt.request(_P.MESH, _P.OFF_MESH_STONE + 1) == _P.SUCCESS:
+            if _request(_P.MESH, _P.OFF_MESH_STONE + 1) == _P.SUCCESS:
                 state["stone_id"] = m2b[_P.OFF_MESH_STONE]
         return state.get("stone_id", 0)
 
@@ -360,14 +378,14 @@ class BleDevice:
 
 
 # -- time -------------------------------------------------------------------------------------
-def delay(ms):
+def delay(ms, _c=_C):
     """bluenet's delay(): one ASYNC yield per 100 ms, rounded down (delay(50) does not yield)."""
-    _rt.delay(ms)
+    _c[0].delay(ms)
 
 
-def millis():
+def millis(_c=_C):
     """Ours: the host's clock at this entry, in ms (the real SDK has no millis())."""
-    return _rt.millis()
+    return _c[0].millis()
 
 
 # -- signals (ours, seed 003) -----------------------------------------------------------------
@@ -378,9 +396,9 @@ def on_signal(handler):
     it). Raises RequestError when the host refuses."""
     def signalled(f):
         handler(f[_P.OFF_SIGNAL_SOURCE] | (f[_P.OFF_SIGNAL_SOURCE + 1] << 8), f[_P.OFF_SIGNAL_CODE])
-    _rt.handlers[(_P.SIGNAL << 8) | _P.SIGNAL_EVENT] = signalled
+    _handlers()[(_P.SIGNAL << 8) | _P.SIGNAL_EVENT] = signalled
     _out()[_P.OFF_SIGNAL_OP] = _P.SIGNAL_REGISTER
-    ack = _rt.request(_P.SIGNAL, _P.OFF_SIGNAL_OP + 1)
+    ack = _request(_P.SIGNAL, _P.OFF_SIGNAL_OP + 1)
     if ack != _P.SUCCESS:
         raise _refused("on_signal", ack)
 
@@ -390,7 +408,7 @@ def reserve_signal_budget(n):
     m2b = _out()
     m2b[_P.OFF_SIGNAL_OP] = _P.SIGNAL_RESERVE
     m2b[_P.OFF_SIGNAL_VALUE] = n
-    ack = _rt.request(_P.SIGNAL, _P.OFF_SIGNAL_VALUE + 1)
+    ack = _request(_P.SIGNAL, _P.OFF_SIGNAL_VALUE + 1)
     if ack != _P.SUCCESS:
         raise _refused("reserve_signal_budget", ack)
 
@@ -401,14 +419,21 @@ def signal_name(code):
 
 # -- imported at first use: BLE (firmware/sdk_radio.py) and the stone's world
 # (firmware/sdk_world.py). An app that does not use them does not pay their heap --------------
-def _world():
-    from firmware import sdk_world
-    sdk_world._rt = _rt
+def _world(_c=_C):
+    _c[1] = True  # the import hook lets the SDK's own import through (firmware/loader.py)
+    try:
+        from firmware import sdk_world
+    finally:
+        _c[1] = False
     return sdk_world
 
 
-def _radio():
-    from firmware import sdk_radio
+def _radio(_c=_C):
+    _c[1] = True
+    try:
+        from firmware import sdk_radio
+    finally:
+        _c[1] = False
     return sdk_radio
 
 
@@ -434,3 +459,43 @@ BluenetInternal = _World("BluenetInternal")
 def registerInterrupt(msg_type, sub_id, handler):
     """microapp.h's registerInterrupt (firmware/sdk_world.py)."""
     return _world().registerInterrupt(msg_type, sub_id, handler)
+
+
+# -- what the loader gives an app beside the SDK (firmware/loader.py) --------------------------
+# Its __import__, open(), shadowed builtins and module views. MicroPython gives every function its
+# __globals__ and every object its __class__: defined in the loader, these would lead an app to
+# the loader's globals (the real open(), the in_app flag, sys.modules). Defined here, they lead
+# to this module's, which hold nothing an app cannot reach through the SDK anyway; what each
+# needs it holds in a closure (MicroPython has no __closure__).
+class _View:
+    """What an app gets for a module: the names it may use, no path back to the module."""
+
+    def __init__(self, name, names):
+        self.__name__ = name
+        for key, value in names:
+            setattr(self, key, value)
+
+
+def _closed_over(fn):
+    def call(*args, **kwargs):
+        return fn(*args, **kwargs)
+    return call
+
+
+def _withheld(name):
+    def withheld(*args, **kwargs):
+        raise NameError("name '%s' isn't defined" % name)
+    return withheld
+
+
+def _guarded(fn, hidden):
+    # getattr & co. refuse the hidden names, so that a computed name cannot reach them either.
+    def guarded(obj, name, *rest):
+        if isinstance(name, str) and name in hidden:
+            raise AttributeError("'%s' is hidden from a microapp" % name)
+        return fn(obj, name, *rest)
+    return guarded
+
+
+del _C  # the functions hold it; the module does not
+

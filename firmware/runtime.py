@@ -19,6 +19,13 @@ TICK_MS = 100
 # Acks a handler may return as its final status; anything else is reported as ERROR. ERR_BUSY is
 # the runtime's own refusal, and NO_REQUEST/REQUEST/IN_PROGRESS mean "not finished" to bluenet.
 _FINAL_ACKS = (SUCCESS,) + tuple(a for a in range(ERROR, 0x11) if a != ERR_BUSY)
+# The Runtime serving the SDK's calls ([0], set by microapp.bind()), and [1]: the SDK imports
+# one of its lazy modules (the loader's import hook lets it through). The SDK's few ways to the
+# runtime hold this cell as a default argument and the SDK's modules drop it from their globals:
+# MicroPython gives every function its __globals__ but shows no default arguments, so an app
+# that walks from an SDK function to its module finds no runtime (docs/faults.md). No app
+# reaches this module: no object of it is given to one.
+SDK_CELL = [None, False]  # type: list
 
 
 class Runtime:

@@ -1,8 +1,7 @@
 # The SDK's BLE object (ArduinoBLE.cpp), re-exported by microapp.py and imported there at its
-# first use. It serves the runtime bound in microapp.py (_m._rt),
+# first use. It serves the runtime bound in microapp.py (through its _request & co.),
 # whichever app is running. Runs under MicroPython.
-from firmware import microapp as _m
-from firmware.microapp import BleDevice, BLEDeviceScanned, _out
+from firmware.microapp import BleDevice, BLEDeviceScanned, _handlers, _out, _register, _request, _state
 from shared_buffers import protocol as _P
 from shared_buffers import protocol_world as _W
 
@@ -16,11 +15,11 @@ def _ble_scan_request(kind, used=_W.OFF_BLE_SCAN_TYPE + 1):
     m2b = _out()
     m2b[_W.OFF_BLE_TYPE] = _W.BLE_SCAN
     m2b[_W.OFF_BLE_SCAN_TYPE] = kind
-    return _m._rt.request(_P.BLE, used)
+    return _request(_P.BLE, used)
 
 
 def _ble_interrupt(frame):
-    state = _m._rt.sdk_state
+    state = _state()
     if frame[_W.OFF_BLE_SCAN_TYPE] != _W.BLE_SCAN_EVENT:
         return _P.ERR_UNDEFINED
     if not state.get("ble_scanning"):
@@ -41,27 +40,27 @@ class _Ble:
         """Asks the host for this stone's MAC; False if refused."""
         m2b = _out()
         m2b[_W.OFF_BLE_TYPE] = _W.BLE_MAC
-        if _m._rt.request(_P.BLE, _W.OFF_BLE_OWN_MAC + 6) != _P.SUCCESS:
+        if _request(_P.BLE, _W.OFF_BLE_OWN_MAC + 6) != _P.SUCCESS:
             return False
-        _m._rt.sdk_state["ble_mac"] = bytes(m2b[_W.OFF_BLE_OWN_MAC:_W.OFF_BLE_OWN_MAC + 6])
+        _state()["ble_mac"] = bytes(m2b[_W.OFF_BLE_OWN_MAC:_W.OFF_BLE_OWN_MAC + 6])
         return True
 
     def end(self):
         self.stopScan()
-        _m._rt.sdk_state.pop("ble_mac", None)
+        _state().pop("ble_mac", None)
 
     def address(self):
-        return _mac_text(_m._rt.sdk_state.get("ble_mac", b""))
+        return _mac_text(_state().get("ble_mac", b""))
 
     def _register_scan(self):
-        state = _m._rt.sdk_state
+        state = _state()
         if state.get("ble_registered"):
             return True
         key = (_P.BLE << 8) | _W.BLE_SCAN
-        if _m._rt.register(key, _ble_interrupt) != _P.SUCCESS:
+        if _register(key, _ble_interrupt) != _P.SUCCESS:
             return False
         if _ble_scan_request(_W.BLE_SCAN_REGISTER) != _P.SUCCESS:
-            del _m._rt.handlers[key]
+            del _handlers()[key]
             return False
         state["ble_registered"] = True
         return True
@@ -70,11 +69,11 @@ class _Ble:
         """handler(BleDevice) for BLEDeviceScanned (connections are not modelled: False)."""
         if event_type != BLEDeviceScanned or not self._register_scan():
             return False
-        _m._rt.sdk_state["ble_handler"] = handler
+        _state()["ble_handler"] = handler
         return True
 
     def scan(self, withDuplicates=False):
-        state = _m._rt.sdk_state
+        state = _state()
         if "ble_mac" not in state:  # BLE.begin() first, as in the real SDK
             return False
         state.pop("ble_device", None)
@@ -86,7 +85,7 @@ class _Ble:
         return True
 
     def _filter(self, ftype, value, withDuplicates):
-        if "ble_mac" not in _m._rt.sdk_state:
+        if "ble_mac" not in _state():
             return False
         m2b = _out()
         m2b[_W.OFF_BLE_FILTER_TYPE] = ftype
@@ -111,7 +110,7 @@ class _Ble:
         return self._filter(_W.BLE_FILTER_RSSI, bytes((rssi & 0xFF,)), withDuplicates)
 
     def stopScan(self):
-        state = _m._rt.sdk_state
+        state = _state()
         if "ble_mac" not in state:
             return False
         if not state.get("ble_scanning"):
@@ -124,7 +123,7 @@ class _Ble:
 
     def available(self):
         """The last scanned device (None when none since scan())."""
-        return _m._rt.sdk_state.get("ble_device")
+        return _state().get("ble_device")
 
 
 BLE = _Ble()

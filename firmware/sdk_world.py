@@ -2,27 +2,22 @@
 # PowerUsage.cpp, Presence.cpp, ServiceData.cpp, Wire.cpp, Message.cpp, BluenetInternal.cpp),
 # re-exported by microapp.py. Where the real SDK returns nothing, or loses the ack by checking
 # sendMessage(), ours returns what the host answered (docs/simulator.md). Runs under MicroPython.
+from firmware.microapp import _handlers, _out, _register, _request, _state
 from shared_buffers import protocol as _P
 from shared_buffers import protocol_world as _W
-
-_rt = None  # the Runtime serving the app: set by microapp.bind()
-
-
-def _request(msg_type, used):
-    return _rt.request(msg_type, used)
 
 
 def registerInterrupt(msg_type, sub_id, handler):
     """microapp.h's registerInterrupt: handler(frame) runs for interrupts (msg_type, sub_id),
     frame being bluenet's bytes; it returns an ack (None: SUCCESS). For what has no wrapper
     (ASSETS, with a raw REGISTER_INTERRUPT request)."""
-    return _rt.register((msg_type << 8) | sub_id, handler)
+    return _register((msg_type << 8) | sub_id, handler)
 
 
 # -- CrownstoneSwitch -------------------------------------------------------------------------
 class _Switch:
     def _set(self, value):
-        m2b = _rt.m2b
+        m2b = _out()
         m2b[_W.OFF_SWITCH_TYPE] = _W.SWITCH_SET
         m2b[_W.OFF_SWITCH_VALUE] = value
         return _request(_P.SWITCH, _W.SWITCH_STRUCT)
@@ -44,7 +39,7 @@ class _Switch:
 
     def getState(self):
         """(relay, dimmer) as bluenet reports it; the real one is private."""
-        m2b = _rt.m2b
+        m2b = _out()
         m2b[_W.OFF_SWITCH_TYPE] = _W.SWITCH_GET
         _request(_P.SWITCH, _W.SWITCH_STRUCT)
         state = m2b[_W.OFF_SWITCH_VALUE]
@@ -64,7 +59,7 @@ CrownstoneSwitch = _Switch()
 class _PowerUsage:
     def getPowerUsageMilliWatts(self):
         """Milliwatts, or -1 when the host refused."""
-        m2b = _rt.m2b
+        m2b = _out()
         m2b[_W.OFF_POWER_TYPE] = _W.POWER_USAGE_POWER
         if _request(_P.POWER_USAGE, _W.OFF_POWER_VALUE + 4) != _P.SUCCESS:
             return -1
@@ -78,7 +73,7 @@ PowerUsage = _PowerUsage()
 class _Presence:
     def getPresence(self, profileId):
         """The 64-bit room mask (0 when refused); private in the real SDK."""
-        m2b = _rt.m2b
+        m2b = _out()
         m2b[_W.OFF_PRESENCE_PROFILE] = profileId
         m2b[_W.OFF_PRESENCE_MASK:_W.OFF_PRESENCE_MASK + 8] = bytes(8)
         if _request(_P.PRESENCE, _W.OFF_PRESENCE_MASK + 8) != _P.SUCCESS:
@@ -102,7 +97,7 @@ class _ServiceData:
         if isinstance(data, str):
             data = data.encode()
         data = data[:_W.SERVICE_DATA_MAX]
-        m2b = _rt.m2b
+        m2b = _out()
         m2b[_W.OFF_SERVICE_UUID] = appUuid & 0xFF
         m2b[_W.OFF_SERVICE_UUID + 1] = (appUuid >> 8) & 0xFF
         m2b[_W.OFF_SERVICE_SIZE] = len(data)
@@ -117,7 +112,7 @@ ServiceData = _ServiceData()
 class _Wire:
     # The transmission's address and the bytes read live in the app's SDK state.
     def _twi(self, kind, address, flags, data=b"", size=None):
-        m2b = _rt.m2b
+        m2b = _out()
         m2b[_W.OFF_TWI_TYPE] = kind
         m2b[_W.OFF_TWI_ADDRESS] = address
         m2b[_W.OFF_TWI_FLAGS] = flags
@@ -129,24 +124,24 @@ class _Wire:
         return self._twi(_W.TWI_INIT, 0, _W.TWI_FLAG_STOP)
 
     def beginTransmission(self, address):
-        _rt.sdk_state["wire_address"] = address
+        _state()["wire_address"] = address
 
     def endTransmission(self):
         pass  # a dummy in the real SDK too: every write is sent with the stop flag
 
     def requestFrom(self, address, size, stop=False):
         """Read size bytes (at most 42) for available() and read()."""
-        m2b = _rt.m2b
+        m2b = _out()
         self._twi(_W.TWI_READ, address, _W.TWI_FLAG_STOP if stop else 0, size=min(size, _W.TWI_MAX))
         n = min(m2b[_W.OFF_TWI_SIZE], _W.TWI_MAX)
-        _rt.sdk_state["wire_read"] = [bytes(m2b[_W.OFF_TWI_BUF:_W.OFF_TWI_BUF + n]), 0]
+        _state()["wire_read"] = [bytes(m2b[_W.OFF_TWI_BUF:_W.OFF_TWI_BUF + n]), 0]
 
     def available(self):
-        buf, ptr = _rt.sdk_state.get("wire_read", (b"", 0))
+        buf, ptr = _state().get("wire_read", (b"", 0))
         return max(len(buf) - ptr, 0)
 
     def read(self):
-        read = _rt.sdk_state.get("wire_read")
+        read = _state().get("wire_read")
         if not read or read[1] >= len(read[0]):
             return 0
         read[1] += 1
@@ -163,7 +158,7 @@ class _Wire:
             data = bytes(value)[:_W.TWI_MAX]
         if not data:
             return 0
-        self._twi(_W.TWI_WRITE, _rt.sdk_state.get("wire_address", 0), _W.TWI_FLAG_STOP, data)
+        self._twi(_W.TWI_WRITE, _state().get("wire_address", 0), _W.TWI_FLAG_STOP, data)
         return len(data)
 
     send = write
@@ -178,7 +173,7 @@ def _message_interrupt(frame):
         return _P.ERR_UNDEFINED
     size = min(frame[_W.OFF_MESSAGE_SIZE] | frame[_W.OFF_MESSAGE_SIZE + 1] << 8, _W.MESSAGE_MAX)
     data = bytes(frame[_W.OFF_MESSAGE_DATA:_W.OFF_MESSAGE_DATA + size])
-    state = _rt.sdk_state
+    state = _state()
     handler = state.get("message_handler")
     if handler is not None:
         handler(data)
@@ -193,15 +188,15 @@ def _message_interrupt(frame):
 class _Message:
     def begin(self):
         """Register for messages from a phone or the hub; False if refused."""
-        state = _rt.sdk_state
+        state = _state()
         if state.get("message_registered"):
             return True
         key = (_P.MESSAGE << 8) | _W.MESSAGE_RECEIVED
-        if _rt.register(key, _message_interrupt) != _P.SUCCESS:
+        if _register(key, _message_interrupt) != _P.SUCCESS:
             return False
-        _rt.m2b[_W.OFF_MESSAGE_TYPE] = _W.MESSAGE_REGISTER
+        _out()[_W.OFF_MESSAGE_TYPE] = _W.MESSAGE_REGISTER
         if _request(_P.MESSAGE, _W.OFF_MESSAGE_TYPE + 1) != _P.SUCCESS:
-            del _rt.handlers[key]
+            del _handlers()[key]
             return False
         state["message_registered"] = True
         return True
@@ -211,7 +206,7 @@ class _Message:
         if isinstance(data, str):
             data = data.encode()
         data = data[:_W.MESSAGE_MAX]
-        m2b = _rt.m2b
+        m2b = _out()
         m2b[_W.OFF_MESSAGE_TYPE] = _W.MESSAGE_SEND
         m2b[_W.OFF_MESSAGE_SIZE] = len(data)
         m2b[_W.OFF_MESSAGE_SIZE + 1] = 0
@@ -221,18 +216,18 @@ class _Message:
         return len(data)
 
     def available(self):
-        return len(_rt.sdk_state.get("message_buffer", b""))
+        return len(_state().get("message_buffer", b""))
 
     def readBytes(self, size):
         """Up to size buffered bytes, as bytes."""
-        state = _rt.sdk_state
+        state = _state()
         buffered = state.get("message_buffer", b"")
         state["message_buffer"] = buffered[size:]
         return buffered[:size]
 
     def setHandler(self, handler):
         """handler(data) runs for each message instead of buffering it."""
-        _rt.sdk_state["message_handler"] = handler
+        _state()["message_handler"] = handler
         return True
 
 
@@ -241,7 +236,7 @@ Message = _Message()
 
 # -- BluenetInternal --------------------------------------------------------------------------
 def _event_interrupt(frame):
-    handler = _rt.sdk_state.get("event_handler")
+    handler = _state().get("event_handler")
     if handler is not None:
         size = min(frame[_W.OFF_EVENT_SIZE] | frame[_W.OFF_EVENT_SIZE + 1] << 8, _W.EVENT_MAX)
         handler(frame[_W.OFF_EVENT_EVENT_TYPE] | frame[_W.OFF_EVENT_EVENT_TYPE + 1] << 8,
@@ -255,9 +250,9 @@ class _BluenetInternal:
     def setEventHandler(self, handler):
         """handler(bluenetType, data) runs for each event subscribed to."""
         key = (_P.BLUENET_EVENT << 8) | _W.EVENT_EVENT
-        if key not in _rt.handlers and _rt.register(key, _event_interrupt) != _P.SUCCESS:
+        if key not in _handlers() and _register(key, _event_interrupt) != _P.SUCCESS:
             return False
-        _rt.sdk_state["event_handler"] = handler
+        _state()["event_handler"] = handler
         return True
 
     def subscribe(self, bluenetType):
@@ -265,12 +260,12 @@ class _BluenetInternal:
         bluenet answered ERROR)."""
         if bluenetType == 0:
             return False
-        types = _rt.sdk_state.setdefault("event_types", [])
+        types = _state().setdefault("event_types", [])
         if bluenetType in types:
             return True
         if len(types) >= self.MAX_SUBSCRIPTIONS:
             return False
-        m2b = _rt.m2b
+        m2b = _out()
         m2b[_W.OFF_EVENT_TYPE] = _W.EVENT_REGISTER
         m2b[_W.OFF_EVENT_EVENT_TYPE] = bluenetType & 0xFF
         m2b[_W.OFF_EVENT_EVENT_TYPE + 1] = bluenetType >> 8

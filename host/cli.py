@@ -241,6 +241,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             lambda t_ms, what, source, fields: print_log(t_ms, describe(what, source, fields)))
     if source is not None:
         _warn_about(args.app, source, out)
+    missing = getattr(sim.link, "barriers_missing", None)
+    if missing:
+        out.line(f"microapp: warning: --isolate runs without {' and '.join(missing)} ("
+                 + "; ".join(f"{name}: {why}" for name, why in missing.items()) + ")", sys.stderr)
     details: list[dict] = []  # per fault: the app's file:line and traceback, for --json
 
     def on_fault(fault: dict, detail: dict) -> None:

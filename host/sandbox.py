@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import resource
 import signal
+import sys
 import tempfile
 import threading
 
@@ -14,6 +15,8 @@ import threading
 CPU_LIMIT_S = 600
 MEMORY_LIMIT = 512 << 20
 NOBODY = 65534
+# The kernel's barriers --isolate puts up in the child, when the kernel has them.
+BARRIERS = ("landlock", "seccomp")
 
 
 class HostInterrupt(KeyboardInterrupt):
@@ -34,12 +37,18 @@ def install_host_interrupt() -> None:
         signal.signal(signal.SIGINT, _on_sigint)
 
 
-def confine_child(cpu_s: int = CPU_LIMIT_S, memory: int = MEMORY_LIMIT) -> None:
+def confine_child(cpu_s: int = CPU_LIMIT_S, memory: int = MEMORY_LIMIT,
+                  barriers: tuple[str, ...] = BARRIERS) -> tuple[dict[str, str], dict[str, str]]:
     """In the isolated app's child process, before the app is loaded: CPU and memory limits
     (setrlimit: the kernel ends it past them), no core files, an empty temporary working
     directory (removed: nothing is there, nothing can be put there), the user's Ctrl-C left to the
     host; run as root, it becomes `nobody` (it can then neither signal the host nor open root's
-    files) and may start no process."""
+    files) and may start no process. Then the kernel's barriers named in `barriers`, each if the
+    kernel has it: Landlock (host/sandbox_landlock.py) and seccomp (host/sandbox_seccomp.py).
+    Returns the barriers set up {name: what it does} and those missing {name: why}."""
+    from host import sandbox_landlock, sandbox_seccomp  # imported while the files can be read
+
+    readable = _readable_dirs()
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -52,6 +61,31 @@ def confine_child(cpu_s: int = CPU_LIMIT_S, memory: int = MEMORY_LIMIT) -> None:
         os.setgid(NOBODY)
         os.setuid(NOBODY)
         resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+    active: dict[str, str] = {}
+    missing: dict[str, str] = {}
+    if not barriers:
+        return active, missing
+    try:
+        sandbox_seccomp.set_no_new_privs()
+    except OSError as e:
+        return active, {name: str(e) for name in barriers}
+    steps = {"landlock": lambda: sandbox_landlock.restrict_self(readable), "seccomp": sandbox_seccomp.install}
+    for name in barriers:
+        try:
+            active[name] = steps[name]()
+        except OSError as e:
+            missing[name] = e.strerror or str(e)
+    return active, missing
+
+
+def _readable_dirs() -> list[str]:
+    """What the child may read once Landlock is up: the Python installation and the venv (the
+    standard library, site-packages), the project's packages the child runs; not the user's
+    home or files, not even the rest of the project's directory."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    dirs |= {os.path.join(root, package) for package in ("host", "firmware", "shared_buffers")}
+    return sorted(os.path.realpath(d) for d in dirs)
 
 
 def _read_exactly(fd: int, n: int) -> bytes:
@@ -65,11 +99,13 @@ def _read_exactly(fd: int, n: int) -> bytes:
 
 
 def child_main(mem_fd: int, from_host: int, to_host: int, stack_depth: int, cpu_s: int,
-               memory: int, extra_modules: tuple[str, ...]) -> None:
-    """The isolated app's process: confined, it loads the app (the code object comes marshalled
-    on `from_host`), says b"S", loads the app, says b"L" (or b"E" and the error), then runs it. Each switch: the host's
+               memory: int, barriers: str, extra_modules: tuple[str, ...]) -> None:
+    """The isolated app's process: confined (behind the barriers named in `barriers`, a comma
+    list), it gets the app (the code object comes marshalled on `from_host`), says b"S" and the
+    barriers it has (2 bytes of length, JSON: [active, missing]), loads the app, says b"L" (or b"E" and the error), then runs it. Each switch: the host's
     b"R" after it wrote both buffers into the shared memory at mem_fd; the app's b"Y" after it
     wrote them back. Never returns."""
+    import json
     import marshal
     import mmap
 
@@ -83,9 +119,10 @@ def child_main(mem_fd: int, from_host: int, to_host: int, stack_depth: int, cpu_
             __import__(name)
         except ImportError:
             pass
-    confine_child(cpu_s, memory)
+    active, missing = confine_child(cpu_s, memory, tuple(b for b in barriers.split(",") if b))
     size = BUFFER_SIZE
-    shm = mmap.mmap(mem_fd, 2 * size)
+    ticks_at = 2 * size  # host/links/process_link.py's TICKS_AT
+    shm = mmap.mmap(mem_fd, ticks_at + 1)
     code = marshal.loads(_read_exactly(from_host, int.from_bytes(_read_exactly(from_host, 4), "little")))
     m2b, b2m = bytearray(size), bytearray(size)
     read, write = os.read, os.write
@@ -100,7 +137,8 @@ def child_main(mem_fd: int, from_host: int, to_host: int, stack_depth: int, cpu_
         b2m[:] = shm[size:2 * size]
 
     runtime = Runtime(m2b, b2m, yield_to_host, stack_depth)
-    write(to_host, b"S")  # started: the app's own code runs from here on, under the watchdog
+    report = json.dumps([active, missing]).encode()
+    write(to_host, b"S" + len(report).to_bytes(2, "little") + report)  # started: the app's own code runs from here on, under the watchdog
     try:
         setup, loop = load_app(code, extra_modules=extra_modules)
     except BaseException as e:  # the app's load failed: tell the host what it raised
@@ -113,4 +151,8 @@ def child_main(mem_fd: int, from_host: int, to_host: int, stack_depth: int, cpu_
         os._exit(0)
     m2b[:] = shm[0:size]
     b2m[:] = shm[size:2 * size]
-    runtime.run(setup, loop)  # never returns: loop() runs at every tick
+    def counted_loop() -> None:  # the host's watchdog counts the idle ticks of a grant by it
+        shm[ticks_at] = (shm[ticks_at] + 1) & 0xFF
+        loop()
+
+    runtime.run(setup, counted_loop)  # never returns: loop() runs at every tick

@@ -202,4 +202,7 @@ class Simulation:
         s["time_ms"] = self.clock.now_ms
         s.update(self.device.history.columns())
         s["world"] = self.world.summary()
+        barriers = getattr(self.link, "barriers", None)
+        if barriers is not None:  # --isolate: the kernel's barriers its child has, and why not the others
+            s["isolate"] = {"barriers": dict(barriers), "missing": dict(self.link.barriers_missing)}
         return s

@@ -131,10 +131,12 @@ def _on_signal(signum: int, frame: object) -> None:
     # else the host itself is busy in this entry: the thread fires again after another limit
 
 
-def wait_or_kill(fd: int, pid: int, limit_s: float) -> bytes | None:
+def wait_or_kill(fd: int, pid: int, limit_s: float, progress: Callable[[], bool] | None = None) -> bytes | None:
     """The isolated app's watchdog (--isolate, host/links/process_link.py): wait for the child
     process's next byte on `fd`; when none comes within `limit_s` (0: no limit), SIGKILL the
-    child, which nothing it does can catch or block, and return None; b"" when it died."""
+    child, which nothing it does can catch or block, and return None; b"" when it died.
+    progress(): asked when the limit is up; True (the app ran a tick of a grant meanwhile)
+    starts the limit again."""
     poller = select.poll()
     poller.register(fd, select.POLLIN)
     deadline = time.monotonic() + limit_s if limit_s else None
@@ -146,6 +148,9 @@ def wait_or_kill(fd: int, pid: int, limit_s: float) -> bytes | None:
             except InterruptedError:
                 continue
         if deadline is not None and time.monotonic() >= deadline:
+            if progress is not None and progress():
+                deadline = time.monotonic() + limit_s
+                continue
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:

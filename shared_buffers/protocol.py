@@ -173,3 +173,5 @@ else:
             return getattr(protocol_world, name)
         from shared_buffers import protocol_host
         return getattr(protocol_host, name)
+
+del sys  # an app that reaches this module (the SDK uses it) does not reach sys.modules from it

@@ -12,6 +12,8 @@ would. restart() starts a new child.
 from __future__ import annotations
 
 import builtins
+import fcntl
+import json
 import marshal
 import mmap
 import os
@@ -23,7 +25,7 @@ from typing import Callable
 
 from host.links import AppHung
 from host.links.greenlet_link import _timed
-from host.sandbox import CPU_LIMIT_S, MEMORY_LIMIT
+from host.sandbox import BARRIERS, CPU_LIMIT_S, MEMORY_LIMIT
 from host.watchdog import wait_or_kill
 from shared_buffers import protocol as P
 from shared_buffers.buffers import new_buffer
@@ -31,7 +33,12 @@ from shared_buffers.buffers import new_buffer
 STARTUP_S = 30  # the child's interpreter start, before any of the app's code runs
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); from host.sandbox import child_main; "
-         "child_main(*map(int, sys.argv[2:8]), tuple(sys.argv[8:]))")
+         "child_main(*map(int, sys.argv[2:8]), sys.argv[8], tuple(sys.argv[9:]))")
+# For checking that the attack tests need the barriers: MICROAPP_ISOLATE_WITHOUT=landlock,seccomp
+# leaves those out (the run warns as when the kernel refuses them).
+WITHOUT_ENV = "MICROAPP_ISOLATE_WITHOUT"
+TICKS_AT = 2 * P.BUFFER_SIZE  # in the shared memory: the child's count of loop() calls (mod 256)
+SHARED_SIZE = TICKS_AT + 1
 # Load errors the child reports, raised again here under their own name when they are builtins.
 _BUILTIN_ERRORS = {name: cls for name, cls in vars(builtins).items()
                    if isinstance(cls, type) and issubclass(cls, Exception)}
@@ -42,6 +49,8 @@ class AppDied(AppHung):
 
 
 class ProcessLink:
+    grants = True  # the child's runtime runs granted idle ticks (Controller.tick), unless traced
+
     def __init__(self, code, stack_depth: int = P.DEFAULT_STACK_DEPTH,
                  trace: Callable[[str, bytearray, bytearray], None] | None = None,
                  watchdog_ms: int = 1000, call_duration_ms: int = 0, cpu_s: int = CPU_LIMIT_S,
@@ -53,14 +62,24 @@ class ProcessLink:
         if isinstance(code, str):
             code = compile(code, "<microapp>", "exec")
         self._code = marshal.dumps(code)
-        self._options = [str(stack_depth), str(cpu_s), str(memory)] + list(extra_modules)
+        without = os.environ.get(WITHOUT_ENV, "").split(",")
+        barriers = ",".join(b for b in BARRIERS if b not in without)
+        self._options = [str(stack_depth), str(cpu_s), str(memory), barriers] + list(extra_modules)
+        # The kernel's barriers in the child: {name: what it does}, and {name: why not}
+        self.barriers: dict[str, str] = {}
+        self.barriers_missing: dict[str, str] = {}
         self._limit_s = watchdog_ms / 1000
         self._trace = trace
+        if trace is not None:
+            self.grants = False  # a trace shows every tick's switches
         self._call_limit_s = call_duration_ms / 1000
         self._size = size = P.BUFFER_SIZE
-        self._mem_fd = os.memfd_create("microapp-buffers")
-        os.ftruncate(self._mem_fd, 2 * size)
-        self._shm = mmap.mmap(self._mem_fd, 2 * size)
+        # Both buffers, and a byte the child's runtime counts its ticks in (TICKS_AT).
+        self._mem_fd = os.memfd_create("microapp-buffers", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        os.ftruncate(self._mem_fd, SHARED_SIZE)
+        # Sealed at its size: an app that shrank it would have the host's next read fault (SIGBUS).
+        fcntl.fcntl(self._mem_fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
+        self._shm = mmap.mmap(self._mem_fd, SHARED_SIZE)
         self._child: subprocess.Popen | None = None
         self._to_app = self._from_app = -1
         self._finalizer = weakref.finalize(self, _end, [None, -1, -1])
@@ -74,7 +93,7 @@ class ProcessLink:
         app_r, to_app = os.pipe()
         from_app, app_w = os.pipe()
         args = [sys.executable, "-I", "-c", _BOOT, ROOT, str(self._mem_fd), str(app_r), str(app_w),
-                self._options[0], self._options[1], self._options[2]] + self._options[3:]
+                *self._options]
         self._child = subprocess.Popen(args, pass_fds=(self._mem_fd, app_r, app_w), close_fds=True,
                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL, start_new_session=True, cwd="/")
@@ -89,6 +108,7 @@ class ProcessLink:
             pass  # it died at once: the answer below says so
         got = wait_or_kill(from_app, self._child.pid, STARTUP_S)  # Python starts, not the app yet
         if got == b"S":
+            self._read_barriers(from_app)
             got = wait_or_kill(from_app, self._child.pid, self._limit_s)
         if got == b"E":
             n = int.from_bytes(os.read(from_app, 2), "little")
@@ -104,6 +124,14 @@ class ProcessLink:
         if self._call_limit_s:
             self.resume = _timed(self.resume, self._call_limit_s)
 
+    def _read_barriers(self, from_app: int) -> None:
+        """The child's report, written with its b"S" before any of the app's code ran."""
+        n = int.from_bytes(os.read(from_app, 2), "little")
+        self.barriers, missing = json.loads(os.read(from_app, n))
+        without = os.environ.get(WITHOUT_ENV, "").split(",")
+        missing.update({b: f"left out ({WITHOUT_ENV})" for b in BARRIERS if b in without})
+        self.barriers_missing = missing
+
     def _resume(self) -> None:
         """Hand the buffers to the app and wait, under the watchdog, until it yields."""
         shm, size = self._shm, self._size
@@ -113,13 +141,32 @@ class ProcessLink:
             os.write(self._to_app, b"R")
         except (BrokenPipeError, OSError):
             self._lost(b"", "")
-        got = wait_or_kill(self._from_app, self._child.pid, self._limit_s)  # type: ignore[union-attr]
+        grant = self.b2m[P.OFF_GRANT]
+        progress = self._ticks_run(grant) if grant > 1 else None
+        got = wait_or_kill(self._from_app, self._child.pid, self._limit_s, progress)  # type: ignore[union-attr]
         if got != b"Y":
             self._lost(got, "")
         self.m2b[:] = shm[0:size]
         self.b2m[:] = shm[size:2 * size]
 
     resume = _resume
+
+    def _ticks_run(self, grant: int) -> Callable[[], bool]:
+        """For the watchdog of a resume with a grant of idle ticks: each tick the app ran since it
+        last looked (the child counts them at TICKS_AT) starts its limit again, as the greenlet
+        link's watchdog counts them, at most `grant` times (an app that wrote the count itself
+        gains no more than the grant's ticks)."""
+        shm = self._shm
+        seen = [shm[TICKS_AT], grant]
+
+        def advanced() -> bool:
+            now = shm[TICKS_AT]
+            if now == seen[0] or seen[1] <= 0:
+                return False
+            seen[0] = now
+            seen[1] -= 1
+            return True
+        return advanced
 
     def _traced_resume(self) -> None:
         trace = self._trace
