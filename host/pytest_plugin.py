@@ -34,6 +34,7 @@ import shutil
 import tempfile
 import textwrap
 import time
+import warnings
 from contextlib import ExitStack
 from typing import Callable, Iterable, Iterator, NoReturn, TextIO
 
@@ -294,6 +295,10 @@ class Dut:
 BoardRun = Dut
 
 
+class IsolateWarning(UserWarning):
+    """An isolated app's process runs without one of the kernel's barriers (docs/faults.md)."""
+
+
 @pytest.fixture
 def microapp_sim(request: pytest.FixtureRequest) -> Iterator[Callable[..., Simulation]]:
     """A factory: microapp_sim(app, limits=None, events=(), isolate=None, **options) -> a
@@ -307,6 +312,11 @@ def microapp_sim(request: pytest.FixtureRequest) -> Iterator[Callable[..., Simul
         code = read_app(app) if app.endswith(".py") and os.path.isfile(app) else textwrap.dedent(app)
         sim = Simulation(code, events, limits, isolate=default if isolate is None else isolate, **options)
         sims.append(sim)
+        missing = getattr(sim.link, "barriers_missing", None)
+        if missing:  # as `microapp run --isolate` warns; pytest lists it in its warnings summary
+            warnings.warn(IsolateWarning(
+                f"--isolate runs without {' and '.join(missing)} ("
+                + "; ".join(f"{name}: {why}" for name, why in missing.items()) + ")"), stacklevel=2)
         return sim
 
     yield start

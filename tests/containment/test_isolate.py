@@ -10,6 +10,7 @@ import textwrap
 
 import pytest
 
+from host import sandbox_landlock
 from host.cli import main
 from host.limits import Limits
 from host.links.process_link import ProcessLink
@@ -174,3 +175,19 @@ def test_isolated(microapp_sim):
 ''')
     assert pytester.runpytest_inprocess("-p", "no:cacheprovider", "--microapp-isolate").ret == 0
     assert pytester.runpytest_inprocess("-p", "no:cacheprovider").ret == 1  # without it: the greenlet link
+
+
+def test_the_plugin_warns_when_an_isolated_app_runs_without_a_barrier(pytester, monkeypatch):
+    pytester.makepyfile(test_suite='''
+def test_isolated(microapp_sim):
+    assert microapp_sim("def loop():\\n    pass\\n").run(1)["ticks"] == 1
+''')
+    monkeypatch.setenv("MICROAPP_ISOLATE_WITHOUT", "seccomp")  # as a kernel without seccomp
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--microapp-isolate")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*IsolateWarning: --isolate runs without seccomp*"])
+    monkeypatch.delenv("MICROAPP_ISOLATE_WITHOUT")
+    if sandbox_landlock.abi_version() < 6:
+        return  # this kernel lacks a barrier: the plugin rightly warns without the variable too
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--microapp-isolate")
+    assert result.ret == 0 and "IsolateWarning" not in result.stdout.str()
