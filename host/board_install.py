@@ -37,13 +37,20 @@ VIRTUAL_BOARD_MPY = 6 | 3 << 8
 
 
 def install_to_dir(flash_dir: str, app: bytes | None = None, firmware: bool = True,
-                   source: bool = False) -> None:
+                   source: bool = False, romfs: bool = False) -> None:
     """Write the firmware (its modules as .mpy, as tools/flash.py installs them; as .py with
-    source=True) and the app as app.py into a virtual board's flash directory."""
+    source=True; with romfs=True as a ROMFS image in the board's partition, as
+    tools/flash.py firmware --romfs does, and main.py alone in /flash) and the app as app.py
+    into a virtual board's flash directory."""
     files = firmware_files() if firmware else []
     if files and not source:
         from host.flashing.mpy import precompiled
         files = precompiled(files, VIRTUAL_BOARD_MPY)[0]
+    if files and romfs:
+        from host.board.virtual_board import ROMFS_FILE
+        from host.flashing.romfs import romfs_image
+        modules = [f for f in files if f[0] != "main.py"]
+        files = [(ROMFS_FILE, romfs_image(modules)), ("main.py", MAIN_PY)]
     if app is not None:
         files.append((APP_NAME, app))
     for path, data in files:
