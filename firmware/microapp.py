@@ -4,7 +4,8 @@
 # Return values are the real SDK's; where it loses an error (it checks sendMessage()'s result,
 # always SUCCESS, instead of the ack), or returns nothing, ours returns what the host answered
 # (docs/sdk.md). Runs under MicroPython and CPython.
-from shared_buffers import protocol as _P
+from shared_buffers import protocol as _P  # its numbers: the board's build folds them in
+from shared_buffers.names import ACKS as _ACKS, SIGNALS as _SIGNALS, nth as _nth
 
 # -- constants (Arduino.h) --------------------------------------------------------------------
 LOW = 0
@@ -48,7 +49,7 @@ class RequestError(Exception):
 
 def _refused(what, ack):
     # MicroPython has no Exception.__init__ to call from a subclass: build, then annotate.
-    e = RequestError("%s refused: %s" % (what, _P.ack_name(ack)))
+    e = RequestError("%s refused: %s" % (what, _nth(_ACKS, ack) or "0x%02X" % ack))
     e.ack = ack
     return e
 
@@ -396,7 +397,7 @@ def reserve_signal_budget(n):
 
 
 def signal_name(code):
-    return _P.SIGNAL_NAMES[code] if 0 <= code < len(_P.SIGNAL_NAMES) else str(code)
+    return _nth(_SIGNALS, code) or str(code)
 
 
 # -- imported at first use: BLE (firmware/sdk_radio.py) and the stone's world

@@ -2,7 +2,7 @@
 # Both sides preallocate one bytearray per buffer and write in place: no allocation per message.
 from shared_buffers.protocol import (
     BLUENET_SIZE, BUFFER_SIZE, OFF_ACK, OFF_CALL_ID, OFF_IRQ_ID, OFF_TEXT, OFF_TEXT_LEN, OFF_TYPE,
-    OFF_USED, TEXT_MAX, TRAILER_FIXED, ack_name,
+    OFF_USED, TEXT_MAX, TRAILER_FIXED,
 )
 
 
@@ -39,7 +39,7 @@ def error_text(buf):
 
 def describe(buf):
     """A short text for traces and errors: TYPE/ACK call=N irq=N used=N."""
-    from shared_buffers.protocol import type_name  # the host's (protocol_host.py)
+    from shared_buffers.protocol import ack_name, type_name  # the host's (protocol_host.py)
     return "%s/%s call=%d irq=%d used=%d" % (
         type_name(buf[OFF_TYPE]), ack_name(buf[OFF_ACK]), buf[OFF_CALL_ID], irq_id(buf),
         buf[OFF_USED])
