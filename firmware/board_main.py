@@ -47,7 +47,7 @@ class Board:
         self._write = writer.write
         self.m2b = new_buffer()
         self.b2m = new_buffer()
-        self._encoder = F.Encoder()
+        self._encoder = F.Encoder(self._frames.raw)  # a request is copied or parsed before any answer
         self._session = F.Session()
         self._last = None          # the content of the last request handled, for its repeats
         self._reply = None         # the frame sent in answer to it (with its leading flag)

@@ -240,8 +240,6 @@ class MeshMsg:
         self.dataSize = len(data)
 
 
-
-
 def _mesh_interrupt(frame):
     msg = MeshMsg(frame[_P.OFF_MESH_STONE],
                   bytes(frame[_P.OFF_MESH_DATA:_P.OFF_MESH_DATA + min(frame[_P.OFF_MESH_SIZE], _P.MESH_MAX_DATA)]))
@@ -311,53 +309,10 @@ class _Mesh:
 Mesh = _Mesh()
 
 
-# -- BLE (ArduinoBLE.cpp, BleDevice.cpp) -------------------------------------------------------
+# -- BLE event names (ArduinoBLE.h): the BLE objects are in firmware/sdk_radio.py --------------
 BLEDeviceScanned = 1
 BLEConnected = 2
 BLEDisconnected = 3
-
-
-class BleDevice:
-    def __init__(self, mac, rssi, data, address_type=0):
-        self._mac = mac
-        self._rssi = rssi
-        self._data = data
-        self.addressType = address_type
-
-    def address(self):
-        return ":".join(["%02X" % b for b in self._mac])
-
-    def rssi(self):
-        return self._rssi
-
-    def _fields(self):
-        data, i = self._data, 0
-        while i + 1 < len(data) and data[i] and i + 1 + data[i] <= len(data):
-            yield data[i + 1], data[i + 2:i + 1 + data[i]]
-            i += 1 + data[i]
-
-    def hasLocalName(self):
-        return self.localName() != ""
-
-    def localName(self):
-        for t, v in self._fields():
-            if t == 0x08 or t == 0x09:
-                return bytes(v).decode()
-        return ""
-
-    def hasAdvertisedServiceUuid(self, uuid):
-        want = int(uuid, 16) if isinstance(uuid, str) else uuid
-        for t, v in self._fields():
-            if t == 0x02 or t == 0x03:
-                for i in range(0, len(v) - 1, 2):
-                    if v[i] | v[i + 1] << 8 == want:
-                        return True
-        return False
-
-    def advertisementData(self):
-        return bytes(self._data)
-
-
 
 
 # -- time -------------------------------------------------------------------------------------
@@ -423,6 +378,7 @@ class _World:
 
 
 BLE = _World("BLE", _radio)
+BleDevice = _World("BleDevice", _radio)
 CrownstoneSwitch = _World("CrownstoneSwitch")
 PowerUsage = _World("PowerUsage")
 Presence = _World("Presence")

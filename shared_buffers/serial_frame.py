@@ -91,6 +91,7 @@ def _crc_table():
 
 
 _CRC = _crc_table()
+del _crc_table  # run once: its function object would stay in the board's heap
 
 
 def crc16(data, start=0, end=None, crc=0xFFFF):
@@ -157,8 +158,10 @@ class Encoder:
     """Builds frames in a preallocated scratch buffer. Each frame comes as a bytearray of its own
     that begins with a flag: send frame[1:] the first time, the whole frame when resending."""
 
-    def __init__(self):
-        self._raw = bytearray(MAX_CONTENT)
+    def __init__(self, scratch=None):
+        """scratch: a bytearray(MAX_CONTENT) to build frames in; the board passes its reader's,
+        whose content it has copied or parsed before it answers (one buffer less of heap)."""
+        self._raw = bytearray(MAX_CONTENT) if scratch is None else scratch
 
     def control(self, kind, seq, body=b""):
         raw = self._raw
