@@ -703,14 +703,14 @@ FIRMWARE_HEAP = profile_heap(DEFAULT_PROFILE)
 
 def run_board_command(flash_dir: str | None, profile: str = DEFAULT_PROFILE) -> int:
     """``microapp board [--flash DIR] [--profile NAME]``: run a virtual board until Ctrl-C or
-    SIGTERM, with the profile's heap, raw-paste window and baud rate."""
+    SIGTERM, with the profile's heap, raw-paste window, baud rate and ROMFS partition."""
     stop = threading.Event()
     board = VirtualBoard.for_profile(profile, flash_dir)
     port = board.start()
     p = PROFILES[profile]
     print(
         f"virtual board on {port} (flash: {board.flash_dir}); {p.name}: {p.heap} bytes of heap, "
-        f"{p.baud} baud; Ctrl-C to stop",
+        f"{p.baud} baud, {p.romfs // 1024} KiB ROMFS partition; Ctrl-C to stop",
         flush=True,
     )
     previous = signal.getsignal(signal.SIGTERM)
