@@ -23,7 +23,8 @@ DESCRIPTION = """\
 Put the microapp firmware and microapps on a MicroPython board (docs/flashing.md).
 
   firmware   install shared_buffers/, firmware/ and main.py (unchanged files are skipped,
-             every written file is read back by hash), then restart the board
+             every written file is read back by hash), then restart the board; --romfs puts
+             the modules in the board's ROMFS partition instead (they run from flash)
   app        upload a microapp into a slot: info, remove other data, upload, validate,
              enable, restart so that the firmware runs it
   info       the board's app slots (limits, versions, state flags)
