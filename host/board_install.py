@@ -128,7 +128,8 @@ def prepare_board(port: str, app: bytes | None, baud: int = 115200) -> tuple:
         raise InstallError(f"{port}: the board's raw REPL failed: {e}") from None
 
 
-# Prints True when main.py and the firmware's entry (.mpy, or .py with --source) are on the board.
+# Prints True when main.py and the firmware's entry (.mpy, or .py with --source; or .mpy in the
+# ROMFS partition, with --romfs) are on the board.
 _HAS_FIRMWARE = """import os
 def _exists(p):
     try:
@@ -136,7 +137,8 @@ def _exists(p):
         return True
     except OSError:
         return False
-print(_exists('main.py') and (_exists('firmware/board_main.mpy') or _exists('firmware/board_main.py')))
+print(_exists('main.py') and (_exists('firmware/board_main.mpy') or _exists('firmware/board_main.py')
+                             or _exists('/rom/firmware/board_main.mpy')))
 """
 
 
