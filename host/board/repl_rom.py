@@ -28,7 +28,8 @@ enum; nothing CPython-only).
 
 from __future__ import annotations
 
-# The ROMFS partition's file in the flash directory and its erase block (the source's own).
+# The ROMFS partition's file in the flash directory and its erase block (build_program hands
+# both to the VM's program).
 ROMFS_FILE = ".romfs0"
 ROM_BLOCK = 4096  # the nRF52's flash page
 
@@ -569,9 +570,10 @@ def ilistdir(path=''):
 # The nrf port's partition is a region of the chip's flash; vfs.rom_ioctl(2, 0) gives it as an
 # nrf.Flash block device (ports/nrf/modules/nrf/flashbdev.c), which mpremote's `romfs deploy`
 # erases and writes block by block. Here the partition is the file ROMFS_FILE in the flash
-# directory (ROMFS_FILE, ROM_BLOCK: set by build_program; hidden from listings), and the image is mounted at /rom from a copy read at start,
-# held outside the user's heap (the REPL's part of the VM's heap): on the chip it is memory-
-# mapped flash, no RAM. A write takes effect at the next start, as on the board.
+# directory (hidden from listings; ROMFS_FILE and ROM_BLOCK come from build_program), and its
+# image is mounted at /rom from a copy read at start, held outside the user's heap (in the
+# REPL's part of the VM's heap): on the chip it is memory-mapped flash, no RAM. A write takes
+# effect at the next start, as on the board.
 
 
 class RomPartition:
