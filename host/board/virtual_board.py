@@ -49,14 +49,16 @@ MACHINE = "virtual board (MicroPython unix port)"
 KBD_INTERRUPT = "KeyboardInterrupt: \r\n"
 MIN_HEAP_SIZE = 8 * 1024
 # The VM's heap is the board's plus room for the board's own REPL program (compiled at every
-# start, about 40 KB live on this 64-bit build); ballast takes what user code must not have.
+# start, about 40 KB live on this 64-bit build, more while it compiles); ballast takes what user
+# code must not have. A ROMFS image's copy comes on top (_romfs_image_size).
 ROM_ROOM = 128 * 1024
 # What a bare MicroPython of this build holds after start-up (sys.path, module table...):
 # user code at the prompt has heap_size minus this, as on a board after boot.
 BARE_ALLOC = 1536
 # This VM is a 64-bit build; the nRF52 is 32-bit. Objects made of pointers (dicts, lists,
 # functions, the GC's 32-byte blocks against 16-byte ones) take more room here: the firmware
-# takes 52 288 bytes on this build and 35 264 on the 32-bit WASI build (1.48x). A profile's
+# in ROMFS takes 33 792 bytes on this build and 21 136 on the 32-bit WASI build (1.60x;
+# `python benchmarks/flash_bench.py heap`). A profile's
 # heap is multiplied by this so that what fits on the board fits here (a large bytes object,
 # which is the same size on both, gets up to this much more room than on the board).
 WORD_SCALE = 1.5
