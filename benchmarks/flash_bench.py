@@ -14,12 +14,17 @@ and the heap (not timed):
 
     firmware_heap_bytes      live heap the firmware holds once imported and set up, the app
                              store's lookup done (gc.mem_alloc after gc.collect(), less what the
-                             REPL held before), on a pca10040
-                             virtual board from its .mpy files (goal: at most 8192); this VM is
-                             64-bit
-    firmware_heap_bytes_32bit  the same in the 32-bit WASI build (the nRF52's word size)
+                             REPL held before), on a pca10040 virtual board with the firmware in
+                             its ROMFS partition (tools/flash.py firmware --romfs; goal: at most
+                             8192); this VM is 64-bit
+    firmware_heap_bytes_32bit  the same in the 32-bit WASI build (the nRF52's word size), the
+                             ROMFS image mounted at /rom from a buffer allocated before the
+                             baseline (on the chip it is flash)
+    firmware_heap_bytes_32bit_mpy  the same with the modules as .mpy files (flash.py firmware
+                             without --romfs): bytecode and names copied into the heap
     app_heap_bytes           what examples/hello.py holds after setup(), as the firmware measures
                              it (tools/flash.py app prints the same figure), on a pca10040 board
+                             (firmware in ROMFS)
 
 Each install is a fresh process (interpreter start and imports count, as for the user) onto a
 fresh empty board; starting the board is not timed.
@@ -79,6 +84,40 @@ print(gc.mem_alloc() - base)
 """
 
 
+# Mounts the image in the WASI VM's /flash/fw.romfs at /rom, before the probe's baseline.
+_MOUNT_ROMFS = """
+import sys, vfs
+_image = open('fw.romfs', 'rb').read()
+vfs.mount(vfs.VfsRom(_image), '/rom')
+sys.path.insert(0, '/rom')
+"""
+
+
+def heap_32bit(romfs: bool) -> int:
+    """FIRMWARE_HEAP_PROBE's figure in the 32-bit WASI VM, the firmware's modules precompiled
+    as .mpy files in its /flash or in a ROMFS image."""
+    from host.board_install import VIRTUAL_BOARD_MPY
+    from host.flashing.mpy import precompiled
+    from host.flashing.romfs import romfs_image
+    from tests.micropython_vm import run_micropython
+    modules = [f for f in precompiled(firmware_files(), VIRTUAL_BOARD_MPY)[0] if f[0] != "main.py"]
+    with tempfile.TemporaryDirectory() as flash:
+        if romfs:
+            files = [("fw.romfs", romfs_image(modules))]
+        else:
+            files = modules
+        for path, data in files:
+            os.makedirs(os.path.dirname(os.path.join(flash, path)), exist_ok=True)
+            with open(os.path.join(flash, path), "wb") as f:
+                f.write(data)
+        prologue = "import sys, os\nos.chdir('/flash')\nsys.path[:] = ['/flash']\n"
+        code, out, err = run_micropython(prologue + (_MOUNT_ROMFS if romfs else "")
+                                         + FIRMWARE_HEAP_PROBE, flash_dir=flash)
+    if code or err:
+        raise RuntimeError(f"the WASI VM failed: {err}")
+    return int(out)
+
+
 def heap_figures() -> dict[str, int]:
     from mpremote.transport_serial import SerialTransport
 
@@ -86,10 +125,9 @@ def heap_figures() -> dict[str, int]:
     from host.board_install import install_to_dir
     from host.links.serial_link import SerialLink
     from host.simulator import Simulation
-    from tests.micropython_vm import run_micropython
     with tempfile.TemporaryDirectory() as flash:
         with open(os.path.join(ROOT, "examples", "hello.py"), "rb") as f:
-            install_to_dir(flash, f.read())
+            install_to_dir(flash, f.read(), romfs=True)
         with VirtualBoard.for_profile("pca10040", flash, paced=False, log=lambda _m: None) as board:
             t = SerialTransport(board.port)
             try:
@@ -102,11 +140,8 @@ def heap_figures() -> dict[str, int]:
                 Simulation(None, link=link).run(1)
             with open(os.path.join(flash, APP_RAM_FILE)) as f:
                 app = int(f.read().split()[-1])
-    code, out, err = run_micropython(FIRMWARE_HEAP_PROBE)
-    if code or err:
-        raise RuntimeError(f"the WASI VM failed: {err}")
-    return {"firmware_heap_bytes": firmware, "firmware_heap_bytes_32bit": int(out),
-            "app_heap_bytes": app}
+    return {"firmware_heap_bytes": firmware, "firmware_heap_bytes_32bit": heap_32bit(True),
+            "firmware_heap_bytes_32bit_mpy": heap_32bit(False), "app_heap_bytes": app}
 
 
 def figures() -> dict[str, float]:
@@ -132,5 +167,9 @@ def figures() -> dict[str, float]:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["heap"]:  # the heap figures alone (no install timing)
+        for name, value in heap_figures().items():
+            print(f"{name}: {value}")
+        sys.exit(0)
     for name, value in figures().items():
         print(f"{name}: {value:.6g}")

@@ -18,8 +18,7 @@ from firmware import loader, microapp, run_flag
 from firmware.loader import load_app
 from firmware.runtime import Runtime
 from shared_buffers import serial_frame as F
-from shared_buffers.buffers import new_buffer
-from shared_buffers.protocol import DEFAULT_STACK_DEPTH
+from shared_buffers.protocol import BUFFER_SIZE, DEFAULT_STACK_DEPTH
 
 from firmware.version import VERSION
 INSTALLED_APP = "app.py"
@@ -45,9 +44,9 @@ class Board:
         """reader: a stream with readinto(b) (sys.stdin.buffer, a machine.UART); writer: write()."""
         self._frames = F.FrameReader(reader)
         self._write = writer.write
-        self.m2b = new_buffer()
-        self.b2m = new_buffer()
-        self._encoder = F.Encoder()
+        self.m2b = bytearray(BUFFER_SIZE)
+        self.b2m = bytearray(BUFFER_SIZE)
+        self._encoder = F.Encoder(self._frames.raw)  # a request is copied or parsed before any answer
         self._session = F.Session()
         self._last = None          # the content of the last request handled, for its repeats
         self._reply = None         # the frame sent in answer to it (with its leading flag)

@@ -5,7 +5,8 @@
 # always SUCCESS, instead of the ack), or returns nothing, ours returns what the host answered
 # (docs/sdk.md). Runs under MicroPython and CPython.
 from firmware.runtime import SDK_CELL as _C
-from shared_buffers import protocol as _P
+from shared_buffers import protocol as _P  # its numbers: the board's build folds them in
+from shared_buffers.names import ACKS as _ACKS, SIGNALS as _SIGNALS, nth as _nth
 
 # -- constants (Arduino.h) --------------------------------------------------------------------
 LOW = 0
@@ -49,7 +50,7 @@ class RequestError(Exception):
 
 def _refused(what, ack):
     # MicroPython has no Exception.__init__ to call from a subclass: build, then annotate.
-    e = RequestError("%s refused: %s" % (what, _P.ack_name(ack)))
+    e = RequestError("%s refused: %s" % (what, _nth(_ACKS, ack) or "0x%02X" % ack))
     e.ack = ack
     return e
 
@@ -257,8 +258,6 @@ class MeshMsg:
         self.dataSize = len(data)
 
 
-
-
 def _mesh_interrupt(frame):
     msg = MeshMsg(frame[_P.OFF_MESH_STONE],
                   bytes(frame[_P.OFF_MESH_DATA:_P.OFF_MESH_DATA + min(frame[_P.OFF_MESH_SIZE], _P.MESH_MAX_DATA)]))
@@ -328,53 +327,10 @@ class _Mesh:
 Mesh = _Mesh()
 
 
-# -- BLE (ArduinoBLE.cpp, BleDevice.cpp) -------------------------------------------------------
+# -- BLE event names (ArduinoBLE.h): the BLE objects are in firmware/sdk_radio.py --------------
 BLEDeviceScanned = 1
 BLEConnected = 2
 BLEDisconnected = 3
-
-
-class BleDevice:
-    def __init__(self, mac, rssi, data, address_type=0):
-        self._mac = mac
-        self._rssi = rssi
-        self._data = data
-        self.addressType = address_type
-
-    def address(self):
-        return ":".join(["%02X" % b for b in self._mac])
-
-    def rssi(self):
-        return self._rssi
-
-    def _fields(self):
-        data, i = self._data, 0
-        while i + 1 < len(data) and data[i] and i + 1 + data[i] <= len(data):
-            yield data[i + 1], data[i + 2:i + 1 + data[i]]
-            i += 1 + data[i]
-
-    def hasLocalName(self):
-        return self.localName() != ""
-
-    def localName(self):
-        for t, v in self._fields():
-            if t == 0x08 or t == 0x09:
-                return bytes(v).decode()
-        return ""
-
-    def hasAdvertisedServiceUuid(self, uuid):
-        want = int(uuid, 16) if isinstance(uuid, str) else uuid
-        for t, v in self._fields():
-            if t == 0x02 or t == 0x03:
-                for i in range(0, len(v) - 1, 2):
-                    if v[i] | v[i + 1] << 8 == want:
-                        return True
-        return False
-
-    def advertisementData(self):
-        return bytes(self._data)
-
-
 
 
 # -- time -------------------------------------------------------------------------------------
@@ -414,7 +370,7 @@ def reserve_signal_budget(n):
 
 
 def signal_name(code):
-    return _P.SIGNAL_NAMES[code] if 0 <= code < len(_P.SIGNAL_NAMES) else str(code)
+    return _nth(_SIGNALS, code) or str(code)
 
 
 # -- imported at first use: BLE (firmware/sdk_radio.py) and the stone's world
@@ -447,6 +403,7 @@ class _World:
 
 
 BLE = _World("BLE", _radio)
+BleDevice = _World("BleDevice", _radio)
 CrownstoneSwitch = _World("CrownstoneSwitch")
 PowerUsage = _World("PowerUsage")
 Presence = _World("Presence")

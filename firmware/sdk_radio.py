@@ -1,9 +1,52 @@
-# The SDK's BLE object (ArduinoBLE.cpp), re-exported by microapp.py and imported there at its
-# first use. It serves the runtime bound in microapp.py (through its _request & co.),
-# whichever app is running. Runs under MicroPython.
-from firmware.microapp import BleDevice, BLEDeviceScanned, _handlers, _out, _register, _request, _state
+# The SDK's BLE objects: BLE and BleDevice (ArduinoBLE.cpp, BleDevice.cpp), re-exported by
+# microapp.py and imported there at their first use: an app that does not scan does not pay
+# their heap. They serve the runtime bound in microapp.py (through its _request & co.),
+# whichever app is running. Runs under MicroPython and CPython.
+from firmware.microapp import BLEDeviceScanned, _handlers, _out, _register, _request, _state
 from shared_buffers import protocol as _P
 from shared_buffers import protocol_world as _W
+
+
+# -- BleDevice (BleDevice.cpp) -----------------------------------------------------------------
+class BleDevice:
+    def __init__(self, mac, rssi, data, address_type=0):
+        self._mac = mac
+        self._rssi = rssi
+        self._data = data
+        self.addressType = address_type
+
+    def address(self):
+        return ":".join(["%02X" % b for b in self._mac])
+
+    def rssi(self):
+        return self._rssi
+
+    def _fields(self):
+        data, i = self._data, 0
+        while i + 1 < len(data) and data[i] and i + 1 + data[i] <= len(data):
+            yield data[i + 1], data[i + 2:i + 1 + data[i]]
+            i += 1 + data[i]
+
+    def hasLocalName(self):
+        return self.localName() != ""
+
+    def localName(self):
+        for t, v in self._fields():
+            if t == 0x08 or t == 0x09:
+                return bytes(v).decode()
+        return ""
+
+    def hasAdvertisedServiceUuid(self, uuid):
+        want = int(uuid, 16) if isinstance(uuid, str) else uuid
+        for t, v in self._fields():
+            if t == 0x02 or t == 0x03:
+                for i in range(0, len(v) - 1, 2):
+                    if v[i] | v[i + 1] << 8 == want:
+                        return True
+        return False
+
+    def advertisementData(self):
+        return bytes(self._data)
 
 
 # -- BLE (ArduinoBLE.cpp) ---------------------------------------------------------------------

@@ -38,13 +38,20 @@ VIRTUAL_BOARD_MPY = 6 | 3 << 8
 
 
 def install_to_dir(flash_dir: str, app: bytes | None = None, firmware: bool = True,
-                   source: bool = False) -> None:
+                   source: bool = False, romfs: bool = False) -> None:
     """Write the firmware (its modules as .mpy, as tools/flash.py installs them; as .py with
-    source=True) and the app as app.py into a virtual board's flash directory."""
+    source=True; with romfs=True as a ROMFS image in the board's partition, as
+    tools/flash.py firmware --romfs does, and main.py alone in /flash) and the app as app.py
+    into a virtual board's flash directory."""
     files = firmware_files() if firmware else []
     if files and not source:
         from host.flashing.mpy import precompiled
         files = precompiled(files, VIRTUAL_BOARD_MPY)[0]
+    if files and romfs:
+        from host.board.virtual_board import ROMFS_FILE
+        from host.flashing.romfs import romfs_image
+        modules = [f for f in files if f[0] != "main.py"]
+        files = [(ROMFS_FILE, romfs_image(modules)), ("main.py", MAIN_PY)]
     if app is not None:
         files.append((APP_NAME, app))
     for path, data in files:
@@ -128,7 +135,8 @@ def prepare_board(port: str, app: bytes | None, baud: int = 115200) -> tuple[tup
         raise InstallError(f"{port}: the board's raw REPL failed: {e}") from None
 
 
-# Prints True when main.py and the firmware's entry (.mpy, or .py with --source) are on the board.
+# Prints True when main.py and the firmware's entry (.mpy, or .py with --source; or .mpy in the
+# ROMFS partition, with --romfs) are on the board.
 _HAS_FIRMWARE = """import os
 def _exists(p):
     try:
@@ -136,7 +144,8 @@ def _exists(p):
         return True
     except OSError:
         return False
-print(_exists('main.py') and (_exists('firmware/board_main.mpy') or _exists('firmware/board_main.py')))
+print(_exists('main.py') and (_exists('firmware/board_main.mpy') or _exists('firmware/board_main.py')
+                             or _exists('/rom/firmware/board_main.mpy')))
 """
 
 

@@ -348,12 +348,12 @@ def boards_under_test(request: pytest.FixtureRequest,
         for _ in range(count if _target(config) == "virtual" else 1):
             flash = tempfile.mkdtemp(prefix="microapp-board-")
             stack.callback(shutil.rmtree, flash, ignore_errors=True)
-            install_to_dir(flash)
-            # A PCA10056's heap, collector on; unpaced (a test checks behaviour, not line time).
-            # Not a PCA10040's: since main's binary serial frame (9ef7e6d) the firmware holds 39 KB
-            # (32-bit) and a second app in a session no longer loads in a PCA10040's heap (issue 11,
-            # item 2: the firmware must shrink first).
-            vboard = stack.enter_context(VirtualBoard.for_profile("pca10056", flash, paced=False))
+            # A PCA10040's heap, collector on, the firmware in its ROMFS partition (as
+            # `tools/flash.py firmware --romfs` installs it: from .mpy files in /flash the
+            # firmware leaves a PCA10040 no room for a second app in a session); unpaced (a test
+            # checks behaviour, not line time).
+            install_to_dir(flash, romfs=True)
+            vboard = stack.enter_context(VirtualBoard.for_profile("pca10040", flash, paced=False))
             boards.append(BoardUnderTest(vboard.port, baud, flash, log_dir))
         yield boards
 

@@ -1,9 +1,11 @@
 # The two shared buffers and the helpers that read and write our trailer (after bluenet's 48).
 # Both sides preallocate one bytearray per buffer and write in place: no allocation per message.
 from shared_buffers.protocol import (
-    BLUENET_SIZE, BUFFER_SIZE, OFF_ACK, OFF_CALL_ID, OFF_IRQ_ID, OFF_TEXT, OFF_TEXT_LEN, OFF_TYPE,
-    OFF_USED, TEXT_MAX, TRAILER_FIXED, ack_name,
+    BUFFER_SIZE, OFF_ACK, OFF_CALL_ID, OFF_IRQ_ID, OFF_TEXT, OFF_TEXT_LEN, OFF_TYPE, OFF_USED,
+    TEXT_MAX,
 )
+# What of a buffer travels: the frame codec's (the board loads that module, not this one).
+from shared_buffers.serial_frame import trailer_size, used_size  # noqa: F401
 
 
 def new_buffer():
@@ -19,18 +21,6 @@ def set_irq_id(buf, value):
     buf[OFF_IRQ_ID + 1] = (value >> 8) & 0xFF
 
 
-def used_size(buf, offset=0):
-    """Bytes of bluenet's part in use of the buffer at `offset` (2..48): buf[0:used] travels."""
-    n = buf[offset + OFF_USED]
-    return 2 if n < 2 else (n if n <= BLUENET_SIZE else BLUENET_SIZE)
-
-
-def trailer_size(buf, offset=0):
-    """Bytes of the trailer in use: buf[48:48 + trailer_size] travels."""
-    n = buf[offset + OFF_TEXT_LEN]
-    return TRAILER_FIXED + (n if n <= TEXT_MAX else TEXT_MAX)
-
-
 def error_text(buf):
     """The error text a final status carries (utf-8, replaced where broken)."""
     n = min(buf[OFF_TEXT_LEN], TEXT_MAX)
@@ -39,7 +29,7 @@ def error_text(buf):
 
 def describe(buf):
     """A short text for traces and errors: TYPE/ACK call=N irq=N used=N."""
-    from shared_buffers.protocol import type_name  # the host's (protocol_host.py)
+    from shared_buffers.protocol import ack_name, type_name  # the host's (protocol_host.py)
     return "%s/%s call=%d irq=%d used=%d" % (
         type_name(buf[OFF_TYPE]), ack_name(buf[OFF_ACK]), buf[OFF_CALL_ID], irq_id(buf),
         buf[OFF_USED])

@@ -9,6 +9,8 @@
 # of a loaded module costs heap there); under CPython this module re-exports both.
 import sys
 
+from shared_buffers import names as _names
+
 try:
     from micropython import const
 except ImportError:  # CPython
@@ -45,11 +47,7 @@ ERR_UNDEFINED = const(0x06)
 ERR_NO_SPACE = const(0x07)
 ERR_BUSY = const(0x09)
 
-ACK_NAMES = (
-    "SUCCESS", "NO_REQUEST", "REQUEST", "IN_PROGRESS", "ERROR", "ERR_NOT_FOUND", "ERR_UNDEFINED",
-    "ERR_NO_SPACE", "ERR_NOT_IMPLEMENTED", "ERR_BUSY", "ERR_OUT_OF_RANGE", "ERR_DISABLED",
-    "ERR_EMPTY", "ERR_TOO_LARGE", "ERR_ALREADY_EXISTS", "ERR_WRONG_PARAM", "ERR_TIMEOUT",
-)
+ACK_NAMES = tuple(_names.ACKS.split())
 
 # -- the buffer: bluenet's 48 bytes, then our trailer ------------------------------------------
 OFF_TYPE = const(0)
@@ -147,8 +145,7 @@ SIG_WATCHDOG = const(5)  # the app hung while this event was open or waiting
 SIG_APP_FAULT = const(6)  # the app faulted elsewhere (or broke the protocol) and was restarted or stopped
 SIG_GATED = const(7)  # dropped: the app reported no empty interrupt slot (bluenet drops these)
 SIG_CPU_BUSY = const(8)  # dropped: the CPU-busy gate was on (bluenet generates none)
-SIGNAL_NAMES = ("NONE", "THROTTLED", "BUSY", "QUEUE_FULL", "HANDLER_FAULT", "WATCHDOG", "APP_FAULT",
-                "GATED", "CPU_BUSY")
+SIGNAL_NAMES = tuple(_names.SIGNALS.split())
 
 # The SDK's interrupt stack (microapp.c MAX_INTERRUPT_DEPTH) and registrations (microapp.h).
 DEFAULT_STACK_DEPTH = const(3)

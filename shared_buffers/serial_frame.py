@@ -31,8 +31,9 @@ except ImportError:  # CPython
     def const(x):  # type: ignore[misc]
         return x
 
-from shared_buffers.buffers import trailer_size, used_size
-from shared_buffers.protocol import BLUENET_SIZE, BUFFER_SIZE
+from shared_buffers.protocol import (
+    BLUENET_SIZE, BUFFER_SIZE, OFF_TEXT_LEN, OFF_USED, TEXT_MAX, TRAILER_FIXED,
+)
 
 FLAG = 0x7E
 ESC = 0x7D
@@ -91,6 +92,7 @@ def _crc_table():
 
 
 _CRC = _crc_table()
+del _crc_table  # run once: its function object would stay in the board's heap
 
 
 def crc16(data, start=0, end=None, crc=0xFFFF):
@@ -104,6 +106,18 @@ def crc16(data, start=0, end=None, crc=0xFFFF):
 def next_seq(seq):
     """1..255, wrapping (0 marks control frames)."""
     return seq % 255 + 1
+
+
+def used_size(buf, offset=0):
+    """Bytes of bluenet's part in use of the buffer at `offset` (2..48): buf[0:used] travels."""
+    n = buf[offset + OFF_USED]
+    return 2 if n < 2 else (n if n <= BLUENET_SIZE else BLUENET_SIZE)
+
+
+def trailer_size(buf, offset=0):
+    """Bytes of the trailer in use: buf[48:48 + trailer_size] travels."""
+    n = buf[offset + OFF_TEXT_LEN]
+    return TRAILER_FIXED + (n if n <= TEXT_MAX else TEXT_MAX)
 
 
 def _spans(buf):
@@ -157,8 +171,10 @@ class Encoder:
     """Builds frames in a preallocated scratch buffer. Each frame comes as a bytearray of its own
     that begins with a flag: send frame[1:] the first time, the whole frame when resending."""
 
-    def __init__(self):
-        self._raw = bytearray(MAX_CONTENT)
+    def __init__(self, scratch=None):
+        """scratch: a bytearray(MAX_CONTENT) to build frames in; the board passes its reader's,
+        whose content it has copied or parsed before it answers (one buffer less of heap)."""
+        self._raw = bytearray(MAX_CONTENT) if scratch is None else scratch
 
     def control(self, kind, seq, body=b""):
         raw = self._raw

@@ -1,6 +1,6 @@
 """Put the microapp firmware and microapps on a MicroPython board (docs/flashing.md).
 
-    python tools/flash.py firmware --port URL [--hex FILE --board pca10040]
+    python tools/flash.py firmware --port URL [--romfs] [--hex FILE --board pca10040]
     python tools/flash.py app APP.py --port URL [--slot N]
     python tools/flash.py info|enable|disable|remove --port URL [--slot N]
 """

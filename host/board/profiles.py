@@ -18,6 +18,13 @@ without a SoftDevice, so the profiles use the figures without one.
 The REPL's input buffer is the UART driver's receive ring buffer, 64 bytes
 (``rx_ringbuf_array[64]`` in ports/nrf/modules/machine/uart.c); a raw-paste window of half of
 it (32) keeps a second window's worth of room. The REPL UART runs at 115200 baud.
+
+Since MicroPython 1.28 the nrf port has a ROMFS partition between the firmware and the
+filesystem (commit 610552010d "nrf: Add support for VfsRom filesystem"): 128 KiB on the
+nRF52832 (nrf52832_512k_64k.ld), 256 KiB on the nRF52840 (nrf52840_1M_256k.ld), mounted at
+/rom at start-up (py/runtime.c mp_vfs_mount_romfs_protected); `vfs.rom_ioctl(2, 0)` gives it as
+an nrf.Flash block device, which `mpremote romfs deploy` (and tools/flash.py firmware --romfs)
+erases and writes. Modules in it run in place: their bytecode and constants stay in flash.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ class BoardProfile(NamedTuple):
     repl_buffer: int  # REPL input (UART receive) buffer in bytes
     raw_paste_window: int
     baud: int
+    romfs: int  # the ROMFS partition (MicroPython >= 1.28: _micropy_hw_romfs_part0_size)
 
 
 def _heap(ram: int, reserved: int = 0) -> int:
@@ -48,11 +56,11 @@ def _heap(ram: int, reserved: int = 0) -> int:
 PROFILES: dict[str, BoardProfile] = {
     "pca10040": BoardProfile(
         "pca10040", "nRF52832", 64 * KIB, _heap(64 * KIB), _heap(64 * KIB, SOFTDEVICE_RAM),
-        repl_buffer=64, raw_paste_window=32, baud=115200,
+        repl_buffer=64, raw_paste_window=32, baud=115200, romfs=128 * KIB,
     ),
     "pca10056": BoardProfile(
         "pca10056", "nRF52840", 256 * KIB, _heap(256 * KIB), _heap(256 * KIB, SOFTDEVICE_RAM),
-        repl_buffer=64, raw_paste_window=32, baud=115200,
+        repl_buffer=64, raw_paste_window=32, baud=115200, romfs=256 * KIB,
     ),
 }
 DEFAULT_PROFILE = "pca10040"

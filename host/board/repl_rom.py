@@ -28,6 +28,11 @@ enum; nothing CPython-only).
 
 from __future__ import annotations
 
+# The ROMFS partition's file in the flash directory and its erase block (build_program hands
+# both to the VM's program).
+ROMFS_FILE = ".romfs0"
+ROM_BLOCK = 4096  # the nRF52's flash page
+
 # Exit codes the VM uses to ask the supervisor for something.
 EXIT_SOFT_RESET_FRIENDLY = 10
 EXIT_SOFT_RESET_RAW = 11
@@ -525,7 +530,7 @@ def stat(path):
 
 
 def listdir(path='.'):
-    return listdir0(path or '.')
+    return [n for n in listdir0(path or '.') if n != ROMFS_FILE]
 
 
 class Module:
@@ -557,7 +562,99 @@ def entry(base, e):
 def ilistdir(path=''):
     base = path if path.endswith('/') or not path else path + '/'
     for e in ilistdir0(path) if path else ilistdir0():
-        yield entry(base, e)
+        if e[0] != ROMFS_FILE:
+            yield entry(base, e)
+
+
+# -- the ROMFS partition (ROMFS: its size in bytes, or None: the board has none) ------------
+# The nrf port's partition is a region of the chip's flash; vfs.rom_ioctl(2, 0) gives it as an
+# nrf.Flash block device (ports/nrf/modules/nrf/flashbdev.c), which mpremote's `romfs deploy`
+# erases and writes block by block. Here the partition is the file ROMFS_FILE in the flash
+# directory (hidden from listings; ROMFS_FILE and ROM_BLOCK come from build_program), and its
+# image is mounted at /rom from a copy read at start, held outside the user's heap (in the
+# REPL's part of the VM's heap): on the chip it is memory-mapped flash, no RAM. A write takes
+# effect at the next start, as on the board.
+
+
+class RomPartition:
+    def __init__(self, f):
+        self.f = f  # None until the first write creates the file
+
+    def file(self):
+        if self.f is None:
+            self.f = open('/flash/' + ROMFS_FILE, 'w+b')  # at the REPL: /flash is mounted
+        return self.f
+
+    def ioctl(self, op, arg):
+        if op == 4:
+            return ROMFS // ROM_BLOCK
+        if op == 5:
+            return ROM_BLOCK
+        if op == 6:
+            self.writeblocks(arg, b'\xff' * ROM_BLOCK)
+        return 0
+
+    def readblocks(self, block, buf, offset=0):
+        n = 0
+        if self.f is not None:
+            self.f.seek(block * ROM_BLOCK + offset)
+            n = self.f.readinto(buf) or 0
+        for i in range(n, len(buf)):
+            buf[i] = 0xFF
+
+    def writeblocks(self, block, buf, offset=0):
+        if block * ROM_BLOCK + offset + len(buf) > ROMFS:
+            raise OSError(22)
+        f = self.file()
+        f.seek(block * ROM_BLOCK + offset)
+        f.write(buf)
+        f.flush()
+
+
+def rom_ioctl(op, *args):
+    if op == 1:
+        return 1
+    if op == 2 and args[0] == 0:
+        return rom_part[0]
+    return -22
+
+
+rom_part = [None]
+
+
+def mount_rom():
+    # before mount_flash: the partition file is opened by its host path (the cwd)
+    import vfs
+    try:
+        f = open(ROMFS_FILE, 'r+b')
+    except OSError:
+        f = None
+    rom_part[0] = RomPartition(f)
+    v = copy(vfs, 'vfs')
+    v.rom_ioctl = rom_ioctl
+    sys.modules['vfs'] = v
+    if f is None:
+        return False
+    head = bytearray(8)
+    f.seek(0)
+    f.readinto(head)
+    if head[:3] != b'\xd2\xcd\x31':
+        return False  # erased, or never written: no /rom, as on the board
+    size = 0
+    i = 3
+    while True:
+        size = (size << 7) | (head[i] & 0x7F)
+        if not head[i] & 0x80:
+            break
+        i += 1
+    image = bytearray(min(i + 1 + size, ROMFS))
+    f.seek(0)
+    f.readinto(image)
+    try:
+        vfs.mount(vfs.VfsRom(image), '/rom')
+    except OSError:
+        return False
+    return True
 
 
 def board_modules():
@@ -587,8 +684,10 @@ iv = None
 
 
 def main(mode, boot, intro, note):
+    rom = ROMFS is not None and mount_rom()
     mount_flash()
-    sys.path[:] = ['', '/flash', '/flash/lib']
+    # the nrf port's order: '', then /rom (mounted by mp_init), then /flash (_boot.py)
+    sys.path[:] = ['', '/rom', '/rom/lib', '/flash', '/flash/lib'] if rom else ['', '/flash', '/flash/lib']
     board_modules()
     fill_heap()
     code = 0
@@ -642,6 +741,7 @@ def build_program(
     window: int = 128,
     machine: str = "virtual board",
     free: int | None = None,
+    romfs: int | None = None,
 ) -> str:
     """The ``-c`` program for one VM start.
 
@@ -652,6 +752,8 @@ def build_program(
     note: text printed first (e.g. the KeyboardInterrupt of an interrupted program);
     window: raw-paste flow-control window in bytes (1..65535);
     free: the heap left free for user code at the prompt (the rest is ballast), or None.
+    romfs: the size of the board's ROMFS partition (the file ROMFS_FILE in the flash
+          directory, mounted at /rom), or None: no partition.
     """
     if mode not in ("friendly", "raw"):
         raise ValueError(f"mode must be 'friendly' or 'raw', not {mode!r}")
@@ -662,7 +764,8 @@ def build_program(
     reserve = f"USER = bytearray({free - 64})\n" if free is not None else ""
     return (
         reserve
-        + f"WINDOW = {int(window)!r}\nMACHINE = {machine!r}\nFREE = {free!r}\n"
+        + f"WINDOW = {int(window)!r}\nMACHINE = {machine!r}\nFREE = {free!r}\nROMFS = {romfs!r}\n"
+        + f"ROMFS_FILE = {ROMFS_FILE!r}\nROM_BLOCK = {ROM_BLOCK!r}\n"
         + f"exec(open({source_file()!r}).read())\n"
         + f"main({mode!r}, {boot!r}, {bool(intro)!r}, {note!r})\n"
     )

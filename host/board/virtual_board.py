@@ -39,6 +39,9 @@ from . import repl_rom
 from .profiles import DEFAULT_PROFILE, PROFILES, profile as board_profile
 from .unix_vm import VmEngine, VmInstance
 
+ROMFS_FILE = repl_rom.ROMFS_FILE  # the ROMFS partition, in the flash directory
+ROM_BLOCK = repl_rom.ROM_BLOCK
+
 _logger = logging.getLogger(__name__)
 
 DEFAULT_RAW_PASTE_WINDOW = 128  # MicroPython's default: half of a 256-byte stdin buffer
@@ -46,14 +49,16 @@ MACHINE = "virtual board (MicroPython unix port)"
 KBD_INTERRUPT = "KeyboardInterrupt: \r\n"
 MIN_HEAP_SIZE = 8 * 1024
 # The VM's heap is the board's plus room for the board's own REPL program (compiled at every
-# start, about 40 KB live on this 64-bit build); ballast takes what user code must not have.
-ROM_ROOM = 96 * 1024
+# start, about 40 KB live on this 64-bit build, more while it compiles); ballast takes what user
+# code must not have. A ROMFS image's copy comes on top (_romfs_image_size).
+ROM_ROOM = 128 * 1024
 # What a bare MicroPython of this build holds after start-up (sys.path, module table...):
 # user code at the prompt has heap_size minus this, as on a board after boot.
 BARE_ALLOC = 1536
 # This VM is a 64-bit build; the nRF52 is 32-bit. Objects made of pointers (dicts, lists,
 # functions, the GC's 32-byte blocks against 16-byte ones) take more room here: the firmware
-# takes 52 288 bytes on this build and 35 264 on the 32-bit WASI build (1.48x). A profile's
+# in ROMFS takes 33 792 bytes on this build and 21 136 on the 32-bit WASI build (1.60x;
+# `python benchmarks/flash_bench.py heap`). A profile's
 # heap is multiplied by this so that what fits on the board fits here (a large bytes object,
 # which is the same size on both, gets up to this much more room than on the board).
 WORD_SCALE = 1.5
@@ -137,6 +142,7 @@ class VirtualBoard:
         raw_paste_window: int = DEFAULT_RAW_PASTE_WINDOW,
         heap_size: int | None = None,
         baud: int | None = None,
+        romfs_size: int | None = None,
         log: LogSink = None,
     ) -> None:
         """flash_dir: host directory that is the board's /flash (created if missing); a
@@ -148,6 +154,9 @@ class VirtualBoard:
         is on. The unix port's default heap (several MiB) when None.
         baud: UART baud rate the port is paced at, both ways (10 bits a byte: 115200 baud is
         11 520 bytes/s); None: as fast as the pty goes.
+        romfs_size: the size of the board's ROMFS partition (the file ROMFS_FILE in the flash
+        directory, hidden from the board's listings; mounted at /rom, outside the user's heap,
+        when it holds an image); None: no partition.
         log: a logging.Logger or a callable taking one str; the module logger when None.
         """
         if not 1 <= raw_paste_window <= 0xFFFF:
@@ -159,6 +168,9 @@ class VirtualBoard:
         if baud is not None and baud <= 0:
             raise ValueError("baud must be positive")
         self.baud = baud
+        if romfs_size is not None and (romfs_size <= 0 or romfs_size % ROM_BLOCK):
+            raise ValueError(f"romfs_size must be a positive multiple of {ROM_BLOCK}")
+        self.romfs_size = romfs_size
         self._in_pacer = LinePacer(baud) if baud else None
         self._own_flash = flash_dir is None
         self.flash_dir: str = os.path.abspath(flash_dir) if flash_dir is not None else ""
@@ -191,7 +203,7 @@ class VirtualBoard:
         p = board_profile(name)
         return cls(
             flash_dir, heap_size=profile_heap(p.name), raw_paste_window=p.raw_paste_window,
-            baud=p.baud if paced else None, log=log,
+            baud=p.baud if paced else None, romfs_size=p.romfs, log=log,
         )
 
     # -- public API -------------------------------------------------------------------------
@@ -464,7 +476,7 @@ class VirtualBoard:
         argv = ["micropython"]
         free = None
         if self.heap_size is not None:
-            argv += ["-X", f"heapsize={self.heap_size + ROM_ROOM}"]
+            argv += ["-X", f"heapsize={self.heap_size + ROM_ROOM + self._romfs_image_size()}"]
             free = self.heap_size - BARE_ALLOC
         program = repl_rom.build_program(
             mode=mode,
@@ -474,6 +486,7 @@ class VirtualBoard:
             window=self.raw_paste_window,
             machine=MACHINE,
             free=free,
+            romfs=self.romfs_size,
         )
         argv += ["-c", program]
         try:
@@ -667,6 +680,15 @@ class VirtualBoard:
                     os.close(fd)
             self._wake_r = self._wake_w = -1
 
+    def _romfs_image_size(self) -> int:
+        """Heap for the copy of the ROMFS image the VM mounts (a chip maps it from flash)."""
+        if self.romfs_size is None:
+            return 0
+        try:
+            return min(os.path.getsize(os.path.join(self.flash_dir, ROMFS_FILE)), self.romfs_size) + 1024
+        except OSError:
+            return 0
+
     def _remove_own_flash(self) -> None:
         if self._own_flash and self.flash_dir:
             shutil.rmtree(self.flash_dir, ignore_errors=True)
@@ -683,14 +705,14 @@ FIRMWARE_HEAP = profile_heap(DEFAULT_PROFILE)
 
 def run_board_command(flash_dir: str | None, profile: str = DEFAULT_PROFILE) -> int:
     """``microapp board [--flash DIR] [--profile NAME]``: run a virtual board until Ctrl-C or
-    SIGTERM, with the profile's heap, raw-paste window and baud rate."""
+    SIGTERM, with the profile's heap, raw-paste window, baud rate and ROMFS partition."""
     stop = threading.Event()
     board = VirtualBoard.for_profile(profile, flash_dir)
     port = board.start()
     p = PROFILES[profile]
     print(
         f"virtual board on {port} (flash: {board.flash_dir}); {p.name}: {p.heap} bytes of heap, "
-        f"{p.baud} baud; Ctrl-C to stop",
+        f"{p.baud} baud, {p.romfs // 1024} KiB ROMFS partition; Ctrl-C to stop",
         flush=True,
     )
     previous = signal.getsignal(signal.SIGTERM)

@@ -14,7 +14,7 @@ from host.flashing.apps import AppSlots, enable_app, upload_app, expect_ok
 from host.flashing.board import Board, connect
 from host.flashing.app_ram import (BLUENET_APP_RAM, HeapFigures, check_budget, forget_record,
                                    recorded_app_ram, repl_heap, run_setup)
-from host.flashing.firmware_install import DEFAULT_CHUNK, install_firmware
+from host.flashing.firmware_install import DEFAULT_CHUNK, install_firmware, install_firmware_romfs
 from host.flashing.hex_flash import TARGETS, flash_hex
 from host.flashing.progress import Progress
 from shared_buffers import serial_frame as F
@@ -23,7 +23,8 @@ DESCRIPTION = """\
 Put the microapp firmware and microapps on a MicroPython board (docs/flashing.md).
 
   firmware   install shared_buffers/, firmware/ and main.py (unchanged files are skipped,
-             every written file is read back by hash), then restart the board
+             every written file is read back by hash), then restart the board; --romfs puts
+             the modules in the board's ROMFS partition instead (they run from flash)
   app        upload a microapp into a slot: info, remove other data, upload, validate,
              enable, restart so that the firmware runs it
   info       the board's app slots (limits, versions, state flags)
@@ -60,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                          "deflate module misbehaves)")
     fw.add_argument("--source", action="store_true",
                     help="install the modules as .py (the board compiles them) instead of .mpy")
+    fw.add_argument("--romfs", action="store_true",
+                    help="install the modules as a ROMFS image in the board's ROMFS partition "
+                         "(they run from flash: the heap they leave is the app's)")
     fw.add_argument("--hex", metavar="FILE",
                     help="first flash this MicroPython image (needs pyocd or nrfutil, and --board)")
     fw.add_argument("--board", choices=sorted(TARGETS), help="the board, for --hex")
@@ -110,15 +114,23 @@ def _firmware(args: argparse.Namespace) -> int:
             raise FlashError("--hex needs --board (pca10040, pca10056 or pca10059)")
         tool = flash_hex(args.hex, args.board, args.port, args.hex_tool)
         print(f"flashed {args.hex} with {tool}")
+    if args.romfs and args.source:
+        raise FlashError("--romfs installs precompiled modules: leave out --source")
     with connect(args.port, args.baud) as board:
-        report = install_firmware(board, progress=Progress("firmware"),
-                                  chunk_size=args.chunk_size, retries=args.retries,
-                                  compress=not args.no_compress, source=args.source)
+        options = dict(progress=Progress("firmware"), chunk_size=args.chunk_size,
+                       retries=args.retries, compress=not args.no_compress)
+        if args.romfs:
+            report = install_firmware_romfs(board, **options)
+        else:
+            report = install_firmware(board, source=args.source, **options)
         info = _restart(board)
     resent = f", {report.resent} sent again after a failed check" if report.resent else ""
     sent = (f"{len(report.sent)} sent ({report.bytes_sent} bytes, verified)" if report.sent
             else "none sent")
     form = "source (.py)" if args.source else "precompiled (.mpy)"
+    if args.romfs:
+        form = (f"precompiled (.mpy) in a {report.romfs_bytes}-byte ROMFS image "
+                f"({'written, verified' if report.romfs_written else 'unchanged'}), main.py")
     removed = f", {len(report.removed)} of the other form removed" if report.removed else ""
     print(f"firmware: {report.files} files, {form}, {sent}, {len(report.unchanged)} unchanged"
           f"{resent}{removed}, {report.seconds:.2f} s")

@@ -24,7 +24,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 
-from host.board_install import firmware_files
+from host.board_install import MAIN_PY, firmware_files
 from host.flashing import FlashError
 from host.flashing.board import Board, BoardRaised
 from host.flashing.mpy import precompiled, sources
@@ -99,6 +99,8 @@ class InstallReport:
     resent: int = 0  # files written again after a failed check (hash mismatch, undecodable chunk)
     removed: list[str] = field(default_factory=list)  # the other form of a module, removed
     seconds: float = 0.0
+    romfs_bytes: int = 0  # --romfs: the image's size
+    romfs_written: bool = False  # --romfs: the partition did not hold it yet
 
 
 def _digest(answer: str | bytes | None) -> str | None:
@@ -235,3 +237,27 @@ def _check_space(board: Board, changed: list[tuple[str, bytes]]) -> None:
 
 def _parent(path: str) -> str:
     return path.rpartition("/")[0]
+
+
+def install_firmware_romfs(board: Board, progress: Progress | None = None,
+                           chunk_size: int = DEFAULT_CHUNK, retries: int = 1,
+                           compress: bool = True) -> InstallReport:
+    """`firmware --romfs`: the modules, compiled for the board, as a ROMFS image in its
+    partition (host/flashing/romfs.py), main.py in /flash, and the modules' copies in /flash
+    removed with their folders: the working directory comes first on sys.path, so a
+    firmware/ folder left there would hide the one in /rom."""
+    from host.flashing.romfs import deploy_romfs, romfs_image
+    start = time.monotonic()
+    files, _ = board_image(board)
+    modules = [(path, data) for path, data in files if path != "main.py"]
+    image = romfs_image(modules)
+    written = deploy_romfs(board, image)
+    report = install_firmware(board, [("main.py", MAIN_PY)], progress, chunk_size, retries, compress)
+    forms = [p for path, _ in modules for p in (path, path[:-4] + ".py")]
+    report.removed = board.eval("[p for p in %r if _sz(p) and not os.remove(p)]" % (forms,))
+    folders = sorted({_parent(path) for path, _ in modules} - {""})
+    board.exec("for p in %r:\n try:\n  os.rmdir(p)\n except OSError:\n  pass" % (folders,))
+    report.files = len(modules) + 1
+    report.romfs_bytes, report.romfs_written = len(image), written
+    report.seconds = time.monotonic() - start
+    return report

@@ -1,0 +1,60 @@
+"""host/flashing/fold.py: the protocol's constants folded into a board module before mpy-cross."""
+from __future__ import annotations
+
+import pytest
+
+from host.board_install import firmware_files
+from host.flashing.fold import fold, protocol_constants
+from shared_buffers import protocol
+
+CONSTANTS = protocol_constants()
+
+SOURCE = '''\
+from shared_buffers.protocol import (
+    OFF_USED, REQUEST,
+    ack_name,
+)
+from shared_buffers import protocol as _P
+
+
+def f(buf, obj):
+    buf[OFF_USED] = REQUEST  # a comment stays
+    obj.REQUEST = _P.PIN_COUNT
+    return ack_name(buf[1]), g(REQUEST=1), _P.ACK_NAMES
+'''
+
+
+def test_every_const_number_of_the_protocol_modules_is_found_with_its_value() -> None:
+    assert CONSTANTS["OFF_USED"] == protocol.OFF_USED == 49
+    assert CONSTANTS["OFF_BLE_SCAN_TYPE"] == protocol.OFF_BLE_SCAN_TYPE  # protocol_world's
+    assert "ACK_NAMES" not in CONSTANTS and "ack_name" not in CONSTANTS
+
+
+def test_uses_become_literals_and_the_imports_lose_the_names() -> None:
+    out = fold(SOURCE, CONSTANTS)
+    assert out.count("\n") == SOURCE.count("\n")  # tracebacks keep their line numbers
+    lines = out.splitlines()
+    assert lines[0] == "from shared_buffers.protocol import ack_name"
+    assert lines[1:4] == ["", "", ""]
+    assert lines[4] == "from shared_buffers import protocol as _P"  # _P.ACK_NAMES is no number
+    assert "    buf[49] = 2  # a comment stays" in lines
+    assert "    obj.REQUEST = 18" in lines  # an attribute of another object is not the constant
+    assert "g(REQUEST=1)" in out  # nor is a keyword
+
+
+def test_a_module_alias_whose_every_use_folds_is_not_imported() -> None:
+    out = fold("from shared_buffers import protocol as _P\nx = _P.PIN + _P.MESH\n", CONSTANTS)
+    assert out == "pass\nx = 2 + 7\n"
+
+
+def test_a_name_the_module_binds_itself_is_refused() -> None:
+    with pytest.raises(ValueError, match="PIN"):
+        fold("from shared_buffers.protocol import PIN\ndef f(PIN):\n    return PIN\n", CONSTANTS)
+
+
+def test_the_board_modules_keep_no_protocol_import_but_the_host_s() -> None:
+    for path, data in firmware_files():
+        if path.startswith(("firmware/", "shared_buffers/")) and "protocol" not in path:
+            out = fold(data.decode(), CONSTANTS)
+            assert "import protocol as" not in out, path
+            assert "from shared_buffers.protocol import (" not in out, path
