@@ -207,7 +207,7 @@ class Board:
                     if seq != F.next_seq(session.seq):
                         self.dropped["replayed" if seq == session.seq else "out_of_order"] += 1
                         continue
-                    F.apply_delta(raw, n, session, self.m2b, self.b2m)
+                    F.apply_delta(raw, n, session, self.m2b, self.b2m, True)
                     session.advance()
                 else:
                     continue  # a board's kind: our own frame echoed

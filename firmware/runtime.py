@@ -58,10 +58,11 @@ class Runtime:
         m2b[48] = self.call_id
         m2b[49] = used
         b2m = self.b2m
-        self._yield()
+        to_host = self._yield  # an attribute, not a method: looked up faster as one
+        to_host()
         while b2m[1] == 2:
             self._interrupt()
-            self._yield()
+            to_host()
         self.call_id = b2m[48]
         return m2b[1]
 

@@ -284,11 +284,10 @@ class Controller:
             P.NO_REQUEST, P.IN_PROGRESS, P.REQUEST, P.YIELD, P.OFF_CALL_ID)
         self.entry_seq += 1
         try:
+            resume()
+            if granted:
+                self._adopt_grant()
             while True:
-                resume()
-                if granted:
-                    granted = False
-                    self._adopt_grant()
                 b_ack = b2m[1]
                 if b_ack != NO_REQUEST or irq:
                     if b_ack != IN_PROGRESS or not irq:
@@ -317,6 +316,7 @@ class Controller:
                 fuel += base[t] if per_byte is None else base[t] + per_byte[t] * (m2b[P.OFF_USED] - 2)
                 if fuel >= budget:
                     return SPENT
+                resume()
         except AppHung as e:
             # The context it hung in: the new interrupt (not yet taken: dropped by _offer), or
             # the innermost open one.

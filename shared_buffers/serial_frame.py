@@ -19,7 +19,10 @@
 #   HELLO's nonce, the sequence epoch and the direction) instead of 0xFFFF, so a frame of another
 #   session, of an earlier turn of the sequence numbers, or our own frame echoed back never checks.
 # - the delta: only the bytes of buf[0:used_size] and of the trailer that differ from what the
-#   other side already has (its shadow copy, kept equal on both sides) travel, as runs.
+#   other side already has (its shadow copy, kept equal on both sides) travel, as runs. After
+#   each data frame both ends set m2b's ack in their shadows to what the next frame the other way
+#   most likely holds (Session.predict): a request's REQUEST and the host's SUCCESS then travel
+#   only when they are not that.
 # Runs under MicroPython and CPython.
 import struct
 import sys
@@ -32,7 +35,7 @@ except ImportError:  # CPython
         return x
 
 from shared_buffers.protocol import (
-    BLUENET_SIZE, BUFFER_SIZE, OFF_TEXT_LEN, OFF_USED, TEXT_MAX, TRAILER_FIXED,
+    BLUENET_SIZE, BUFFER_SIZE, OFF_TEXT_LEN, OFF_USED, REQUEST, SUCCESS, TEXT_MAX, TRAILER_FIXED,
 )
 
 FLAG = 0x7E
@@ -152,6 +155,14 @@ class Session:
             self.epoch += 1
         return self.seq
 
+    def predict(self, to_board):
+        """After a data frame to_board (a RESUME) or from it (a YIELD), sent or applied: m2b's ack
+        in the shadow becomes what the next frame the other way most likely holds, the app's
+        next request (REQUEST) after a RESUME, the host's SUCCESS after a YIELD. Both ends do it
+        at the same frame, so their shadows stay equal; the sender sends the ack only when it is
+        not the predicted one, and the receiver copies it from the shadow either way."""
+        self.shadows[0][1] = REQUEST if to_board else SUCCESS
+
     def crc_start(self, seq, to_board):
         """The CRC start of a data frame of this session with `seq`: the current epoch, or the
         next one for the seq that wraps it."""
@@ -217,6 +228,7 @@ class Encoder:
                         i += 1
                     pos = base + j
             base += BUFFER_SIZE
+        session.predict(to_board)
         return self._finish(n, session.crc_start(seq, to_board))
 
     def _finish(self, n, crc):
@@ -288,9 +300,11 @@ def check(raw, n, session, to_board):
     return RESUME if to_board else YIELD
 
 
-def apply_delta(raw, n, session, m2b, b2m):
-    """Apply a checked data frame's delta to the shadows, then copy the parts of the shadows that
-    travel into m2b and b2m. Raises FrameError (nothing applied) when a run is out of bounds."""
+def apply_delta(raw, n, session, m2b, b2m, to_board):
+    """Apply a checked data frame's delta (to_board: a RESUME, else a YIELD) to the shadows,
+    then copy the parts of the shadows that travel into m2b and b2m, then predict the next
+    frame's ack (Session.predict). Raises FrameError (nothing applied) when a run is out of
+    bounds."""
     end = n - CRC_SIZE
     for write in (False, True):
         i = 1
@@ -318,6 +332,7 @@ def apply_delta(raw, n, session, m2b, b2m):
         view = memoryview(shadow)
         for a, b in _spans(shadow):
             buf[a:b] = view[a:b]
+    session.predict(to_board)
 
 
 class FrameReader:

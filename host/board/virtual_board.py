@@ -66,6 +66,9 @@ MAX_PENDING_INPUT = 256 * 1024  # bytes kept for a VM that does not read its std
 # With a baud rate, the supervisor stops reading the port past this much line backlog, so the
 # host's writes block as on a UART bridge instead of piling up.
 PACED_BACKLOG = 4096
+# The last part of a wait on a paced line that is spun rather than slept (LinePacer): what a
+# sleep overshoots by on a loaded host, about a byte and a half at 115 200 baud.
+SPIN_S = 0.00015
 
 # How long the supervisor waits for a VM to stop before leaving its thread behind.
 _KILL_WAIT_S = 0.25
@@ -82,13 +85,28 @@ class LinePacer:
     One direction of the line. ``ready(n)`` says how many of ``n`` queued bytes have finished
     their line time by now; ``sent(k)`` takes k of them off the line. The line is idle (no
     credit is saved up) whenever nothing is queued.
+
+    Waits are timed as ``wait_until_ready`` does: a sleep wakes 50-150 us late (the kernel's
+    timer slack and the thread's wake-up), more than a byte's line time at 115 200 baud is
+    worth; so the sleep ends SPIN_S early and the rest is spun. Bytes are never let through
+    before their time: the accounting below counts what is sent, when, and how late.
     """
 
-    def __init__(self, baud: int) -> None:
+    def __init__(self, baud: int, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Any] = time.sleep) -> None:
         if baud <= 0:
             raise ValueError("baud must be positive")
         self.byte_s = 10.0 / baud
         self._start = 0.0  # when the first queued byte began to travel
+        self._clock, self._sleep = clock, sleep
+        # The accounting: bytes let through, in how many writes, the line time they took
+        # (byte_s each), how many were let through before their time (never: a test checks it),
+        # and how late in all.
+        self.bytes = 0
+        self.writes = 0
+        self.line_s = 0.0
+        self.early = 0
+        self.late_s = 0.0
 
     def queued(self, now: float, was_empty: bool) -> None:
         if was_empty:
@@ -97,12 +115,43 @@ class LinePacer:
     def ready(self, now: float, n: int) -> int:
         return max(0, min(n, int((now - self._start) / self.byte_s)))
 
-    def sent(self, k: int) -> None:
+    def sent(self, k: int, now: float | None = None) -> None:
+        """k bytes taken off the line; now: when they were let through (for the accounting)."""
+        if now is not None and k:
+            due = self._start + k * self.byte_s
+            if self.ready(now, k) < k:
+                self.early += k
+            self.late_s += max(0.0, now - due)
         self._start += k * self.byte_s
+        self.bytes += k
+        self.writes += 1
+        self.line_s += k * self.byte_s
 
     def wait_s(self, now: float, n: int) -> float:
         """Seconds until the next ``n`` bytes (at least one) have finished their line time."""
         return max(0.0, self._start + max(1, n) * self.byte_s - now)
+
+    def coarse_wait_s(self, now: float, n: int) -> float:
+        """How long to sleep (or block in select) before the next ``n`` bytes are ready, leaving
+        SPIN_S to spin_until_ready(); 0: spin now."""
+        return max(0.0, self.wait_s(now, n) - SPIN_S)
+
+    def spin_until_ready(self, n: int) -> float:
+        """Return once the next ``n`` bytes (at least one) have finished their line time (spin:
+        called within SPIN_S of it); the time then."""
+        clock, n = self._clock, max(1, n)
+        now = clock()
+        while self.ready(now, n) < n:
+            now = clock()
+        return now
+
+    def wait_until_ready(self, n: int) -> float:
+        """Sleep, then spin, until the next ``n`` bytes have finished their line time; the time
+        then (a few microseconds after it, not the 50-150 us a bare sleep overshoots by)."""
+        coarse = self.coarse_wait_s(self._clock(), n)
+        if coarse > 0:
+            self._sleep(coarse)
+        return self.spin_until_ready(n)
 
     def chunk(self) -> int:
         """Bytes sent per step: about 2 ms of line time (a UART's FIFO-sized burst)."""
@@ -171,7 +220,10 @@ class VirtualBoard:
         if romfs_size is not None and (romfs_size <= 0 or romfs_size % ROM_BLOCK):
             raise ValueError(f"romfs_size must be a positive multiple of {ROM_BLOCK}")
         self.romfs_size = romfs_size
-        self._in_pacer = LinePacer(baud) if baud else None
+        # The line's two directions (their accounting: LinePacer.bytes, early, late_s); the
+        # output's is shared by the VM runs, one after the other.
+        self.in_pacer = LinePacer(baud) if baud else None
+        self.out_pacer = LinePacer(baud) if baud else None
         self._own_flash = flash_dir is None
         self.flash_dir: str = os.path.abspath(flash_dir) if flash_dir is not None else ""
         self.port: str = ""
@@ -281,14 +333,17 @@ class VirtualBoard:
                 timeout = 0.5 if self._zombies else None
                 wlist = [session.vm.master_fd] if self._pending else []
                 rlist = [self._wake_r, self._master_a]
-                pacer = self._in_pacer
+                pacer = self.in_pacer
                 if pacer is not None and self._pending:
                     now = time.monotonic()
                     want = min(len(self._pending), pacer.chunk())
                     if pacer.ready(now, want) < want:
-                        wlist = []
-                        wait = pacer.wait_s(now, want)
-                        timeout = wait if timeout is None else min(timeout, wait)
+                        wait = pacer.coarse_wait_s(now, want)
+                        if wait > 0:  # block until SPIN_S before the bytes are due, then spin
+                            wlist = []
+                            timeout = wait if timeout is None else min(timeout, wait)
+                        else:
+                            pacer.spin_until_ready(want)
                     if len(self._pending) >= PACED_BACKLOG:
                         rlist = [self._wake_r]
                 try:
@@ -373,8 +428,8 @@ class VirtualBoard:
             data = data[i + 1 :]
 
     def _send(self, session: _Session, data: bytes) -> None:
-        if self._in_pacer is not None:
-            self._in_pacer.queued(time.monotonic(), not self._pending)
+        if self.in_pacer is not None:
+            self.in_pacer.queued(time.monotonic(), not self._pending)
             self._queue(data)
             return
         if self._pending:
@@ -396,22 +451,23 @@ class VirtualBoard:
     def _flush_pending(self) -> None:
         session = self._session
         assert session is not None
-        pacer = self._in_pacer
+        pacer = self.in_pacer
         if pacer is None:
             n = session.vm.write_some(bytes(self._pending))
         else:
-            k = pacer.ready(time.monotonic(), len(self._pending))
+            now = time.monotonic()
+            k = pacer.ready(now, len(self._pending))
             if k == 0:
                 return
             n = session.vm.write_some(bytes(self._pending[:k]))
-            pacer.sent(n)
+            pacer.sent(n, now)
         del self._pending[:n]
 
     # -- output: VM -> host ---------------------------------------------------------------
     def _relay(self, session: _Session) -> None:
         fd = session.vm.master_fd
         wake = session.relay_wake_r
-        pacer = LinePacer(self.baud) if self.baud else None
+        pacer = self.out_pacer
         try:
             while True:
                 readable, _, _ = select.select([fd, wake], [], [])
@@ -446,11 +502,9 @@ class VirtualBoard:
         step = pacer.chunk()
         for i in range(0, len(data), step):
             chunk = data[i : i + step]
-            delay = pacer.wait_s(time.monotonic(), len(chunk))
-            if delay > 0:
-                time.sleep(delay)
+            now = pacer.wait_until_ready(len(chunk))
             self._emit(chunk, session)
-            pacer.sent(len(chunk))
+            pacer.sent(len(chunk), now)
 
     def _emit(self, data: bytes, session: _Session | None = None, wait: bool = True) -> None:
         view = memoryview(data)

@@ -107,7 +107,10 @@ class GreenletLink:
         microapp.bind(self.runtime)
 
     def _main(self) -> None:
-        self.runtime.run(*self._entry_points)
+        # Named arguments, not *args: a call with *args runs in a C frame of its own, and every
+        # switch copies the app's C stack (greenlet), so a shallow one makes every request cheaper.
+        setup, loop = self._entry_points
+        self.runtime.run(setup, loop)
 
     def _load(self):
         watchdog = self.watchdog

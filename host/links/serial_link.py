@@ -330,7 +330,7 @@ class SerialLink:
             elif kind in expect and (raw[0] == seq if kind == F.YIELD else raw[2] == seq):
                 if kind == F.YIELD:
                     try:
-                        F.apply_delta(raw, n, self._session, self.m2b, self.b2m)
+                        F.apply_delta(raw, n, self._session, self.m2b, self.b2m, False)
                     except F.FrameError:  # checked, yet not well formed: taken as corrupt
                         stats["corrupt"] += 1
                         self._send(frame)

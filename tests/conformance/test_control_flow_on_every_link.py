@@ -139,6 +139,32 @@ def test_an_interrupt_also_resumes_a_budget_stopped_context_only_at_its_own_entr
     assert seen.result == (4, I.DELIVERED, 4, "line 4")
 
 
+def test_an_interrupt_is_served_on_top_of_a_pin_write_that_waits_for_its_entry(on_both_links):
+    # digitalWrite inlines the request's wait: the fourth write spends the tick's budget, the
+    # mesh entry resumes the app inside it with an interrupt, which is served on top (its print
+    # and all); the write returns its own ack at the next tick and the loop goes on.
+    def scenario(run):
+        run.sim.run(2)
+        outcome = run.mesh()
+        run.sim.step()
+        return outcome, run.log(), list(run.sim.device.pin_changes), run.sim.controller.faults
+
+    seen = on_both_links("""
+        from microapp import *
+        acks = []
+        def setup():
+            pinMode(3, OUTPUT)
+            Mesh.setIncomingMeshMsgHandler(lambda msg: print("got"))
+            Mesh.listen()
+        def loop():
+            for i in range(5):
+                acks.append(digitalWrite(3, i & 1))
+            print("acks", acks)
+    """, scenario)
+    assert seen.result == (I.DELIVERED, ["got", "acks [0, 0, 0, 0, 0]"],
+                           [(100, 3, 1), (100, 3, 0), (100, 3, 1), (200, 3, 0)], [])
+
+
 def test_a_handler_that_finishes_ends_the_tick_and_loop_runs_at_the_next(on_both_links):
     def scenario(run):
         run.sim.run(2)

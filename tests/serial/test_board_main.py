@@ -62,7 +62,7 @@ def show(got):
         elif kind == F.NAK:
             out.append(("NAK", raw[2], raw[3]))
         else:
-            F.apply_delta(raw, n, hs, hm, hb)
+            F.apply_delta(raw, n, hs, hm, hb, False)
             text = bytes(hm[P.OFF_LOG_VALUE:hm[P.OFF_USED]]).decode() if hm[0] == P.LOG else ""
             out.append(("YIELD", raw[0], hm[0], text))
     print(out)

@@ -30,7 +30,7 @@ def receive(frame: bytes, session: F.Session, to_board: bool, m2b, b2m) -> int:
     n = F.unescape(frame.strip(b"\x7e"), raw)
     kind = F.check(raw, n, session, to_board)
     if kind in (F.RESUME, F.YIELD):
-        F.apply_delta(raw, n, session, m2b, b2m)
+        F.apply_delta(raw, n, session, m2b, b2m, to_board)
     return kind
 
 
@@ -63,8 +63,9 @@ def test_a_pin_write_round_trip_carries_only_what_changed():
         answer = enc.delta(board, seq, False, bm, bb)
         assert receive(answer, host, False, hm, hb) == F.YIELD and hm[P.OFF_PIN_VALUE] == value
         sizes.append((len(resume) - 1, len(answer) - 1))  # as first sent: without the lead flag
-    # RESUME: seq, run(ack), CRC, flag; YIELD: seq, run(ack), run(value), CRC, flag
-    assert sizes == [(6, 8)] * 3
+    # RESUME: seq, CRC, flag (the ack is the predicted SUCCESS); YIELD: seq, run(value), CRC,
+    # flag (the ack is the predicted REQUEST)
+    assert sizes == [(4, 6)] * 3
     assert travelling(hm) == travelling(bm) and travelling(hb) == travelling(bb)
 
 
@@ -89,6 +90,30 @@ def test_both_ends_hold_the_same_travelling_bytes_after_any_changes(changes, seq
         outside = [j for j in range(P.BUFFER_SIZE)
                    if used_size(hm) <= j < P.BLUENET_SIZE or j >= P.BLUENET_SIZE + trailer_size(hm)]
         assert all(bm[j] == 0 or bm[j] == hm[j] for j in outside)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.booleans(), st.sampled_from((1, 1, 1, 0, 7, P.OFF_USED)),
+                                   st.integers(0, 255)), max_size=4), max_size=30))
+def test_the_predicted_ack_keeps_both_ends_equal_whichever_way_frames_go(turns):
+    # RESUME and YIELD in turn, each end changing m2b's ack (and a few bytes beside it) or not:
+    # whether the ack is the predicted one or not, the receiver ends with the sender's bytes.
+    host, board = pair()
+    enc = F.Encoder()
+    hm, hb, bm, bb = new_buffer(), new_buffer(), new_buffer(), new_buffer()
+    for t, changes in enumerate(turns):
+        to_board = t % 2 == 0
+        m2b, b2m = (hm, hb) if to_board else (bm, bb)
+        for in_b2m, at, value in changes:
+            (b2m if in_b2m else m2b)[at] = value
+        sender, receiver = (host, board) if to_board else (board, host)
+        seq = host.advance() if to_board else host.seq
+        if to_board:
+            board.advance()
+        frame = enc.delta(sender, seq, to_board, m2b, b2m)
+        receive(frame, receiver, to_board, *((bm, bb) if to_board else (hm, hb)))
+        assert travelling(bm) == travelling(hm) and travelling(bb) == travelling(hb)
+        assert host.shadows == board.shadows
 
 
 @settings(max_examples=300, deadline=None)
@@ -255,7 +280,7 @@ r.start(b"\\x81\\x82\\x7e\\x03", 250)
 n = reader.next()
 m2b, b2m = new_buffer(), new_buffer()
 print(F.check(reader.raw, n, r, True))
-F.apply_delta(reader.raw, n, r, m2b, b2m)
+F.apply_delta(reader.raw, n, r, m2b, b2m, True)
 print(bytes(m2b).hex(), bytes(b2m).hex())
 """)
     assert (code, err) == (0, "")
