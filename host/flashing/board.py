@@ -127,7 +127,8 @@ class Board:
         if raised:
             at = raised[-1]
             where = lines[at - 1].strip() if at and lines[at - 1].lstrip().startswith("File ") else ""
-            hint = (" (the firmware does not fit this board's heap: docs/flashing.md)"
+            hint = (" (the firmware does not fit this board's heap from /flash: tools/flash.py "
+                    "firmware --romfs runs it from flash, docs/flashing.md)"
                     if lines[at].startswith("MemoryError") else "")
             return f"; it raised {lines[at]}" + (f" ({where})" if where else "") + hint
         return "; it printed: " + " | ".join(lines[-3:]) if lines else "; it printed nothing"

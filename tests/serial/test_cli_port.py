@@ -183,7 +183,8 @@ def test_a_port_without_a_board_or_firmware_answers_in_seconds_with_what_to_do(w
         cleanup.append(board.stop)
         message = (f"the firmware on {port} did not start; it raised MemoryError: memory allocation "
                    f"failed, allocating 752 bytes (File \"firmware/board_main.py\", line 3, in <module>) "
-                   f"(the firmware does not fit this board's heap: docs/flashing.md)")
+                   f"(the firmware does not fit this board's heap from /flash: tools/flash.py firmware "
+                   f"--romfs runs it from flash, docs/flashing.md)")
     else:
         port, message = str(tmp_path / "ttyNone"), "no such port"
     try:
