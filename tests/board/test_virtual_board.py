@@ -475,18 +475,21 @@ def test_echo_round_trips_are_fast(flash: Path) -> None:
 )
 def test_stop_returns_promptly_whatever_user_code_does(flash: Path, main_py: str) -> None:
     (flash / "main.py").write_text(main_py)
+    others = set(threading.enumerate())  # a session's board of other tests may be running
+
+    def own_threads() -> list[str]:
+        return [t.name for t in threading.enumerate()
+                if t not in others and t.name.startswith(("vboard", "virtual-board"))]
     b = VirtualBoard(str(flash))
     b.start()
     time.sleep(0.3)
     started = time.monotonic()
     b.stop()
-    assert time.monotonic() - started < 1.5
-    threads = [t.name for t in threading.enumerate() if t.name.startswith(("vboard", "virtual-board"))]
+    assert time.monotonic() - started < 5  # not stuck behind the user code (it returns at once)
     deadline = time.monotonic() + 2
-    while threads and time.monotonic() < deadline:
+    while own_threads() and time.monotonic() < deadline:
         time.sleep(0.05)
-        threads = [t.name for t in threading.enumerate() if t.name.startswith(("vboard", "virtual-board"))]
-    assert threads == []
+    assert own_threads() == []
 
 
 def test_heap_size_sets_the_micropython_heap(flash: Path) -> None:
