@@ -40,6 +40,10 @@ class Runtime:
         self.unwind = unwind
         self.last_error = None  # the last exception out of the app's code (for tracebacks)
         self._grant = 0  # idle ticks the host granted at the last resume (ours, docs/protocol.md)
+        # Ours, the simulator's mesh only (None elsewhere): called between two idle ticks of a
+        # grant; the host runs other stones' ticks meanwhile and may end the grant (b2m's grant
+        # byte cleared), when the tick just run ends with its final status after all.
+        self.pause = None
 
     # -- requests (soft yields) -------------------------------------------------------------
     def request(self, msg_type, used):
@@ -93,10 +97,13 @@ class Runtime:
                 continue
             m2b[1] = NO_REQUEST  # the SDK's main.c; delay() leaves the ack as it was
             if self._grant > 1 and b2m[OFF_GRANT]:
-                self._grant -= 1
-                m2b[OFF_GRANT_DONE] += 1
-            else:
-                self.final(YIELD_LOOP)
+                if self.pause is not None:
+                    self.pause()
+                if b2m[OFF_GRANT]:
+                    self._grant -= 1
+                    m2b[OFF_GRANT_DONE] += 1
+                    continue
+            self.final(YIELD_LOOP)
 
     def _run_part(self, fn, sub_type):
         try:
@@ -121,9 +128,12 @@ class Runtime:
         m2b = self.m2b
         b2m = self.b2m
         if self._grant > 1 and exc is None and b2m[OFF_GRANT]:
-            self._grant -= 1
-            m2b[OFF_GRANT_DONE] += 1
-            return
+            if self.pause is not None:
+                self.pause()
+            if b2m[OFF_GRANT]:
+                self._grant -= 1
+                m2b[OFF_GRANT_DONE] += 1
+                return
         m2b[0] = YIELD
         m2b[OFF_CALL_ID] = self.call_id
         m2b[OFF_USED] = YIELD_STRUCT

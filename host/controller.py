@@ -26,7 +26,7 @@ from host.device import Device
 from host.faults import FaultPolicy
 from host.interrupts import Registry
 from host.limits import Limits
-from host.links import AppHung, CallTooLong, Link
+from host.links import PAUSED, AppHung, CallTooLong, Link
 from host.sdk_types.ble import Ble
 from host.sdk_types.log import Log
 from host.sdk_types.mesh import Mesh
@@ -42,6 +42,7 @@ HANDLER_DONE = 2  # an interrupt handler reported its final status: the entry en
 BUSY = 3          # the microapp refused the interrupt (stack full)
 FAULTED = 4       # the app faulted: it was restarted or stopped
 STOPPED = 5       # NONE, CONTINUE or an unknown type: answered (or not), resumed next entry
+STEPPING = 6      # a stepped grant: the app paused after its first idle tick (see tick())
 
 # Kinds of fault, and the signal an event it aborts carries. Only EXCEPTION (the app's code
 # raised) goes to the fault policy; the others always stop the app.
@@ -114,6 +115,7 @@ class Controller:
         self._irq_id = 0
         self._signal_id = 0
         self._granted = 1  # ticks the last tick() took
+        self.stepping = False  # a stepped grant is open: the app is paused between idle ticks
         # Grants need a runtime that runs idle ticks itself on a 100 ms tick, and no per-switch
         # observer (a trace, the per-call limit) that would see fewer switches.
         self._grants = (limits.idle_grant > 1 and limits.tick_ms == 100 and not limits.call_duration_ms
@@ -126,11 +128,15 @@ class Controller:
                                      if self.entry_seq & 1 else 0))
 
     # -- entries ----------------------------------------------------------------------------
-    def tick(self, grant: int = 1) -> int:
+    def tick(self, grant: int = 1, stepped: bool = False) -> int:
         """One tick (bluenet's tickMicroapp): one entry, resuming the innermost open context;
         a handler that finishes ends it, and the context below runs at the next tick.
         grant > 1 (ours; the caller knows nothing is due for that many ticks, see idle_ticks):
-        the app may run that many idle ticks in this entry. Returns the ticks it took."""
+        the app may run that many idle ticks in this entry. Returns the ticks it took.
+        stepped (ours, the mesh's; a greenlet link): the app pauses after each idle tick of the
+        grant, and the caller runs each next one at its own time with a plain link.resume(),
+        one entry a tick: `stepping` is then True (and 1 returned) until the app comes back
+        with a message or the caller ends it, either way through end_stepped()."""
         self.ticks += 1
         if not self.enabled:
             return 1
@@ -149,10 +155,36 @@ class Controller:
                            self.clock.now_ms & 0xFFFFFFFF, grant if grant > 1 else 0, 0)
         self.m2b[P.OFF_GRANT_DONE] = 0
         self._granted = 1
+        if grant > 1:
+            self.link.pause_in_grants(stepped)
         self._run_entry(0, grant > 1)
         if self.queue:
             self._drain()
         return self._granted
+
+    def end_stepped(self, back: object = None) -> int:
+        """End the stepped grant; returns the ticks it ran after its first. back: what the
+        caller's last resume() returned when it was not PAUSED (the app's message: a request,
+        its grant's last final status, a fault) or the AppHung it raised; None: the app is
+        paused and the caller ends the grant there (an event is due), when the tick it ran last
+        ends with its final status. Each tick was counted as an entry as it ran."""
+        self.stepping = False
+        self._granted = 1
+        if back is None:
+            self.b2m[P.OFF_GRANT] = 0
+            self.entry_seq -= 1  # the last tick's entry, open again for its final status
+            self._run_entry(0, True, opened=True)
+        elif isinstance(back, AppHung):
+            self._adopt_grant(counted=True)
+            try:
+                self._fault(WATCHDOG, "watchdog", str(back))
+            finally:
+                self.entry_seq += 1
+        else:
+            self._run_entry(0, True, resumed=True)
+        if self.queue:
+            self._drain()
+        return self._granted - 1
 
     def idle_ticks(self) -> int:
         """How many ticks one entry may grant now: nothing open, waiting or signalled (the
@@ -162,8 +194,9 @@ class Controller:
             return self.limits.idle_grant
         return 1
 
-    def _adopt_grant(self) -> None:
-        """The app ran idle ticks of its grant before this message: they are ticks of ours."""
+    def _adopt_grant(self, counted: bool = False) -> None:
+        """The app ran idle ticks of its grant before this message: they are ticks of ours.
+        counted: a stepped grant's, each already counted as an entry."""
         m2b, b2m = self.m2b, self.b2m
         done = m2b[P.OFF_GRANT_DONE]
         b2m[P.OFF_GRANT] = 0  # the grant ends with the first message
@@ -171,7 +204,8 @@ class Controller:
             m2b[P.OFF_GRANT_DONE] = 0
             self._granted += done
             self.ticks += done
-            self.entry_seq += 2 * done
+            if not counted:
+                self.entry_seq += 2 * done
             now = self.clock.now_ms + done * self.limits.tick_ms
             self.clock.set(now)
             struct.pack_into("<I", b2m, P.OFF_TIME, now & 0xFFFFFFFF)  # millis() from here on
@@ -268,10 +302,13 @@ class Controller:
         self._call_id = self._call_id % 255 + 1
         return self._call_id
 
-    def _run_entry(self, irq: int, granted: bool = False) -> int:
+    def _run_entry(self, irq: int, granted: bool = False, resumed: bool = False,
+                   opened: bool = False) -> int:
         """The runner loop: resume, read, handle, until a final status, a stopping type or the
         spent budget (bluenet's do { callMicroapp; handleAck; handleRequest } while).
-        irq is the new interrupt's id, or 0 for a tick (servicing the innermost open context)."""
+        irq is the new interrupt's id, or 0 for a tick (servicing the innermost open context).
+        A stepped grant's end (end_stepped): the entry is open already (opened), and with
+        `resumed` the app's message is in the buffers already."""
         m2b, b2m = self.m2b, self.b2m
         call_id = b2m[P.OFF_CALL_ID]
         resume = self.link.resume
@@ -282,13 +319,16 @@ class Controller:
         # The protocol's numbers as locals: this loop runs once per request.
         NO_REQUEST, IN_PROGRESS, REQUEST, YIELD, OFF_CALL_ID = (
             P.NO_REQUEST, P.IN_PROGRESS, P.REQUEST, P.YIELD, P.OFF_CALL_ID)
-        self.entry_seq += 1
+        if not (opened or resumed):
+            self.entry_seq += 1
         try:
+            back = None if resumed else resume()
+            if granted:
+                if back is PAUSED:  # a stepped grant's first idle tick is done
+                    self.stepping = True
+                    return STEPPING
+                self._adopt_grant(opened or resumed)
             while True:
-                resume()
-                if granted:
-                    granted = False
-                    self._adopt_grant()
                 b_ack = b2m[1]
                 if b_ack != NO_REQUEST or irq:
                     if b_ack != IN_PROGRESS or not irq:
@@ -317,6 +357,7 @@ class Controller:
                 fuel += base[t] if per_byte is None else base[t] + per_byte[t] * (m2b[P.OFF_USED] - 2)
                 if fuel >= budget:
                     return SPENT
+                resume()
         except AppHung as e:
             # The context it hung in: the new interrupt (not yet taken: dropped by _offer), or
             # the innermost open one.

@@ -117,12 +117,13 @@ class Simulation:
         assert self.store is not None
         self._run.save(self.controller)
 
-    def step(self, most: int = 1) -> int:
+    def step(self, most: int = 1, stepped: bool = False) -> int:
         """Deliver the events and apply the world's timeline due by the next tick, each at its
         own time, in time order; then the pin edges latched meanwhile (one interrupt per pin per
         tick, bluenet's Gpio::tick), then the tick. most > 1: when nothing is due for a while the
         tick may grant the app up to `most` idle ticks in one entry (limits.idle_grant). Returns
-        the ticks run."""
+        the ticks run. stepped: the grant's idle ticks are run one by one by the caller (the
+        mesh's, Controller.tick), and their count comes from end_stepped()."""
         tick_ms = self.limits.tick_ms
         t = self._tick_no * tick_ms
         event, world = self._next_event, self.world
@@ -141,7 +142,15 @@ class Simulation:
                 due = world.next_ms if event is None else min(event.time_ms, world.next_ms)
                 if due < NEVER:
                     grant = min(grant, (due - 1) // tick_ms - self._tick_no + 1)
-        took = controller.tick(grant)
+        took = controller.tick(grant, stepped)
+        self._tick_no += took
+        if self._pending_events:
+            self.world_types.flush()
+        return took
+
+    def end_stepped(self, back: object = None) -> int:
+        """End a stepped grant (Controller.end_stepped); returns the ticks it ran after its first."""
+        took = self.controller.end_stepped(back)
         self._tick_no += took
         if self._pending_events:
             self.world_types.flush()

@@ -15,6 +15,7 @@ import time
 from typing import Callable
 
 from host.events import Event
+from host.links import PAUSED, AppHung
 from host.mesh import radio as R
 from shared_buffers import protocol as P
 
@@ -25,7 +26,7 @@ _MESH_KEY = (P.MESH << 8) | P.MESH_READ
 
 class Stone:
     __slots__ = ("sid", "sim", "node", "phase_us", "ppm", "tick_us", "n", "bind", "app", "port",
-                 "outside", "skip_to", "pending")
+                 "outside", "skip_to", "pending", "stepping", "resume")
 
     def __init__(self, sid: int, sim, node: R.Node, phase_us: int, ppm: int, tick_ms: int,
                  app: str, port: str | None) -> None:
@@ -42,6 +43,8 @@ class Stone:
         self.outside: list[int] = []  # times (us) of its timeline events still to come, soonest last
         self.skip_to = 0  # the round its next tick is in (after a grant of idle ticks)
         self.pending: list[tuple[int, int, bytes, bool]] = []  # sends made ahead, in a grant
+        self.stepping = False  # its app is paused in a stepped grant (Controller.tick)
+        self.resume: Callable[[], object] | None = None  # its link's, while stepping
 
     def global_us(self, local_ms: int) -> int:
         """Global time (us) at which this stone's clock reads local_ms."""
@@ -169,6 +172,28 @@ class Network:
                             self.radio.send(stone.sid, to, data, no_relay, at)
                         stone.pending.clear()
                     continue
+                if stone.stepping:  # its app is paused in a stepped grant: its next idle tick
+                    self.now_us = t
+                    if node.queued:
+                        mesh_tick(node, t)
+                    if self._bound is not stone:
+                        self._bound = stone
+                        if bind is not None:
+                            bind()
+                    controller = stone.sim.controller
+                    controller.entry_seq += 1  # an entry of its own, running: the watchdog's
+                    try:
+                        back = stone.resume()
+                    except AppHung as e:
+                        back = e
+                    if back is PAUSED:
+                        controller.entry_seq += 1
+                        continue
+                    self._slot = i - 1  # a message: the grant ends, the tick is handled
+                    stone.stepping = False
+                    stone.sim.end_stepped(back)
+                    self._slot = -1
+                    continue
                 if realtime:
                     self._pace(t)
                 self.now_us = t
@@ -179,15 +204,20 @@ class Network:
                     if bind is not None:
                         bind()
                 controller = stone.sim.controller
-                if realtime or node.queued or node.uc_busy or _MESH_KEY in controller.registry.counts:
+                most = 1 if realtime else controller.idle_ticks()
+                if most > 1 and (node.queued or node.uc_busy or _MESH_KEY in controller.registry.counts):
+                    # The mesh may reach this app at any time: a stepped grant, whose idle ticks
+                    # run one by one at their own times, each a plain resume of the app.
                     self._slot = i - 1
-                    step()
+                    step(most, True)
                     self._slot = -1
+                    if stone.sim.controller.stepping:
+                        stone.stepping = True
+                        stone.resume = stone.sim.link.resume
                     continue
                 # Nothing of the mesh can reach this app (it does not listen) and its bluenet
                 # has nothing to send: it may run idle ticks ahead, up to its next timeline
                 # event and the end of this run (issue 14's grant; the same summary).
-                most = controller.idle_ticks()
                 if most > 1:
                     limit = min(until_us, stone.outside[-1]) if stone.outside else until_us
                     most = min(most, (limit - t - 1) // period + 1)
@@ -222,6 +252,17 @@ class Network:
         if self.realtime:
             self._pace(until_us)
         self.now_us = max(self.now_us, until_us)
+        for stone in self.stones.values():
+            if stone.stepping:
+                self._end_stepped(stone)
+
+    def _end_stepped(self, stone: Stone) -> None:
+        """End the stone's stepped grant between two of its ticks (something reaches it, or the
+        run ends): the tick it ran last ends with its final status, as tick by tick."""
+        stone.stepping = False
+        if self._bound is not stone:
+            self._enter(stone)
+        stone.sim.end_stepped()
 
     def _pace(self, t_us: int) -> None:
         delay = self._start + t_us / 1e6 - time.monotonic()
@@ -270,6 +311,8 @@ class Network:
 
     def _at_stone(self, stone: Stone, t_us: int) -> None:
         """Set the stone's clock to its time at t_us and bind the SDK to it."""
+        if stone.stepping:
+            self._end_stepped(stone)
         clock = stone.sim.clock
         local = stone.local_ms(t_us)
         if local > clock.now_ms:
