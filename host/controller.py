@@ -116,6 +116,7 @@ class Controller:
         self._signal_id = 0
         self._granted = 1  # ticks the last tick() took
         self.stepping = False  # a stepped grant is open: the app is paused between idle ticks
+        self._pausing = False  # what the link was last told (pause_in_grants)
         # Grants need a runtime that runs idle ticks itself on a 100 ms tick, and no per-switch
         # observer (a trace, the per-call limit) that would see fewer switches.
         self._grants = (limits.idle_grant > 1 and limits.tick_ms == 100 and not limits.call_duration_ms
@@ -135,8 +136,8 @@ class Controller:
         the app may run that many idle ticks in this entry. Returns the ticks it took.
         stepped (ours, the mesh's; a greenlet link): the app pauses after each idle tick of the
         grant, and the caller runs each next one at its own time with a plain link.resume(),
-        one entry a tick: `stepping` is then True (and 1 returned) until the app comes back
-        with a message or the caller ends it, either way through end_stepped()."""
+        one entry a tick: `stepping` is then True (and 1 returned) until the caller ends it
+        (end_stepped) or the app comes back with a message (stepped_message)."""
         self.ticks += 1
         if not self.enabled:
             return 1
@@ -155,33 +156,42 @@ class Controller:
                            self.clock.now_ms & 0xFFFFFFFF, grant if grant > 1 else 0, 0)
         self.m2b[P.OFF_GRANT_DONE] = 0
         self._granted = 1
-        if grant > 1:
+        if grant > 1 and stepped != self._pausing:
             self.link.pause_in_grants(stepped)
+            self._pausing = stepped
         self._run_entry(0, grant > 1)
         if self.queue:
             self._drain()
         return self._granted
 
-    def end_stepped(self, back: object = None) -> int:
-        """End the stepped grant; returns the ticks it ran after its first. back: what the
-        caller's last resume() returned when it was not PAUSED (the app's message: a request,
-        its grant's last final status, a fault) or the AppHung it raised; None: the app is
-        paused and the caller ends the grant there (an event is due), when the tick it ran last
-        ends with its final status. Each tick was counted as an entry as it ran."""
+    def end_stepped(self) -> int:
+        """The caller ends the stepped grant between two ticks (an event is due): the tick run
+        last ends with its final status. Returns the ticks the grant ran after its first (each
+        counted as an entry as it ran)."""
         self.stepping = False
         self._granted = 1
-        if back is None:
-            self.b2m[P.OFF_GRANT] = 0
-            self.entry_seq -= 1  # the last tick's entry, open again for its final status
-            self._run_entry(0, True, opened=True)
-        elif isinstance(back, AppHung):
+        self.b2m[P.OFF_GRANT] = 0
+        self.entry_seq -= 1  # the last tick's entry, open again for its final status
+        self._run_entry(0, True, opened=True)
+        return self._granted - 1
+
+    def stepped_message(self, back: object, go_on: bool = False) -> int:
+        """The caller's resume() of a stepped grant came back other than PAUSED: with the app's
+        message (a request, the grant's last final status, a fault; back = what resume()
+        returned) or with the AppHung it raised (back). The tick's entry is handled as any;
+        with go_on (nothing else is due for the app) a tick whose requests were answered may
+        end in the next pause instead of a final status, and the grant goes on: `stepping`
+        says whether it did. Returns the ticks adopted (run before this one)."""
+        self.stepping = False
+        self._granted = 1
+        if isinstance(back, AppHung):
             self._adopt_grant(counted=True)
             try:
                 self._fault(WATCHDOG, "watchdog", str(back))
             finally:
                 self.entry_seq += 1
         else:
-            self._run_entry(0, True, resumed=True)
+            self._run_entry(0, True, resumed=True, go_on=go_on)
         if self.queue:
             self._drain()
         return self._granted - 1
@@ -194,12 +204,13 @@ class Controller:
             return self.limits.idle_grant
         return 1
 
-    def _adopt_grant(self, counted: bool = False) -> None:
+    def _adopt_grant(self, counted: bool = False, go_on: bool = False) -> None:
         """The app ran idle ticks of its grant before this message: they are ticks of ours.
-        counted: a stepped grant's, each already counted as an entry."""
+        counted: a stepped grant's, each already counted as an entry; go_on: it goes on."""
         m2b, b2m = self.m2b, self.b2m
         done = m2b[P.OFF_GRANT_DONE]
-        b2m[P.OFF_GRANT] = 0  # the grant ends with the first message
+        if not go_on:
+            b2m[P.OFF_GRANT] = 0  # the grant ends with the first message
         if done:
             m2b[P.OFF_GRANT_DONE] = 0
             self._granted += done
@@ -303,12 +314,12 @@ class Controller:
         return self._call_id
 
     def _run_entry(self, irq: int, granted: bool = False, resumed: bool = False,
-                   opened: bool = False) -> int:
+                   opened: bool = False, go_on: bool = False) -> int:
         """The runner loop: resume, read, handle, until a final status, a stopping type or the
         spent budget (bluenet's do { callMicroapp; handleAck; handleRequest } while).
         irq is the new interrupt's id, or 0 for a tick (servicing the innermost open context).
-        A stepped grant's end (end_stepped): the entry is open already (opened), and with
-        `resumed` the app's message is in the buffers already."""
+        A stepped grant's end (end_stepped, stepped_message): the entry is open already
+        (opened), and with `resumed` the app's message is in the buffers already."""
         m2b, b2m = self.m2b, self.b2m
         call_id = b2m[P.OFF_CALL_ID]
         resume = self.link.resume
@@ -327,7 +338,7 @@ class Controller:
                 if back is PAUSED:  # a stepped grant's first idle tick is done
                     self.stepping = True
                     return STEPPING
-                self._adopt_grant(opened or resumed)
+                self._adopt_grant(opened or resumed, go_on)
             while True:
                 b_ack = b2m[1]
                 if b_ack != NO_REQUEST or irq:
@@ -357,7 +368,9 @@ class Controller:
                 fuel += base[t] if per_byte is None else base[t] + per_byte[t] * (m2b[P.OFF_USED] - 2)
                 if fuel >= budget:
                     return SPENT
-                resume()
+                if resume() is PAUSED:  # a stepped grant that goes on: this tick is done
+                    self.stepping = True
+                    return STEPPING
         except AppHung as e:
             # The context it hung in: the new interrupt (not yet taken: dropped by _offer), or
             # the innermost open one.
@@ -457,6 +470,7 @@ class Controller:
 
     def _start_afresh(self) -> None:
         self._forget_app()
+        self._pausing = False  # a new runtime does not pause
         try:
             self.link.restart()
         except Exception as e:  # the top-level code hung (AppHung) or raised this time

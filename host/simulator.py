@@ -148,9 +148,23 @@ class Simulation:
             self.world_types.flush()
         return took
 
-    def end_stepped(self, back: object = None) -> int:
+    def end_stepped(self) -> int:
         """End a stepped grant (Controller.end_stepped); returns the ticks it ran after its first."""
-        took = self.controller.end_stepped(back)
+        took = self.controller.end_stepped()
+        self._tick_no += took
+        return took
+
+    def stepped_message(self, back: object) -> int:
+        """A stepped grant's tick came back with a message (Controller.stepped_message). The
+        grant goes on only while nothing of this simulation's is due (the network's events are
+        the network's to end it for) and the tick left nothing for the next one: no bluenet
+        event, latched pin, signal or held-back event (else it ends at once, as tick by tick)."""
+        controller = self.controller
+        go_on = self._next_event is None and self.world.next_ms >= NEVER
+        took = controller.stepped_message(back, go_on)
+        if controller.stepping and (self._pending_events or self.device.latched_any
+                                    or controller.idle_ticks() <= 1):
+            took += controller.end_stepped()
         self._tick_no += took
         if self._pending_events:
             self.world_types.flush()
@@ -190,6 +204,10 @@ class Simulation:
             self.deliver(Event(action.time_ms, "pin", f["pin"], bytes((f["level"],))))
         elif action.kind == "ble":
             self.deliver(Event(action.time_ms, "ble", f["rssi"], f["mac"] + f["data"]))
+
+    def deliver_mesh(self, sender: int, data: bytes) -> None:
+        """A mesh message from stone `sender` (the mesh's deliveries, without an Event)."""
+        self.controller.interrupt(P.MESH, *mesh.interrupt(sender, data))
 
     def deliver(self, event: Event) -> None:
         c, device = self.controller, self.device

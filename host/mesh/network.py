@@ -189,9 +189,9 @@ class Network:
                     if back is PAUSED:
                         controller.entry_seq += 1
                         continue
-                    self._slot = i - 1  # a message: the grant ends, the tick is handled
-                    stone.stepping = False
-                    stone.sim.end_stepped(back)
+                    self._slot = i - 1  # a message: the tick is handled, the grant may go on
+                    stone.sim.stepped_message(back)
+                    stone.stepping = controller.stepping
                     self._slot = -1
                     continue
                 if realtime:
@@ -272,14 +272,15 @@ class Network:
     def _drain(self, until_us: int) -> None:
         """Handle the heap's entries before until_us."""
         heap = self.radio.heap
-        handle = self.radio.handle
+        receive, retry = self.radio.receive, self.radio.retry
         heappop, heapreplace = heapq.heappop, heapq.heapreplace
+        realtime = self.realtime
         while heap:
             entry = heap[0]
             t = entry[0]
             if t >= until_us:
                 break
-            if self.realtime:
+            if realtime:
                 self._pace(t)
             self.now_us = t
             action = entry[2]
@@ -295,14 +296,16 @@ class Network:
                 heapreplace(heap, (stone.tick_time(stone.n), self.radio._seq, TICK, stone, None))
             else:
                 heappop(heap)
-                if action == OUTSIDE:
+                if action == R.RECEIVE:
+                    receive(entry[3], entry[4], t)
+                elif action == OUTSIDE:
                     stone = entry[3]
                     stone.outside.pop()
                     self._at_stone(stone, t)
                     e = entry[4]
                     stone.sim.deliver(Event(stone.sim.clock.now_ms, e.kind, e.number, e.data))
                 else:
-                    handle(t, action, entry[3], entry[4])
+                    retry(entry[3], entry[4], t)
 
     def _enter(self, stone: Stone) -> None:
         self._bound = stone
@@ -325,4 +328,4 @@ class Network:
         if self._granting and stone.global_us(stone.sim.clock.now_ms) > t_us:
             return  # its app ran ahead in a grant, which it got only while not listening
         self._at_stone(stone, t_us)
-        stone.sim.deliver(Event(stone.sim.clock.now_ms, "mesh", sender, data))
+        stone.sim.deliver_mesh(sender, data)
