@@ -40,9 +40,8 @@ class Runtime:
         self.unwind = unwind
         self.last_error = None  # the last exception out of the app's code (for tracebacks)
         self._grant = 0  # idle ticks the host granted at the last resume (ours, docs/protocol.md)
-        # Ours, the simulator's mesh only (None elsewhere): called between two idle ticks of a
-        # grant; the host runs other stones' ticks meanwhile and may end the grant (b2m's grant
-        # byte cleared), when the tick just run ends with its final status after all.
+        # Ours, the simulator's mesh only (None elsewhere): yields to the host between two idle
+        # ticks of a grant (see _paused); returns True when the host runs the next one.
         self.pause = None
 
     # -- requests (soft yields) -------------------------------------------------------------
@@ -97,13 +96,11 @@ class Runtime:
                 continue
             m2b[1] = NO_REQUEST  # the SDK's main.c; delay() leaves the ack as it was
             if self._grant > 1 and b2m[OFF_GRANT]:
-                if self.pause is not None:
-                    self.pause()
-                if b2m[OFF_GRANT]:
+                if self.pause is None or self._paused():
                     self._grant -= 1
                     m2b[OFF_GRANT_DONE] += 1
-                    continue
-            self.final(YIELD_LOOP)
+            else:
+                self.final(YIELD_LOOP)
 
     def _run_part(self, fn, sub_type):
         try:
@@ -128,12 +125,10 @@ class Runtime:
         m2b = self.m2b
         b2m = self.b2m
         if self._grant > 1 and exc is None and b2m[OFF_GRANT]:
-            if self.pause is not None:
-                self.pause()
-            if b2m[OFF_GRANT]:
+            if self.pause is None or self._paused():
                 self._grant -= 1
                 m2b[OFF_GRANT_DONE] += 1
-                return
+            return
         m2b[0] = YIELD
         m2b[OFF_CALL_ID] = self.call_id
         m2b[OFF_USED] = YIELD_STRUCT
@@ -142,6 +137,22 @@ class Runtime:
         _write_error(m2b, exc)
         self._wait()
         self._grant = b2m[OFF_GRANT] if b2m[0] == CONTINUE else 0
+
+    def _paused(self):
+        """Between two idle ticks of a stepped grant (the simulator's mesh): the host takes the
+        pause as the final status of the tick just run. It resumes us with True for the next
+        idle tick; or it has written b2m: an interrupt, served here as in _wait, or a new entry,
+        when we go on as _wait returns (False: the grant is over)."""
+        b2m = self.b2m
+        go = self.pause()
+        while go is not True:
+            if b2m[1] != REQUEST:
+                self.call_id = b2m[OFF_CALL_ID]
+                self._grant = b2m[OFF_GRANT] if b2m[0] == CONTINUE else 0
+                return False
+            self._interrupt()
+            go = self._yield()
+        return True
 
     def delay(self, ms):
         """bluenet's delay(): floor(ms / 100) ASYNC yields, each ending this entry."""

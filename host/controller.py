@@ -116,7 +116,11 @@ class Controller:
         self._signal_id = 0
         self._granted = 1  # ticks the last tick() took
         self.stepping = False  # a stepped grant is open: the app is paused between idle ticks
+        self.held = False  # b2m was written (an interrupt) since the stepped grant's last tick
         self._pausing = False  # what the link was last told (pause_in_grants)
+        self._step_ms = 0  # a stepped grant's: the time of its last adopted tick,
+        self._step_call = 0  # its entry's call id
+        self._step_grant = 0  # and its grant byte
         # Grants need a runtime that runs idle ticks itself on a 100 ms tick, and no per-switch
         # observer (a trace, the per-call limit) that would see fewer switches.
         self._grants = (limits.idle_grant > 1 and limits.tick_ms == 100 and not limits.call_duration_ms
@@ -129,15 +133,18 @@ class Controller:
                                      if self.entry_seq & 1 else 0))
 
     # -- entries ----------------------------------------------------------------------------
-    def tick(self, grant: int = 1, stepped: bool = False) -> int:
+    def tick(self, grant: int = 1, stepped: bool = False, go_on: bool = False) -> int:
         """One tick (bluenet's tickMicroapp): one entry, resuming the innermost open context;
         a handler that finishes ends it, and the context below runs at the next tick.
         grant > 1 (ours; the caller knows nothing is due for that many ticks, see idle_ticks):
         the app may run that many idle ticks in this entry. Returns the ticks it took.
         stepped (ours, the mesh's; a greenlet link): the app pauses after each idle tick of the
-        grant, and the caller runs each next one at its own time with a plain link.resume(),
-        one entry a tick: `stepping` is then True (and 1 returned) until the caller ends it
-        (end_stepped) or the app comes back with a message (stepped_message)."""
+        grant, and the pause is that tick's final status; the caller runs each next idle tick
+        at its own time with a plain link.resume(True), one entry a tick (it counts them in
+        entry_seq), and may offer interrupts in between (hold_stepped first, release_stepped
+        before the next idle tick). `stepping` is True (and 1 returned) until the caller ends
+        the grant (end_stepped) or the app comes back with a message (stepped_message). go_on:
+        a tick whose requests were answered may end in a pause too (see stepped_message)."""
         self.ticks += 1
         if not self.enabled:
             return 1
@@ -156,34 +163,54 @@ class Controller:
                            self.clock.now_ms & 0xFFFFFFFF, grant if grant > 1 else 0, 0)
         self.m2b[P.OFF_GRANT_DONE] = 0
         self._granted = 1
-        if grant > 1 and stepped != self._pausing:
-            self.link.pause_in_grants(stepped)
-            self._pausing = stepped
-        self._run_entry(0, grant > 1)
+        if grant > 1:
+            if stepped != self._pausing:
+                self.link.pause_in_grants(stepped)
+                self._pausing = stepped
+            if stepped:
+                self._step_ms, self._step_call, self._step_grant = self.clock.now_ms, b2m[P.OFF_CALL_ID], grant
+        self._run_entry(0, grant > 1, go_on=go_on)
         if self.queue:
             self._drain()
         return self._granted
 
-    def end_stepped(self) -> int:
-        """The caller ends the stepped grant between two ticks (an event is due): the tick run
-        last ends with its final status. Returns the ticks the grant ran after its first (each
-        counted as an entry as it ran)."""
-        self.stepping = False
-        self._granted = 1
-        self.b2m[P.OFF_GRANT] = 0
-        self.entry_seq -= 1  # the last tick's entry, open again for its final status
-        self._run_entry(0, True, opened=True)
-        return self._granted - 1
+    def end_stepped(self) -> None:
+        """The caller ends the stepped grant between two ticks: its ticks so far are ours. The
+        app stays in its pause, which the next entry ends (as a final status's wait)."""
+        if not self.held:
+            self._settle_stepped()
+        self.stepping = self.held = False
 
-    def stepped_message(self, back: object, go_on: bool = False) -> int:
+    def hold_stepped(self) -> None:
+        """Before an interrupt between two ticks of the stepped grant: its ticks so far are
+        ours (the clock is at the last one's time) and b2m is the interrupt's to write."""
+        if not self.held:
+            self._settle_stepped()
+            self.held = True
+
+    def release_stepped(self) -> None:
+        """After interrupts, before the grant's next idle tick: a new tick's throttle, and
+        b2m as the grant's entry wrote it."""
+        self.held = False
+        self.registry.new_tick()
+        b2m = self.b2m
+        b2m[0] = P.CONTINUE
+        b2m[1] = P.NO_REQUEST
+        _TRAILER.pack_into(b2m, P.OFF_CALL_ID, self._step_call, 2, 0, self._step_ms & 0xFFFFFFFF,
+                           self._step_grant, 0)
+
+    def _settle_stepped(self) -> None:
+        self._adopt_grant(counted=True, go_on=True)
+        self.registry.slots = self.limits.stack_depth  # what the pause's final status reports
+
+    def stepped_message(self, back: object, go_on: bool = False) -> None:
         """The caller's resume() of a stepped grant came back other than PAUSED: with the app's
         message (a request, the grant's last final status, a fault; back = what resume()
         returned) or with the AppHung it raised (back). The tick's entry is handled as any;
         with go_on (nothing else is due for the app) a tick whose requests were answered may
         end in the next pause instead of a final status, and the grant goes on: `stepping`
-        says whether it did. Returns the ticks adopted (run before this one)."""
+        says whether it did."""
         self.stepping = False
-        self._granted = 1
         if isinstance(back, AppHung):
             self._adopt_grant(counted=True)
             try:
@@ -194,7 +221,6 @@ class Controller:
             self._run_entry(0, True, resumed=True, go_on=go_on)
         if self.queue:
             self._drain()
-        return self._granted - 1
 
     def idle_ticks(self) -> int:
         """How many ticks one entry may grant now: nothing open, waiting or signalled (the
@@ -215,9 +241,11 @@ class Controller:
             m2b[P.OFF_GRANT_DONE] = 0
             self._granted += done
             self.ticks += done
-            if not counted:
+            if counted:  # the clock may have moved for an interrupt in between
+                now = self._step_ms = self._step_ms + done * self.limits.tick_ms
+            else:
                 self.entry_seq += 2 * done
-            now = self.clock.now_ms + done * self.limits.tick_ms
+                now = self.clock.now_ms + done * self.limits.tick_ms
             self.clock.set(now)
             struct.pack_into("<I", b2m, P.OFF_TIME, now & 0xFFFFFFFF)  # millis() from here on
 
@@ -441,6 +469,7 @@ class Controller:
         take = getattr(self.link, {EXCEPTION: "take_traceback", WATCHDOG: "take_hang_site"}.get(kind, ""), None)
         self._record_fault(where, text, take() if take is not None else None)
         self.app_faults += 1
+        self.stepping = self.held = False  # restarted or stopped: no grant goes on
         self._abort_code = code = _SIGNAL_OF[kind]
         signals = self.signals
         held = bool(self.contexts)

@@ -84,7 +84,6 @@ class Simulation:
         self.world.on_cpu_busy = self._cpu_busy
         self._pending_events = self.world_types.pending  # bluenet events waiting for an entry's end
         self.events = events
-        self._tick_no = 0
 
     @property
     def events(self) -> Iterable[Event]:
@@ -123,14 +122,16 @@ class Simulation:
         tick, bluenet's Gpio::tick), then the tick. most > 1: when nothing is due for a while the
         tick may grant the app up to `most` idle ticks in one entry (limits.idle_grant). Returns
         the ticks run. stepped: the grant's idle ticks are run one by one by the caller (the
-        mesh's, Controller.tick), and their count comes from end_stepped()."""
+        mesh's, Controller.tick: the controller counts them as they are adopted)."""
         tick_ms = self.limits.tick_ms
-        t = self._tick_no * tick_ms
+        controller = self.controller
+        tick_no = controller.ticks  # this simulation's ticks are its controller's
+        t = tick_no * tick_ms
         event, world = self._next_event, self.world
         if (event is not None and event.time_ms <= t) or world.next_ms <= t:
             self._deliver_due(t)
         self.clock.set(t)
-        device, controller = self.device, self.controller
+        device = self.device
         if device.latched_any:
             for p in device.take_latched():
                 controller.interrupt(P.PIN, *pin.interrupt(p))
@@ -141,34 +142,33 @@ class Simulation:
                 event = self._next_event
                 due = world.next_ms if event is None else min(event.time_ms, world.next_ms)
                 if due < NEVER:
-                    grant = min(grant, (due - 1) // tick_ms - self._tick_no + 1)
-        took = controller.tick(grant, stepped)
-        self._tick_no += took
+                    grant = min(grant, (due - 1) // tick_ms - tick_no + 1)
+        if stepped:
+            took = controller.tick(grant, True, self._next_event is None and world.next_ms >= NEVER)
+            if controller.stepping and not self.stepped_goes_on():
+                controller.end_stepped()
+        else:
+            took = controller.tick(grant)
         if self._pending_events:
             self.world_types.flush()
         return took
 
-    def end_stepped(self) -> int:
-        """End a stepped grant (Controller.end_stepped); returns the ticks it ran after its first."""
-        took = self.controller.end_stepped()
-        self._tick_no += took
-        return took
+    def stepped_goes_on(self) -> bool:
+        """Whether a stepped grant (Controller.tick) may go on into the next tick: nothing of
+        this simulation's is due (the network's events are the network's to see to) and the
+        ticks and entries so far left nothing for a tick to do: no bluenet event, latched pin,
+        signal, held-back or open event. Else the grant ends here (Controller.end_stepped)."""
+        return (self._next_event is None and self.world.next_ms >= NEVER and not self._pending_events
+                and not self.device.latched_any and self.controller.idle_ticks() > 1)
 
-    def stepped_message(self, back: object) -> int:
-        """A stepped grant's tick came back with a message (Controller.stepped_message). The
-        grant goes on only while nothing of this simulation's is due (the network's events are
-        the network's to end it for) and the tick left nothing for the next one: no bluenet
-        event, latched pin, signal or held-back event (else it ends at once, as tick by tick)."""
+    def stepped_message(self, back: object) -> None:
+        """A stepped grant's tick came back with a message (Controller.stepped_message)."""
         controller = self.controller
-        go_on = self._next_event is None and self.world.next_ms >= NEVER
-        took = controller.stepped_message(back, go_on)
-        if controller.stepping and (self._pending_events or self.device.latched_any
-                                    or controller.idle_ticks() <= 1):
-            took += controller.end_stepped()
-        self._tick_no += took
+        controller.stepped_message(back, self.stepped_goes_on())
+        if controller.stepping and not self.stepped_goes_on():
+            controller.end_stepped()
         if self._pending_events:
             self.world_types.flush()
-        return took
 
     def _deliver_due(self, t: int) -> None:
         """The events file's events and the world's timeline actions due by t, in time order."""

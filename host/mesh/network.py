@@ -25,13 +25,14 @@ _MESH_KEY = (P.MESH << 8) | P.MESH_READ
 
 
 class Stone:
-    __slots__ = ("sid", "sim", "node", "phase_us", "ppm", "tick_us", "n", "bind", "app", "port",
-                 "outside", "skip_to", "pending", "stepping", "resume")
+    __slots__ = ("sid", "sim", "controller", "node", "phase_us", "ppm", "tick_us", "n", "bind", "app",
+                 "port", "outside", "skip_to", "pending", "resume")
 
     def __init__(self, sid: int, sim, node: R.Node, phase_us: int, ppm: int, tick_ms: int,
                  app: str, port: str | None) -> None:
         self.sid = sid
         self.sim = sim
+        self.controller = sim.controller
         self.node = node
         self.phase_us = phase_us
         self.ppm = ppm
@@ -43,8 +44,7 @@ class Stone:
         self.outside: list[int] = []  # times (us) of its timeline events still to come, soonest last
         self.skip_to = 0  # the round its next tick is in (after a grant of idle ticks)
         self.pending: list[tuple[int, int, bytes, bool]] = []  # sends made ahead, in a grant
-        self.stepping = False  # its app is paused in a stepped grant (Controller.tick)
-        self.resume: Callable[[], object] | None = None  # its link's, while stepping
+        self.resume: Callable[[bool], object] | None = None  # its link's, in a stepped grant
 
     def global_us(self, local_ms: int) -> int:
         """Global time (us) at which this stone's clock reads local_ms."""
@@ -172,7 +172,14 @@ class Network:
                             self.radio.send(stone.sid, to, data, no_relay, at)
                         stone.pending.clear()
                     continue
-                if stone.stepping:  # its app is paused in a stepped grant: its next idle tick
+                controller = stone.controller
+                if controller.stepping:  # its app is paused in a stepped grant
+                    if controller.held:  # interrupts came since its last tick
+                        if stone.sim.stepped_goes_on():
+                            controller.release_stepped()
+                        else:
+                            controller.end_stepped()  # this tick is a tick of its own
+                if controller.stepping:  # its next idle tick, by itself
                     self.now_us = t
                     if node.queued:
                         mesh_tick(node, t)
@@ -180,10 +187,9 @@ class Network:
                         self._bound = stone
                         if bind is not None:
                             bind()
-                    controller = stone.sim.controller
                     controller.entry_seq += 1  # an entry of its own, running: the watchdog's
                     try:
-                        back = stone.resume()
+                        back = stone.resume(True)
                     except AppHung as e:
                         back = e
                     if back is PAUSED:
@@ -191,7 +197,6 @@ class Network:
                         continue
                     self._slot = i - 1  # a message: the tick is handled, the grant may go on
                     stone.sim.stepped_message(back)
-                    stone.stepping = controller.stepping
                     self._slot = -1
                     continue
                 if realtime:
@@ -203,7 +208,6 @@ class Network:
                     self._bound = stone
                     if bind is not None:
                         bind()
-                controller = stone.sim.controller
                 most = 1 if realtime else controller.idle_ticks()
                 if most > 1 and (node.queued or node.uc_busy or _MESH_KEY in controller.registry.counts):
                     # The mesh may reach this app at any time: a stepped grant, whose idle ticks
@@ -211,8 +215,7 @@ class Network:
                     self._slot = i - 1
                     step(most, True)
                     self._slot = -1
-                    if stone.sim.controller.stepping:
-                        stone.stepping = True
+                    if controller.stepping:
                         stone.resume = stone.sim.link.resume
                     continue
                 # Nothing of the mesh can reach this app (it does not listen) and its bluenet
@@ -252,17 +255,9 @@ class Network:
         if self.realtime:
             self._pace(until_us)
         self.now_us = max(self.now_us, until_us)
-        for stone in self.stones.values():
-            if stone.stepping:
-                self._end_stepped(stone)
-
-    def _end_stepped(self, stone: Stone) -> None:
-        """End the stone's stepped grant between two of its ticks (something reaches it, or the
-        run ends): the tick it ran last ends with its final status, as tick by tick."""
-        stone.stepping = False
-        if self._bound is not stone:
-            self._enter(stone)
-        stone.sim.end_stepped()
+        for stone in self.stones.values():  # their ticks so far, for the figures
+            if stone.controller.stepping:
+                stone.controller.end_stepped()
 
     def _pace(self, t_us: int) -> None:
         delay = self._start + t_us / 1e6 - time.monotonic()
@@ -314,8 +309,8 @@ class Network:
 
     def _at_stone(self, stone: Stone, t_us: int) -> None:
         """Set the stone's clock to its time at t_us and bind the SDK to it."""
-        if stone.stepping:
-            self._end_stepped(stone)
+        if stone.controller.stepping:  # an event between two ticks of its stepped grant
+            stone.controller.hold_stepped()
         clock = stone.sim.clock
         local = stone.local_ms(t_us)
         if local > clock.now_ms:
