@@ -164,7 +164,7 @@ class Simulation:
     def stepped_message(self, back: object) -> None:
         """A stepped grant's tick came back with a message (Controller.stepped_message)."""
         controller = self.controller
-        controller.stepped_message(back, self.stepped_goes_on())
+        controller.stepped_message(back, self._next_event is None and self.world.next_ms >= NEVER)
         if controller.stepping and not self.stepped_goes_on():
             controller.end_stepped()
         if self._pending_events:

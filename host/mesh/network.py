@@ -26,7 +26,7 @@ _MESH_KEY = (P.MESH << 8) | P.MESH_READ
 
 class Stone:
     __slots__ = ("sid", "sim", "controller", "node", "phase_us", "ppm", "tick_us", "n", "bind", "app",
-                 "port", "outside", "skip_to", "pending", "resume")
+                 "port", "outside", "skip_to", "pending", "resume", "rebind")
 
     def __init__(self, sid: int, sim, node: R.Node, phase_us: int, ppm: int, tick_ms: int,
                  app: str, port: str | None) -> None:
@@ -44,7 +44,8 @@ class Stone:
         self.outside: list[int] = []  # times (us) of its timeline events still to come, soonest last
         self.skip_to = 0  # the round its next tick is in (after a grant of idle ticks)
         self.pending: list[tuple[int, int, bytes, bool]] = []  # sends made ahead, in a grant
-        self.resume: Callable[[bool], object] | None = None  # its link's, in a stepped grant
+        self.resume: Callable[[bool], object] | None = None  # its link's, in a stepped grant,
+        self.rebind: Callable[[], None] | None = None  # and its bind() then
 
     def global_us(self, local_ms: int) -> int:
         """Global time (us) at which this stone's clock reads local_ms."""
@@ -151,7 +152,7 @@ class Network:
         while True:
             base = n * period
             while i < count:
-                offset, first, stone, node, step, bind = steady[i]
+                offset, first, stone, node, step, bind, controller = steady[i]
                 t = offset + base
                 if t >= until_us:
                     self._round, self._index = n, i
@@ -161,6 +162,26 @@ class Network:
                 if heap and heap[0][0] <= t:
                     self._drain(t + 1)
                 i += 1
+                if controller.stepping and not controller.held:
+                    # Its app is paused in a stepped grant: its next idle tick, by itself.
+                    if node.queued:
+                        mesh_tick(node, t)
+                    if self._bound is not stone:
+                        self._bound = stone
+                        stone.rebind()
+                    controller.entry_seq += 1  # an entry of its own, running: the watchdog's
+                    try:
+                        back = stone.resume(True)
+                    except AppHung as e:
+                        back = e
+                    if back is PAUSED:
+                        controller.entry_seq += 1
+                        continue
+                    self.now_us = t
+                    self._slot = i - 1  # a message: the tick is handled, the grant may go on
+                    stone.sim.stepped_message(back)
+                    self._slot = -1
+                    continue
                 if t < first:
                     continue  # its first tick is in a later round
                 if n < stone.skip_to:  # its app ran this tick already, in a grant
@@ -172,33 +193,12 @@ class Network:
                             self.radio.send(stone.sid, to, data, no_relay, at)
                         stone.pending.clear()
                     continue
-                controller = stone.controller
-                if controller.stepping:  # its app is paused in a stepped grant
-                    if controller.held:  # interrupts came since its last tick
-                        if stone.sim.stepped_goes_on():
-                            controller.release_stepped()
-                        else:
-                            controller.end_stepped()  # this tick is a tick of its own
-                if controller.stepping:  # its next idle tick, by itself
-                    self.now_us = t
-                    if node.queued:
-                        mesh_tick(node, t)
-                    if self._bound is not stone:
-                        self._bound = stone
-                        if bind is not None:
-                            bind()
-                    controller.entry_seq += 1  # an entry of its own, running: the watchdog's
-                    try:
-                        back = stone.resume(True)
-                    except AppHung as e:
-                        back = e
-                    if back is PAUSED:
-                        controller.entry_seq += 1
+                if controller.stepping:  # interrupts came since its last tick (held)
+                    if stone.sim.stepped_goes_on():
+                        controller.release_stepped()
+                        i -= 1  # the idle tick, as above
                         continue
-                    self._slot = i - 1  # a message: the tick is handled, the grant may go on
-                    stone.sim.stepped_message(back)
-                    self._slot = -1
-                    continue
+                    controller.end_stepped()  # this tick is a tick of its own
                 if realtime:
                     self._pace(t)
                 self.now_us = t
@@ -216,7 +216,8 @@ class Network:
                     step(most, True)
                     self._slot = -1
                     if controller.stepping:
-                        stone.resume = stone.sim.link.resume
+                        link = stone.sim.link
+                        stone.resume, stone.rebind = link.resume, link.binder()
                     continue
                 # Nothing of the mesh can reach this app (it does not listen) and its bluenet
                 # has nothing to send: it may run idle ticks ahead, up to its next timeline
@@ -246,7 +247,8 @@ class Network:
         steady = sorted((s for s in self.stones.values() if not s.ppm and s.tick_us == period),
                         key=lambda s: (s.phase_us % period, s.sid))
         # What a round needs of each stone, looked up once.
-        self._steady = [(s.phase_us % period, s.phase_us, s, s.node, s.sim.step, s.bind) for s in steady]
+        self._steady = [(s.phase_us % period, s.phase_us, s, s.node, s.sim.step, s.bind, s.controller)
+                        for s in steady]
         for stone in self.stones.values():
             if stone not in steady:
                 self.radio.schedule(stone.phase_us, TICK, stone, None)

@@ -331,13 +331,15 @@ class Radio:
         t = max(t_us, node.tx_free) + self._lat_us + int(rnd() * self._jit_us)
         node.tx_free = t
         key = (pdu[0] << 32) | pdu[1]
+        item = (pdu, ttl)
+        heap, push = self.heap, heapq.heappush
         for nb, loss in node.links:
             if loss and rnd() < loss:
                 fig.lost += 1
                 continue
             if dst == 0 or nb.sid == dst or (ttl >= 2 and nb.relay):
                 self._seq += 1
-                heapq.heappush(self.heap, (t, self._seq, RECEIVE, nb, (pdu, ttl)))
+                push(heap, (t, self._seq, RECEIVE, nb, item))
             else:  # it can neither deliver nor relay this PDU: only its cache notices
                 cached = nb.cache_set
                 if key in cached:

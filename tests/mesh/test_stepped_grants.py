@@ -96,11 +96,11 @@ def counted_steps(mesh):
 
     def plan(network):
         original(network)
-        for i, (offset, first, stone, node, step, bind) in enumerate(network._steady):
+        for i, (offset, first, stone, node, step, bind, controller) in enumerate(network._steady):
             def counting(*args, _step=step):
                 calls[0] += 1
                 return _step(*args)
-            network._steady[i] = (offset, first, stone, node, counting, bind)
+            network._steady[i] = (offset, first, stone, node, counting, bind, controller)
     return calls, plan
 
 
