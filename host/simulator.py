@@ -205,10 +205,6 @@ class Simulation:
         elif action.kind == "ble":
             self.deliver(Event(action.time_ms, "ble", f["rssi"], f["mac"] + f["data"]))
 
-    def deliver_mesh(self, sender: int, data: bytes) -> None:
-        """A mesh message from stone `sender` (the mesh's deliveries, without an Event)."""
-        self.controller.interrupt(P.MESH, *mesh.interrupt(sender, data))
-
     def deliver(self, event: Event) -> None:
         c, device = self.controller, self.device
         if event.kind == "mesh":

@@ -17,6 +17,7 @@ from typing import Callable
 from host.events import Event
 from host.links import PAUSED, AppHung
 from host.mesh import radio as R
+from host.sdk_types.mesh import interrupt as mesh_interrupt
 from shared_buffers import protocol as P
 
 TICK = 0
@@ -325,4 +326,4 @@ class Network:
         if self._granting and stone.global_us(stone.sim.clock.now_ms) > t_us:
             return  # its app ran ahead in a grant, which it got only while not listening
         self._at_stone(stone, t_us)
-        stone.sim.deliver_mesh(sender, data)
+        stone.controller.interrupt(P.MESH, *mesh_interrupt(sender, data))

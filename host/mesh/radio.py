@@ -332,14 +332,14 @@ class Radio:
         node.tx_free = t
         key = (pdu[0] << 32) | pdu[1]
         item = (pdu, ttl)
-        heap, push = self.heap, heapq.heappush
+        heap, push, seq = self.heap, heapq.heappush, self._seq
         for nb, loss in node.links:
             if loss and rnd() < loss:
                 fig.lost += 1
                 continue
             if dst == 0 or nb.sid == dst or (ttl >= 2 and nb.relay):
-                self._seq += 1
-                push(heap, (t, self._seq, RECEIVE, nb, item))
+                seq += 1
+                push(heap, (t, seq, RECEIVE, nb, item))
             else:  # it can neither deliver nor relay this PDU: only its cache notices
                 cached = nb.cache_set
                 if key in cached:
@@ -350,6 +350,7 @@ class Radio:
                         cached.discard(cache[0])
                     cache.append(key)
                     cached.add(key)
+        self._seq = seq
 
     def receive(self, node: Node, item: tuple, t_us: int) -> None:
         """A PDU reaches a node (a RECEIVE event of the heap)."""
