@@ -11,6 +11,7 @@ from host.mesh import radio as R
 from host.mesh.network import Network, Stone
 from host.mesh.scenario import Scenario, ScenarioError
 from host.simulator import AppLoadError, Simulation, read_app
+from host.world.scenario import ScenarioError as WorldError, load_scenario
 
 
 class StoneImportError(Exception):
@@ -73,12 +74,14 @@ class MeshRun:
                     codes[spec.app] = read_app(spec.app)
                 except AppLoadError as e:
                     raise ScenarioError(f"{scenario.path}:{spec.line}: stone {spec.sid}: {e}") from None
+            world = self._world(spec)
             node = self.radio.add_node(spec.sid, spec.relay)
             trace = recorder.switch_trace(spec.sid) if recorder is not None else None
             try:
                 link = self._board_link(spec, trace) if spec.port else None
                 sim = Simulation(codes.get(spec.app), limits=limits, on_log=self.network.log_line(spec.sid),
-                                 policy=policy, app_name=f"stone{spec.sid}", link=link, trace=trace)
+                                 policy=policy, app_name=f"stone{spec.sid}", link=link, trace=trace,
+                                 scenario=world, seed=0 if world is None else self.seed * 256 + spec.sid)
             except (ScenarioError, StoneImportError):
                 raise
             except Exception as e:  # its top-level code raised or hung
@@ -96,6 +99,18 @@ class MeshRun:
         for a, b, loss in scenario.links:
             if a in self.radio.nodes and b in self.radio.nodes:
                 self.radio.link(a, b, loss)
+
+    def _world(self, spec):
+        """The stone's world (host/world), read with a seed of its own from the run's; its
+        stone id is the mesh's. A mistake in it names the world's file and line."""
+        if spec.world is None:
+            return None
+        try:
+            world = load_scenario(spec.world, seed=self.seed * 256 + spec.sid)
+        except WorldError as e:
+            raise ScenarioError(str(e)) from None
+        world.stone_id = spec.sid
+        return world
 
     def _board_link(self, spec, trace):
         from host.board_install import InstallError, connect_with_app
