@@ -51,6 +51,7 @@ from dataclasses import dataclass, field, fields
 
 from host.events import EventsError, Event, parse_events
 from host.mesh.radio import RadioParams
+from host.world.scenario import ScenarioError as WorldError, load_scenario
 
 
 class ScenarioError(ValueError):
@@ -254,6 +255,10 @@ class _Reader:
             spec.world = os.path.join(self.base, world)
             if not os.path.isfile(spec.world):
                 raise self.fail(self.key_line(line, "world"), f"stone {sid}: world {world!r}: no such file")
+            try:  # read now for its mistakes (each run reads it again, with its seed)
+                load_scenario(spec.world)
+            except WorldError as e:
+                raise ScenarioError(str(e)) from None
         if "events" in table:
             if not isinstance(table["events"], str):
                 raise self.fail(self.key_line(line, "events"), f"stone {sid}: events must be a string (the events-file format)")

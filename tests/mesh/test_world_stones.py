@@ -102,3 +102,14 @@ def test_a_mistake_in_a_world_names_the_worlds_file_and_line(mesh):
     apps = dict(APPS, **{"lamp.toml": LAMP_WORLD.replace("watts = 60", "watts = 99999")})
     with pytest.raises(ScenarioError, match=r"lamp.toml:5: load.watts = 99999 is out of range"):
         mesh(SCENARIO, apps)
+
+
+def test_the_cli_names_a_mistake_in_a_world_with_exit_2_also_in_a_sweep(tmp_path, capsys):
+    from host.cli import main
+    for name, text in dict(APPS, **{"lamp.toml": "[load]\nwatts = -1\n"}).items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "mesh.toml").write_text(SCENARIO)
+    for extra in ([], ["--seeds", "1-2"]):
+        assert main(["mesh", str(tmp_path / "mesh.toml"), "--minutes", "0.01", "--quiet", *extra]) == 2
+        err = capsys.readouterr().err
+        assert "lamp.toml:2: load.watts = -1 is out of range" in err and "Traceback" not in err
