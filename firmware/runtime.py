@@ -96,7 +96,8 @@ class Runtime:
                 continue
             m2b[1] = NO_REQUEST  # the SDK's main.c; delay() leaves the ack as it was
             if self._grant > 1 and b2m[OFF_GRANT]:
-                if self.pause is None or self._paused():
+                pause = self.pause
+                if pause is None or pause() is True or self._paused():
                     self._grant -= 1
                     m2b[OFF_GRANT_DONE] += 1
             else:
@@ -125,7 +126,8 @@ class Runtime:
         m2b = self.m2b
         b2m = self.b2m
         if self._grant > 1 and exc is None and b2m[OFF_GRANT]:
-            if self.pause is None or self._paused():
+            pause = self.pause
+            if pause is None or pause() is True or self._paused():
                 self._grant -= 1
                 m2b[OFF_GRANT_DONE] += 1
             return
@@ -139,20 +141,19 @@ class Runtime:
         self._grant = b2m[OFF_GRANT] if b2m[0] == CONTINUE else 0
 
     def _paused(self):
-        """Between two idle ticks of a stepped grant (the simulator's mesh): the host takes the
-        pause as the final status of the tick just run. It resumes us with True for the next
-        idle tick; or it has written b2m: an interrupt, served here as in _wait, or a new entry,
-        when we go on as _wait returns (False: the grant is over)."""
+        """Between two idle ticks of a stepped grant (the simulator's mesh) the runtime pauses
+        (self.pause()), and the host takes the pause as the final status of the tick just run.
+        It resumes with True for the next idle tick; otherwise (here) it has written b2m: an
+        interrupt, served as in _wait, or a new entry, when we go on as _wait returns (False:
+        the grant is over)."""
         b2m = self.b2m
-        go = self.pause()
-        while go is not True:
-            if b2m[1] != REQUEST:
-                self.call_id = b2m[OFF_CALL_ID]
-                self._grant = b2m[OFF_GRANT] if b2m[0] == CONTINUE else 0
-                return False
+        while b2m[1] == REQUEST:
             self._interrupt()
-            go = self._yield()
-        return True
+            if self._yield() is True:
+                return True
+        self.call_id = b2m[OFF_CALL_ID]
+        self._grant = b2m[OFF_GRANT] if b2m[0] == CONTINUE else 0
+        return False
 
     def delay(self, ms):
         """bluenet's delay(): floor(ms / 100) ASYNC yields, each ending this entry."""
