@@ -43,8 +43,13 @@ CORPUS = [
     (P.TWI, b"\x02\x50\x01\x03\x10ab"), (P.TWI, b"\x01\x50\x01\x2a"),
     (P.CONTROL_COMMAND, b"\x05\x14\x00\x01\x00\x64"), (P.CONTROL_COMMAND, b"\x05\x17\x00\x01\x00\x00"),
     (P.CONTROL_COMMAND, b"\x05\x16\x00\x01\x00\x32"), (P.CONTROL_COMMAND, b"\x05\x0c\x00\x01\x00\x00"),
+    (P.CONTROL_COMMAND, b"\x05\x15\x00\x05\x00\x02\x01\x64\x09\xfd"),  # multi-switch
+    (P.CONTROL_COMMAND, b"\x05\x1e\x00\x04\x00\x00\xf1\x53\x65"),      # set time
+    (P.CONTROL_COMMAND, b"\x05\x22\x00\x08\x00" + bytes(4) + b"\x00\xd2\x00\x00"),  # sun time
+    (P.CONTROL_COMMAND, b"\x05\x21\x00\x0e\x00\x00\x01\x00\x01\x01\x05\x1e\x00\x04\x00\x00\xf1\x53\x65"),  # mesh
     (P.MESSAGE, b"\x01"), (P.MESSAGE, b"\x02\x03\x00abc"), (P.BLUENET_EVENT, b"\x01\x81\x00"),
-    (P.BLUENET_EVENT, b"\x01\xc4\x01"), (P.ASSETS, b"\x01"),
+    (P.BLUENET_EVENT, b"\x01\xc4\x01"), (P.BLUENET_EVENT, b"\x01\x83\x00"), (P.BLUENET_EVENT, b"\x01\xd7\x01"),
+    (P.ASSETS, b"\x01"),
 ]
 WORLD_TYPES = (P.SWITCH, P.POWER_USAGE, P.PRESENCE, P.SERVICE_DATA, P.TWI, P.CONTROL_COMMAND,
                P.MESSAGE, P.BLUENET_EVENT, P.ASSETS)

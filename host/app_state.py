@@ -65,8 +65,25 @@ def app_key(app: str) -> str:
     return os.path.realpath(app) if os.path.isfile(app) else app
 
 
+INSTALLED = "installed"  # what a board's installed app is called in messages and `microapp status`
+
+
+def installed_app_key(port: str, found: tuple | None) -> str | None:
+    """The key a board's installed app is kept under, from what the board says it runs (slot or
+    "app.py", CRC, size; None: no app): the port, the slot and the CRC, so that two apps
+    installed one after the other, or on two boards, keep their own counters and flags."""
+    if found is None:
+        return None
+    where, crc, _size = found
+    where = f"slot {where}" if isinstance(where, int) else where
+    return f"{INSTALLED} on {port}: {where}, CRC {crc:04x}"
+
+
 def app_name(key: str) -> str:
-    """What an app is called in messages and `microapp status`: its file name without .py."""
+    """What an app is called in messages and `microapp status`: its file name without .py
+    ("installed" for a board's installed app)."""
+    if key.startswith(INSTALLED + " on "):
+        return INSTALLED
     base = os.path.basename(key)
     return base[:-3] if base.endswith(".py") else base
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 
+from host.app_state import installed_app_key
 from host.links.serial_link import SerialLink
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -89,11 +90,12 @@ def connect_with_app(port: str, app: bytes, baud: int = 115200, **link_options) 
 FIRMWARE_HINT = "install it with: python tools/flash.py firmware --port {port}"
 
 
-def prepare_board(port: str, app: bytes | None, baud: int = 115200) -> tuple:
+def prepare_board(port: str, app: bytes | None, baud: int = 115200) -> tuple[tuple, str | None]:
     """`microapp run --port`: over the board's raw REPL (a short probe: a dead port, a device
     that is not a MicroPython board and a board without the firmware are told apart within a
     few seconds), check that the firmware is there, write the app as run_app.py (None: run the
-    installed app), and soft-reset so the firmware starts; its boot INFO. InstallError with a
+    installed app), and soft-reset so the firmware starts. Its boot INFO, and for the installed
+    app its state's key (host/app_state.py, installed_app_key). InstallError with a
     one-line reason that says what to do."""
     from host.flashing import FlashError
     from host.flashing.board import connect
@@ -102,13 +104,18 @@ def prepare_board(port: str, app: bytes | None, baud: int = 115200) -> tuple:
             if not board.literal(board.exec(_HAS_FIRMWARE)):
                 raise InstallError(f"{port} is a MicroPython board without the microapp firmware; "
                                    + FIRMWARE_HINT.format(port=port))
+            ident = None
             if app is not None:
                 board.transport.fs_writefile(RUN_APP_NAME, app)
+            else:
+                ident = installed_app_key(port, board.literal(board.exec(_INSTALLED_APP)))
             info = board.restart_firmware()
             if info is None:
                 raise InstallError(f"the firmware on {port} did not start{board.console_tail()}; "
                                    + FIRMWARE_HINT.format(port=port))
-            return info
+            if app is None and ident is None:  # as the firmware says it (firmware/board_main.py)
+                raise InstallError(f"{port}: no app enabled")
+            return info, ident
     except InstallError:
         raise
     except FlashError as e:
@@ -130,6 +137,24 @@ def _exists(p):
     except OSError:
         return False
 print(_exists('main.py') and (_exists('firmware/board_main.mpy') or _exists('firmware/board_main.py')))
+"""
+
+
+# Prints what the firmware runs as the installed app (firmware/board_main.py, _app_source):
+# (slot, CRC, size) of the app store's enabled slot, else ("app.py", CRC, size), else None.
+_INSTALLED_APP = """from firmware.app_slot import enabled_app
+from shared_buffers.serial_frame import crc16
+_f = enabled_app()
+if _f:
+    _d = _f[1].encode()
+    print((_f[0], crc16(_d), len(_d)))
+else:
+    try:
+        with open('app.py', 'rb') as _h:
+            _d = _h.read()
+        print(('app.py', crc16(_d), len(_d)))
+    except OSError:
+        print(None)
 """
 
 

@@ -152,6 +152,16 @@ class _Output:
             os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
+def _check_state(store: StateStore, key: str) -> None:
+    """A corrupt or unwritable state file fails before the run."""
+    try:
+        store.put(key, store.get(key))
+    except StateFileError as e:
+        raise CliError(str(e)) from None
+    except OSError as e:
+        raise CliError(f"{store.path}: {e.strerror}") from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     try:
         limits = Limits().with_overrides(args.limit)
@@ -188,29 +198,33 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json and not to_stdout:
         _check_writable(args.json)
     out = _Output(sys.stderr if to_stdout else sys.stdout)
-    name = app_name(args.app) if args.app else "installed"
     trace_file = _open_for_writing(args.trace) if args.trace else None
     trace = SwitchTrace(trace_file) if trace_file else None
     if trace_file and args.trace.endswith(".json"):
         from host.trace.perfetto import Recorder
         trace = Recorder().one_stone(trace_file)  # type: ignore[assignment]
     store = StateStore(args.state)
-    key = app_key(args.app) if args.app else "installed"
-    try:
-        store.put(key, store.get(key))  # a corrupt or unwritable state file fails before the run
-    except StateFileError as e:
-        raise CliError(str(e)) from None
-    except OSError as e:
-        raise CliError(f"{args.state}: {e.strerror}") from None
+    if args.app:
+        _check_state(store, app_key(args.app))  # before the board is touched
 
     def print_log(t_ms: int, text: str) -> None:
         out.line(f"t={t_ms / 1000:.3f}s {text}")
 
-    # Memory stays flat however long the run: the history streams to a spool for --json;
-    # without it nothing reads the history, and none is kept.
+    # Memory stays flat however long the run: the history (the device's and the world's) streams
+    # to a spool for --json; without it nothing reads the history, and none is kept.
     history = History.spooled() if args.json else History.bounded(0)
     board = _Board(args, out) if args.port else None
     link = board.connect(source, limits, trace) if board else None
+    if args.app:
+        key = app_key(args.app)
+    else:  # the board's installed app: known once the board says which it is
+        key = board.installed_key
+        try:
+            _check_state(store, key)
+        except CliError:
+            board.close()
+            raise
+    name = app_name(key)
     clock = WallClock() if board and args.realtime else None
     try:
         sim = Simulation(code, events, limits, on_log=None if args.quiet else print_log, trace=trace,
@@ -222,7 +236,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CliError(f"{at}: does not import: {type(e).__name__}: {e}") from None
     if board is not None:
         board.sim = sim
-    sim.world.history.keep = bool(args.json)  # as the device's history: kept for --json only
     if not args.quiet:
         sim.world.history.listeners.append(
             lambda t_ms, what, source, fields: print_log(t_ms, describe(what, source, fields)))
@@ -403,6 +416,7 @@ class _Board:
         self.sent = False  # run_app.py is (or may be) on the board
         self.lost = False  # the board stopped answering: no clean-up
         self.lock: str | None = None
+        self.installed_key: str | None = None  # the state key of the board's installed app
 
     def connect(self, source: bytes | None, limits: Limits, trace: SwitchTrace | None):
         from host import port_lock
@@ -413,7 +427,7 @@ class _Board:
             raise CliError("--strict-timing measures calls in the simulator; it does not go with --port")
         try:
             self.lock = port_lock.acquire(args.port)  # held from the upload to the clean-up
-            prepare_board(args.port, source, args.baud)
+            _info, self.installed_key = prepare_board(args.port, source, args.baud)
             self.sent = source is not None
             self.link = SerialLink(args.port, RUN_APP_NAME if source is not None else "", baud=args.baud,
                                    stack_depth=limits.stack_depth, trace=trace,

@@ -10,6 +10,8 @@ collector walk every row. So the history goes into columns of one of three kinds
   temporary file; memory stays flat however long the run (`microapp run --json`);
 - `History.bounded(n)`: only the last n rows of each column (`microapp run` without --json).
 
+The world's history (host/world/history.py) is kept in a column of the same kind (`column`).
+
 `write_summary` writes a summary with the C JSON encoder (json.dump, and any indent, take the
 pure-Python one), one top-level key a line and one history row a line, copying spooled columns
 through at file speed; a spool's rows were written as JSON text when they came (ROW_TEXT).
@@ -26,25 +28,32 @@ from typing import IO, Callable, Iterable, Iterator
 
 # The summary's form of each column's rows (times in seconds, mesh data in hex), by summary key.
 LOG, PINS, MESH_SENT = "log", "pins", "mesh_sent"
+WORLD = "history"  # the world's history: (time ms, what, source, fields), under summary["world"]
 ROWS: dict[str, Callable[[Iterable[tuple]], list[list]]] = {
     LOG: lambda rows: [[t / 1000, text] for t, text in rows],
     PINS: lambda rows: [[t / 1000, pin, level] for t, pin, level in rows],
     MESH_SENT: lambda rows: [[t / 1000, to, data.hex(), relay] for t, to, data, relay in rows],
+    WORLD: lambda rows: [{"t": t / 1000, "what": what, "source": source, **fields}
+                         for t, what, source, fields in rows],
 }
 CHUNK = 4096  # rows encoded at a time: bounds the memory of a spool and of writing a list
 
 # The same rows straight to JSON text, as the encoder would write them (a float's repr, json's
 # C string escaper): twice as fast as building the lists and encoding them, for the spools.
 _json_str = json.encoder.encode_basestring_ascii
+_encode = json.JSONEncoder().encode
 ROW_TEXT: dict[str, Callable[[Iterable[tuple]], list[str]]] = {
     LOG: lambda rows: [f"[{t / 1000!r}, {_json_str(text)}]" for t, text in rows],
     PINS: lambda rows: [f"[{t / 1000!r}, {pin:d}, {level:d}]" for t, pin, level in rows],
     MESH_SENT: lambda rows: [f'[{t / 1000!r}, {to:d}, "{data.hex()}", {"true" if relay else "false"}]'
                              for t, to, data, relay in rows],
+    WORLD: lambda rows: [_encode({"t": t / 1000, "what": what, "source": source, **fields})
+                         for t, what, source, fields in rows],
 }
 
-# Item separator ",\t": a tab never appears raw inside an encoded string, so "],\t[" is always
-# the gap between two rows (rows hold no lists) and ",\t" always a separator.
+# Item separator ",\t": a tab never appears raw inside an encoded string, so "],\t[" ("},\t{"
+# for the world's rows) is always the gap between two rows (rows hold no lists or dicts) and
+# ",\t" always a separator.
 _ROWS_ENCODER = json.JSONEncoder(separators=(",\t", ": "))
 _VALUE_ENCODER = json.JSONEncoder()
 
@@ -52,7 +61,7 @@ _VALUE_ENCODER = json.JSONEncoder()
 def encode_rows(rows: list[list]) -> str:
     """Rows as JSON, one a line, without the enclosing brackets ("" for none)."""
     text = _ROWS_ENCODER.encode(rows)[1:-1]
-    return text.replace("],\t[", "],\n[").replace(",\t", ", ")
+    return text.replace("],\t[", "],\n[").replace("},\t{", "},\n{").replace(",\t", ", ")
 
 
 class Spool:
@@ -105,9 +114,18 @@ class History:
     mesh messages sent (time ms, to stone id, data, doNotRelay)."""
 
     def __init__(self, column: Callable[[str], list | deque | Spool] = lambda _key: []) -> None:
-        self.log = column(LOG)
-        self.pins = column(PINS)
-        self.mesh_sent = column(MESH_SENT)
+        self._make = column
+        self._made: list = []
+        self.log = self.column(LOG)
+        self.pins = self.column(PINS)
+        self.mesh_sent = self.column(MESH_SENT)
+
+    def column(self, key: str) -> list | deque | Spool:
+        """A column of this history's kind for a summary key of ROWS (the world's takes one);
+        close() closes it with the others."""
+        col = self._make(key)
+        self._made.append(col)
+        return col
 
     @classmethod
     def spooled(cls) -> "History":
@@ -125,7 +143,7 @@ class History:
                     for key, col in ((LOG, self.log), (PINS, self.pins), (MESH_SENT, self.mesh_sent))}
 
     def close(self) -> None:
-        for col in (self.log, self.pins, self.mesh_sent):
+        for col in self._made:
             if isinstance(col, Spool):
                 col.close()
 
@@ -145,22 +163,33 @@ def _collector_paused():
 
 def write_summary(summary: dict, out: IO[str]) -> None:
     """The summary as one JSON object: a top-level key a line, each history column (a list of
-    rows or a Spool) a row a line. json.load of it gives the summary with spools as lists."""
+    rows or a Spool, at the top or in a dict below it: the world's) a row a line. json.load of
+    it gives the summary with spools as lists."""
     out.write("{")
     for i, (key, value) in enumerate(summary.items()):
         out.write(f'{"," if i else ""}\n{_VALUE_ENCODER.encode(key)}: ')
-        if isinstance(value, Spool):
-            if len(value):
-                out.write("[\n")
-                value.copy_to(out)
-                out.write("\n]")
-            else:
-                out.write("[]")
-        elif key in ROWS and isinstance(value, list) and value:
+        _write_value(key, value, out)
+    out.write("\n}\n")
+
+
+def _write_value(key: str, value, out: IO[str]) -> None:
+    if isinstance(value, Spool):
+        if len(value):
             out.write("[\n")
-            for start in range(0, len(value), CHUNK):
-                out.write((",\n" if start else "") + encode_rows(value[start:start + CHUNK]))
+            value.copy_to(out)
             out.write("\n]")
         else:
-            out.write(_VALUE_ENCODER.encode(value))
-    out.write("\n}\n")
+            out.write("[]")
+    elif key in ROWS and isinstance(value, list) and value:
+        out.write("[\n")
+        for start in range(0, len(value), CHUNK):
+            out.write((",\n" if start else "") + encode_rows(value[start:start + CHUNK]))
+        out.write("\n]")
+    elif isinstance(value, dict) and any(isinstance(v, (Spool, list)) and k in ROWS for k, v in value.items()):
+        out.write("{")
+        for i, (k, v) in enumerate(value.items()):
+            out.write(f'{", " if i else ""}{_VALUE_ENCODER.encode(k)}: ')
+            _write_value(k, v, out)
+        out.write("}")
+    else:
+        out.write(_VALUE_ENCODER.encode(value))

@@ -15,6 +15,7 @@ from host.links import Link
 from host.links.greenlet_link import GreenletLink
 from host.sdk_types import ble, mesh, pin
 from host.sdk_types.world_types import WorldTypes
+from host.world.history import History as WorldHistory
 from host.world.scenario import Action, Scenario
 from host.world.world import NEVER, World
 from shared_buffers import protocol as P
@@ -77,7 +78,8 @@ class Simulation:
             self._run = AppRun(store, app_name)
             self._run.state.apply_to(self.controller)
             self.controller.on_flags = self.save_state
-        self.world = World(scenario, self.clock, seed)
+        # The world's history is kept as the device's: in lists, spooled, or not at all.
+        self.world = World(scenario, self.clock, seed, WorldHistory(self.device.history.column))
         self.world.outside = self._outside
         self.device.stone_id = self.world.stone_id
         self.world_types = WorldTypes(self.controller, self.world, bool(self.limits.presence_per_profile))

@@ -12,6 +12,8 @@ from host.device import Device
 from host.events import load_events
 from host.report import History, Spool, write_summary
 from host.simulator import Simulation, read_app
+from host.world.history import History as WorldHistory
+from host.world.scenario import load_scenario
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = sorted(f for f in os.listdir(os.path.join(ROOT, "examples")) if f.endswith(".py"))
@@ -27,13 +29,17 @@ def run_example(name: str, history: History | None) -> dict:
     path = os.path.join(ROOT, "examples", name)
     events_path = path[:-3] + ".events"
     events = load_events(events_path) if os.path.exists(events_path) else []
-    return Simulation(read_app(path), events, history=history).run(300)
+    scenario_path = path[:-3] + ".toml"
+    scenario = load_scenario(scenario_path) if os.path.exists(scenario_path) else None
+    return Simulation(read_app(path), events, history=history, scenario=scenario).run(3000)
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_every_example_writes_the_same_summary_spooled_as_in_memory(name):
     in_memory = run_example(name, None)
     spooled = run_example(name, History.spooled())
+    if os.path.exists(os.path.join(ROOT, "examples", name[:-3] + ".toml")):  # the world's too
+        assert isinstance(spooled["world"]["history"], Spool) and in_memory["world"]["history"]
     # the reference: the in-memory summary through the standard library's encoder
     assert json.loads(written(spooled)) == json.loads(json.dumps(in_memory))
     assert json.loads(written(in_memory)) == json.loads(json.dumps(in_memory))
@@ -64,6 +70,22 @@ def test_spooled_rows_round_trip_across_chunks_one_a_line(rows):
     assert json.loads(lines[start + 1].rstrip(",")) == expected["log"][0]  # one row a line
     assert len(lines) == 3 + sum(len(c) + 2 if c else 1 for c in expected.values())  # {, ticks, }; key [, rows, ]
     spooled.history.close()
+
+
+@pytest.mark.parametrize("rows", [1, report.CHUNK + 7])
+def test_the_world_history_spooled_is_written_as_in_memory_one_row_a_line(rows):
+    spooled, in_memory = WorldHistory(Spool), WorldHistory()
+    for i in range(rows):
+        for h in (spooled, in_memory):
+            h.record(i * 100, "message_out", "microapp", data="0a", text=TRICKY[i % len(TRICKY)])
+            h.record(i * 100, "power", "timeline", mw=i)
+    expected = {"ticks": rows, "world": {"stone_id": 1, "history": in_memory.as_json()}}
+    text = written({"ticks": rows, "world": {"stone_id": 1, "history": spooled.as_json()}})
+    assert json.loads(text) == expected == json.loads(written(expected))
+    lines = text.splitlines()
+    assert lines[2] == '"world": {"stone_id": 1, "history": ['
+    assert [json.loads(line.rstrip(",")) for line in lines[3:3 + 2 * rows]] == expected["world"]["history"]
+    spooled.entries.close()
 
 
 def test_the_summary_is_written_by_the_c_encoder(monkeypatch):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import time
 from typing import Any
 
@@ -30,6 +31,10 @@ _PROMPT_S = 2.0       # the friendly prompt after Ctrl-B
 BOOT_S = 10.0         # main.py's firmware announcing itself after a soft reset
 # What a MicroPython REPL prints on Ctrl-C, whatever state it was in.
 _REPL_SIGNS = (b">>>", b"MicroPython", b"KeyboardInterrupt", b"Traceback", b"raw REPL")
+
+
+# The last line of a MicroPython traceback: "MemoryError: memory allocation failed, ...".
+_EXCEPTION = re.compile(r"[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)(: |$)")
 
 
 class BoardRaised(FlashError):
@@ -115,8 +120,17 @@ class Board:
         _enter_raw_repl(self.transport, self.port)
 
     def console_tail(self) -> str:
-        lines = [line for line in self.console if line.strip()][-3:]
-        return "; it printed: " + " | ".join(lines) if lines else "; it printed nothing"
+        """What the board printed, for an error message: the exception that stopped main.py
+        (with where it was raised) when it printed one, else its last lines."""
+        lines = [line.rstrip() for line in self.console if line.strip()]
+        raised = [i for i, line in enumerate(lines) if _EXCEPTION.match(line)]
+        if raised:
+            at = raised[-1]
+            where = lines[at - 1].strip() if at and lines[at - 1].lstrip().startswith("File ") else ""
+            hint = (" (the firmware does not fit this board's heap: docs/flashing.md)"
+                    if lines[at].startswith("MemoryError") else "")
+            return f"; it raised {lines[at]}" + (f" ({where})" if where else "") + hint
+        return "; it printed: " + " | ".join(lines[-3:]) if lines else "; it printed nothing"
 
     def close(self) -> None:
         try:

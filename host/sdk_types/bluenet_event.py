@@ -21,9 +21,10 @@ KEY = P.BLUENET_EVENT << 8  # registerSoftInterrupt(BLUENET_EVENT, 0)
 
 
 class BluenetEvent:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, on_subscribe=lambda cs_type: None) -> None:
         self.registry = registry
         self.types: set[int] = set()
+        self.on_subscribe = on_subscribe  # the world starts raising a periodic event
 
     def registered(self) -> bool:
         if KEY not in self.registry.counts:
@@ -44,6 +45,7 @@ class BluenetEvent:
         if len(self.types) >= P.EVENT_MAX_TYPES:
             return P.ERR_NO_SPACE
         self.types.add(event_type)
+        self.on_subscribe(event_type)
         return P.SUCCESS
 
     def wants(self, cs_type: int) -> bool:

@@ -17,7 +17,7 @@ class Switch:
             value = m2b[P.OFF_SWITCH_VALUE]
             if value not in _NAMED and not P.SWITCH_OFF < value < P.SWITCH_ON:
                 return P.ERR_OUT_OF_RANGE
-            self.world.switch_command(value, "microapp")
+            self.world.dispatch_switch(value, "microapp")
             return P.SUCCESS
         if kind == P.SWITCH_GET:
             m2b[P.OFF_SWITCH_VALUE] = self.world.switch.state  # dimmer bits 0-6, relay bit 7

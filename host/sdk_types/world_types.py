@@ -21,7 +21,8 @@ class WorldTypes:
         self.controller = controller
         self.world = world
         registry = controller.registry
-        self.events = BluenetEvent(registry)
+        self.events = BluenetEvent(registry, world.subscribed)
+        world.wants = self.events.wants
         controller.handlers[P.SWITCH] = Switch(world).handle
         controller.handlers[P.POWER_USAGE] = PowerUsage(world).handle
         controller.handlers[P.PRESENCE] = Presence(world, presence_per_profile).handle

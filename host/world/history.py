@@ -1,33 +1,41 @@
 """Every change in the world, with its time and its source, for the summary and `microapp run`."""
 from __future__ import annotations
 
+from collections import deque
 from typing import Callable
+
+from host import report
 
 Listener = Callable[[int, str, str, dict], None]
 
 
 class History:
     """Entries (time ms, what, source, fields): what is "switch", "power", "presence", "i2c",
-    "advert", "message_in", "message_out", ...; source says who caused it ("microapp",
-    "timeline", "tap", ...)."""
+    "advert", "message_out", ...; source says who caused it ("microapp", "timeline", "tap", ...).
 
-    def __init__(self) -> None:
-        self.entries: list[tuple[int, str, str, dict]] = []
+    `column` makes the column the entries go to, as the device's history makes its own
+    (host/report.py): a list by default; a Spool for `microapp run --json`, so that a long run's
+    memory stays flat; a deque(maxlen=0) when nothing reads them (only the listeners hear)."""
+
+    def __init__(self, column: Callable[[str], list | deque | report.Spool] = lambda _key: []) -> None:
+        self.entries = column(report.WORLD)
         self.listeners: list[Listener] = []
-        self.keep = True  # False: only the listeners hear of a change (a run without --json)
 
     def record(self, t_ms: int, what: str, source: str, **fields) -> None:
-        if self.keep:
-            self.entries.append((t_ms, what, source, fields))
+        self.entries.append((t_ms, what, source, fields))
         for listener in self.listeners:
             listener(t_ms, what, source, fields)
 
     def of(self, what: str) -> list[tuple[int, str, dict]]:
+        """The entries of one kind (of an in-memory history)."""
         return [(t, source, fields) for t, w, source, fields in self.entries if w == what]
 
-    def as_json(self) -> list[dict]:
-        return [{"t": t / 1000, "what": what, "source": source, **fields}
-                for t, what, source, fields in self.entries]
+    def as_json(self) -> list[dict] | report.Spool:
+        """The summary's form: a list of {t, what, source, ...}, or the spool (write_summary
+        streams it)."""
+        if isinstance(self.entries, report.Spool):
+            return self.entries
+        return report.ROWS[report.WORLD](self.entries)
 
 
 def describe(what: str, source: str, fields: dict) -> str:

@@ -1,9 +1,9 @@
 """The load on the Crownstone's outlet and the power the stone measures through its switch.
 
 What bluenet's STATE_POWER_USAGE holds (mW, int32): the load's power times what the switch lets
-through (the relay: all; the dimmer: its percentage), plus the meter's reading with nothing
-flowing (`standby_mw`), plus noise: uniform in +-noise_mw, drawn from the run's seed per
-100 ms sample, so the same run reads the same values.
+through (the relay: all; the dimmer: its PWM value, which fades to the dimmer's state), plus the
+meter's reading with nothing flowing (`standby_mw`), plus noise: uniform in +-noise_mw, drawn
+from the run's seed per 100 ms sample, so the same run reads the same values.
 
 After a change the reading follows as bluenet's PowerSampling does (cs_PowerSampling.cpp,
 calculatePower, calculateSlowAveragePower): a significant change resets the reported average
@@ -32,6 +32,9 @@ class Load:
         self.standby_mw = standby_mw
         self.noise_mw = noise_mw
         self.seed = seed
+        # The dimmer's PWM value as it is now: it fades towards the switch's dimmer state
+        # (the world moves it, host/world/world.py).
+        self.pwm = switch.dimmer
         self._from_mw = 0.0  # the reading when the last change came, and when: None when settled
         self._since: int | None = None
 
@@ -50,9 +53,9 @@ class Load:
         self.history.record(self.clock.now_ms, "load", source, watts=watts)
 
     def fraction(self) -> float:
-        """How much of the load's power the switch lets through, 0..1."""
-        switch = self.switch
-        return 1.0 if switch.relay else switch.dimmer / 100
+        """How much of the load's power the switch lets through, 0..1: all with the relay on,
+        else the dimmer's PWM value as it is now."""
+        return 1.0 if self.switch.relay else self.pwm / 100
 
     def draw_mw(self) -> int:
         """What flows now (without the meter's averaging and noise)."""

@@ -24,7 +24,7 @@ from typing import NoReturn
 from host.events import EventsError, parse_events
 from shared_buffers import protocol as P
 
-MAX_WATTS = 3680          # 16 A at 230 V: what a Crownstone's relay is rated for
+MAX_WATTS = 10_000        # a load over 3680 W (16 A at 230 V, the relay's rating) trips the soft fuse
 MAX_SENDER_MESSAGE = 255  # what the outside may try to send (bluenet refuses more than 43)
 ASSET_CHANNELS = (37, 38, 39)
 BLE_ADVERT_MAX = 31

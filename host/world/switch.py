@@ -5,9 +5,12 @@ switchcraft taps) over its SmartSwitch (intended state; dimmer first, relay when
 allowed; switch lock), as at crownstone/bluenet b4161ec3d: source/src/switch/cs_SwitchAggregator.cpp
 (executeStateIntentionUpdate, updateState, resolveOverrideState, aggregatedBehaviourIntensity,
 getStateIntentionSwitchcraft) and cs_SmartSwitch.cpp (set, resolveIntendedState, setDimmer,
-setRelay). Not modelled: the dimmer's power-up check and fading, the relay's accuracy flag, the
-safe switch's error states, multi-switch ownership (a microapp's CMD_SWITCH is never a broadcast,
-so checkAndSetOwner always lets it through).
+setRelay), and the safe switch's error states (cs_SafeSwitch.cpp: isSafeToTurnRelayOn/Off,
+isSafeToDim, forceSwitchOff, forceRelayOnAndDimmerOff) that the soft fuse sets
+(host/world/softfuse.py). The dimmer's fade is the world's (the PWM the load gets,
+host/world/world.py); the state here is set at once, as bluenet's is. Not modelled: the
+dimmer's power-up check, the relay's accuracy flag, the temperature errors, multi-switch ownership (a microapp's CMD_SWITCH is never a
+broadcast, so checkAndSetOwner always lets it through).
 """
 from __future__ import annotations
 
@@ -26,6 +29,9 @@ DOUBLE_TAP_MS = 1000    # SWITCHCRAFT_DOUBLE_TAP_TIMEOUT_MS, cs_Config.h:196
 _SUCCESS = "success"
 _NO_CHANGE = "no change"
 _NO_ACCESS = "no access"
+_UNSAFE = "unsafe"
+# state_errors_t bits (cs_Packets.h:192-201).
+OVER_CURRENT, OVER_CURRENT_DIMMER = 1, 2
 _VALUE_NAMES = {TOGGLE: "toggle", BEHAVIOUR: "behaviour", SMART_ON: "smart_on"}
 
 class Switch:
@@ -49,6 +55,7 @@ class Switch:
         self.default_dim_value = default_dim_value
         self._last_tap_on_value = 0
         self._double_tap_until = -1
+        self.errors = 0  # state_errors_t: what the soft fuse found
 
     # -- what the world sees -----------------------------------------------------------------
     @property
@@ -213,6 +220,8 @@ class Switch:
             return _SUCCESS
         if self.locked:
             return _NO_ACCESS
+        if intensity > 0 and self.errors:  # SafeSwitch::isSafeToDim: no error at all
+            return _UNSAFE
         self.dimmer = intensity
         return _SUCCESS
 
@@ -221,8 +230,35 @@ class Switch:
             return _SUCCESS
         if self.locked:
             return _NO_ACCESS
+        dimmer_error = self.errors & OVER_CURRENT_DIMMER
+        # isSafeToTurnRelayOn: a dimmer error, or no overload; isSafeToTurnRelayOff: no dimmer error
+        if (on and not dimmer_error and self.errors & OVER_CURRENT) or (not on and dimmer_error):
+            return _UNSAFE
         self.relay = on
         return _SUCCESS
+
+    # -- SafeSwitch's forced states (the soft fuse) -------------------------------------------
+    def force_off(self) -> bool:
+        """forceSwitchOff: the dimmer off, and the relay unless a dimmer error holds it on.
+        True when the relay went off (EVT_SWITCH_FORCED_OFF), False when only the dimmer did."""
+        before = (self.relay, self.dimmer)
+        self.dimmer = 0
+        relay_off = not self.errors & OVER_CURRENT_DIMMER
+        if relay_off:
+            self.relay = False
+        self._unexpected()
+        self._changed(before, "softfuse", None)
+        return relay_off
+
+    def force_relay_on_dimmer_off(self) -> None:
+        """forceRelayOnAndDimmerOff: the relay on, the dimmer off, dimming no longer allowed
+        (CONFIG_DIMMING_ALLOWED = 0, and SmartSwitch::handleAllowDimmingSet resolves again)."""
+        before = (self.relay, self.dimmer)
+        self.relay, self.dimmer = True, 0
+        self._unexpected()
+        self.allow_dimming = False
+        self._resolve_intended()
+        self._changed(before, "softfuse", None)
 
     def _changed(self, before: tuple[bool, int], source: str, value: int | None) -> None:
         """Record a change of the relay or dimmer (a command that changes nothing is not one)."""

@@ -76,6 +76,14 @@ def u16(v):
     (P.CONTROL_COMMAND, b"\x05" + u16(20) + u16(1) + b"\x64", P.SUCCESS, None, ("switch", 1, 0)),
     (P.CONTROL_COMMAND, b"\x05" + u16(23) + u16(1) + b"\x01", P.SUCCESS, None, ("switch", 1, 0)),
     (P.CONTROL_COMMAND, b"\x05" + u16(22) + u16(1) + b"\x32", P.SUCCESS, None, None),  # PWM, not dimmable
+    # MULTI_SWITCH: an item for this stone (id 1) switches it; a count past the items: invalid
+    (P.CONTROL_COMMAND, b"\x05" + u16(21) + u16(5) + b"\x02\x05\x00\x01\x64", P.SUCCESS, None, ("switch", 1, 0)),
+    (P.CONTROL_COMMAND, b"\x05" + u16(21) + u16(3) + b"\x02\x01\x64", P.ERROR, None, ("control", 21, "ERROR")),
+    # SET_TIME, a get (no result buffer), not implemented, setup mode only
+    (P.CONTROL_COMMAND, b"\x05" + u16(30) + u16(4) + b"\x00\xf1\x53\x65", P.SUCCESS, None, ("control", 30, "SUCCESS")),
+    (P.CONTROL_COMMAND, b"\x05" + u16(35) + u16(1) + b"\x00", P.ERROR, None, ("control", 35, "ERROR")),
+    (P.CONTROL_COMMAND, b"\x05" + u16(8) + u16(1) + b"\x00", P.ERR_NOT_IMPLEMENTED, None, ("control", 8, "ERR_NOT_IMPLEMENTED")),
+    (P.CONTROL_COMMAND, b"\x05" + u16(0) + u16(1) + b"\x00", P.ERR_DISABLED, None, ("control", 0, "ERR_DISABLED")),
     # MESSAGE: register, send (clipped to 43), unknown sub-type
     (P.MESSAGE, b"\x01", P.SUCCESS, None, None),
     (P.MESSAGE, b"\x02" + u16(300) + b"x" * 43, P.SUCCESS, None, ("message_out", "x" * 43)),
@@ -118,6 +126,7 @@ def test_each_request_is_answered_as_bluenet_answers_it(on_both_links, msg_type,
     (P.CONTROL_COMMAND, b"\x05" + u16(20) + u16(1) + b"\x64", P.ERR_DISABLED),  # no switch here
     (P.CONTROL_COMMAND, b"\x05" + u16(23) + u16(1) + b"\x01", P.ERR_DISABLED),
     (P.CONTROL_COMMAND, b"\x05" + u16(12) + u16(1) + b"\x00", P.SUCCESS),
+    (P.CONTROL_COMMAND, b"\x05" + u16(21) + u16(3) + b"\x01\x01\x64", P.SUCCESS),  # multi-switch: no one listens
     (P.SWITCH, b"\x01\x64", P.SUCCESS),  # dispatched; no aggregator listens on a guidestone
     (P.POWER_USAGE, b"\x01\x00\x00\x00\x00", P.SUCCESS),
 ])
@@ -285,3 +294,38 @@ def test_the_world_examples_run_the_same_on_every_link(on_both_links, name, tick
         world = f.read()
     seen = on_both_links(app, lambda run: run.sim.run(ticks) and None, world=world)
     assert seen.summary["faults"] == [] and any(h["what"] == "switch" for h in seen.summary["world"]["history"])
+
+
+DISPATCHED_APP = """
+    from microapp import *
+    def control(kind, payload):
+        m2b = getOutgoingMessagePayload()
+        m2b[0], m2b[1], m2b[2] = 10, 2, 5
+        m2b[3:5] = kind.to_bytes(2, "little")
+        m2b[5:7] = len(payload).to_bytes(2, "little")
+        m2b[7:7 + len(payload)] = payload
+        return sendMessage(7 + len(payload))
+    def on_event(kind, data):
+        print("event", kind, bytes(data).hex())
+    def setup():
+        BluenetInternal.setEventHandler(on_event)
+        for kind in (279, 282, 468, 470, 471):
+            BluenetInternal.subscribe(kind)
+    def loop():
+        if millis() == 200:
+            control(21, b"\\x01\\x01\\x64")                    # multi-switch: this stone on
+        if millis() == 400:
+            control(30, (1700000000).to_bytes(4, "little"))  # set the time
+"""
+
+
+def test_dispatched_commands_time_and_ticks_reach_a_subscribed_app_on_every_link(on_both_links):
+    seen = on_both_links(DISPATCHED_APP, lambda run: run.sim.run(6) and None,
+                         world="[stone]\nuptime_s = 60\n[load]\nwatts = 10\n")
+    events = [(t, text) for t, text in seen.summary["log"] if text.startswith("event")]
+    # setup()'s six requests take two entries: EVT_TICK is subscribed at 0.1 s, the first at 0.2 s
+    assert events == [(0.2, "event 471 5a020000"),
+                      (0.2, "event 279 64"), (0.2, "event 282 0164"),
+                      (0.3, "event 471 5b020000"), (0.4, "event 471 5c020000"),
+                      (0.4, "event 470 00000000"), (0.4, "event 468 00f15365"),
+                      (0.5, "event 471 5d020000")]

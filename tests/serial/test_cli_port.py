@@ -99,15 +99,29 @@ def test_without_an_app_the_board_runs_its_installed_app(board_under_test, tmp_p
     if not board_under_test.virtual:
         pytest.skip("needs the virtual board's flash directory")
     installed = os.path.join(board_under_test.flash_dir, "app.py")
-    with open(installed, "w") as f:
-        f.write("def loop():\n    print('installed app here')\n")
+    state = str(tmp_path / "state.json")
+    outs = []
     try:
-        code, out, err = run_cli(capsys, "run", "--port", board_under_test.port, "--ticks", "3",
-                                 "--state", str(tmp_path / "state.json"))
+        for text in ("installed app here", "another app here"):  # installed one after the other
+            with open(installed, "w") as f:
+                f.write(f"def loop():\n    print('{text}')\n    raise ValueError('{text}')\n")
+            code, out, err = run_cli(capsys, "run", "--port", board_under_test.port, "--ticks", "3",
+                                     "--state", state, "--fault-policy", "restart")
+            assert code == 0, err
+            outs.append(out)
     finally:
         os.remove(installed)
-    assert code == 0, err
-    assert out.splitlines() == ["t=0.100s installed app here", "t=0.200s installed app here"]
+    assert outs[0].splitlines()[0] == "t=0.100s installed app here"
+    assert outs[1].splitlines()[0] == "t=0.100s another app here"
+    # Each installed app keeps its own state, under the board's port, where it is and its CRC.
+    with open(state) as f:
+        apps = json.load(f)["apps"]
+    keys = sorted(apps)
+    assert len(keys) == 2 and all(k.startswith(f"installed on {board_under_test.port}: app.py, CRC ")
+                                  for k in keys), keys
+    assert all(apps[k]["faults"] >= 1 for k in keys), apps
+    code, out, err = run_cli(capsys, "status", "--state", state)
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["installed", "installed"]
     code, out, err = run_cli(capsys, "run", "--port", board_under_test.port, "--state", str(tmp_path / "state.json"))
     assert code == 2 and err == (f"microapp: error: {board_under_test.port} has no app installed: give the app's "
                                  f"file, or install one with: python tools/flash.py app APP.py --port "
@@ -141,7 +155,7 @@ class _Junk:
 @pytest.mark.timeout(20)
 @pytest.mark.parametrize("what", [pytest.param("nothing", marks=pytest.mark.slow),
                                   pytest.param("not a board", marks=pytest.mark.slow), "no firmware",
-                                  "no such port"])
+                                  "firmware out of heap", "no such port"])
 def test_a_port_without_a_board_or_firmware_answers_in_seconds_with_what_to_do(what, tmp_path, capsys):
     cleanup = []
     if what == "nothing":
@@ -158,6 +172,18 @@ def test_a_port_without_a_board_or_firmware_answers_in_seconds_with_what_to_do(w
         cleanup.append(board.stop)
         message = f"{port} is a MicroPython board without the microapp firmware; install it with: " \
                   f"python tools/flash.py firmware --port {port}"
+    elif what == "firmware out of heap":  # as the firmware fails on a board too small for it
+        flash = tmp_path / "flash"
+        install_to_dir(str(flash))
+        (flash / "firmware" / "board_main.mpy").unlink()
+        (flash / "firmware" / "board_main.py").write_text(
+            "def main():\n    pass\nraise MemoryError('memory allocation failed, allocating 752 bytes')\n")
+        board = VirtualBoard(str(flash))
+        port = board.start()
+        cleanup.append(board.stop)
+        message = (f"the firmware on {port} did not start; it raised MemoryError: memory allocation "
+                   f"failed, allocating 752 bytes (File \"firmware/board_main.py\", line 3, in <module>) "
+                   f"(the firmware does not fit this board's heap: docs/flashing.md)")
     else:
         port, message = str(tmp_path / "ttyNone"), "no such port"
     try:

@@ -15,8 +15,10 @@ def test_power_follows_what_the_switch_lets_through():
     load = Load(history, clock, sw, watts=60.0, standby_mw=300)
     assert load.power_mw() == 300                # off: the meter's standby reading
     sw.command(S.FULLY_ON, "microapp")
+    load.pwm = sw.dimmer  # the dimmer at 100 %, its fade done (the world moves the PWM)
     assert load.power_mw() == 60_300
     sw.command(25, "microapp")
+    load.pwm = sw.dimmer
     assert load.power_mw() == 15_300
     load.set_watts(2000.0, "timeline")
     clock.set(2000)  # the meter's average has settled

@@ -97,7 +97,7 @@ def error(text):
 
 @pytest.mark.parametrize("text, message", [
     ("[load]\nwats = 5\n", "bad.toml:2: unknown key 'wats' in [load]"),
-    ("[load]\nwatts = -5\n", "bad.toml:2: load.watts = -5 is out of range 0..3680"),
+    ("[load]\nwatts = -5\n", "bad.toml:2: load.watts = -5 is out of range 0..10000"),
     ("[load]\nwatts = \"lots\"\n", 'bad.toml:2: load.watts = "lots" is not a number'),
     ("[stone]\n\nid = 300\n", "bad.toml:3: stone.id = 300 is out of range 1..255"),
     ("[stone]\ndevice = \"plug\"\n", 'bad.toml:2: stone.device = "plug": must be one of crownstone, guidestone'),
@@ -115,7 +115,7 @@ def error(text):
     ("timeline = [\n  { t = 1, lod = 1 },\n]\n", "bad.toml:2: a timeline entry needs exactly one of"),
     ("timeline = [\n  { t = 1, load = 1, colour = 2 },\n]\n", "bad.toml:2: unknown key 'colour' in a timeline load entry"),
     ("timeline = [\n  { load = 1 },\n]\n", "bad.toml:2: a timeline entry needs t = SECONDS"),
-    ("timeline = [\n  { t = 1, load = 9000 },\n]\n", "bad.toml:2: load = 9000 is out of range 0..3680"),
+    ("timeline = [\n  { t = 1, load = 20000 },\n]\n", "bad.toml:2: load = 20000 is out of range 0..10000"),
     ("people = { a = 1 }\ntimeline = [\n  { t = 1, enter = \"attic\" },\n]\n", "bad.toml:3: no room 'attic'"),
     ("rooms = { k = 1 }\npeople = { a = 1, b = 2 }\ntimeline = [\n  { t = 1, enter = \"k\" },\n]\n",
      "bad.toml:4: which person?"),
@@ -139,8 +139,8 @@ def test_each_mistake_names_the_file_the_line_and_what_is_wrong(text, message):
 
 
 def test_a_mistake_in_an_array_of_tables_timeline_names_the_key_line():
-    text = "[[timeline]]\nt = 1\nload = 1\n\n[[timeline]]\nt = 2\nload = 4000\n"
-    assert error(text).startswith("bad.toml:7: load = 4000 is out of range")
+    text = "[[timeline]]\nt = 1\nload = 1\n\n[[timeline]]\nt = 2\nload = 40000\n"
+    assert error(text).startswith("bad.toml:7: load = 40000 is out of range")
 
 
 def test_several_entries_on_one_line_and_strings_with_braces():
