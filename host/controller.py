@@ -523,6 +523,8 @@ class Controller:
 
     def disable(self) -> None:
         """bluenet's Disable: the app is no longer ticked; its coroutine and registrations stay."""
+        if self.stepping:  # its ticks so far are ours; the pause is as good as a final status
+            self.end_stepped()
         self._stop(resumable=True)
 
     def enable(self) -> None:
