@@ -115,9 +115,9 @@ class GreenletLink:
         microapp.bind(self.runtime)
 
     def binder(self) -> Callable[[], None]:
-        """bind() of the runtime there is now, in one call (the mesh binds before each tick of
-        a stepped grant, which a restart ends)."""
-        return partial(microapp.bind, self.runtime)
+        """bind() of the runtime there is now, as one C call (the mesh binds before each tick
+        of a stepped grant, which a restart ends): what microapp.bind does with a runtime."""
+        return partial(setattr, microapp, "_rt", self.runtime)
 
     def _main(self) -> None:
         self.runtime.run(*self._entry_points)
