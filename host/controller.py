@@ -400,6 +400,8 @@ class Controller:
                     self.stepping = True
                     return STEPPING
         except AppHung as e:
+            if granted:  # it hung in an idle tick of its grant: the ticks before are ours
+                self._adopt_grant(opened or resumed)
             # The context it hung in: the new interrupt (not yet taken: dropped by _offer), or
             # the innermost open one.
             culprit = self.contexts[-1] if self.contexts and (accepted or not irq) else 0
