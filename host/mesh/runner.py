@@ -130,22 +130,27 @@ class MeshRun:
     def run(self, minutes: float | None = None) -> MeshResult:
         minutes = self.scenario.minutes if minutes is None else minutes
         end_us = int(minutes * 60e6)
+        # A simulated minute at a time: what is alive then (the stones; the messages and figures
+        # kept for the report) goes to the collector's permanent generation, so that full
+        # collections do not walk it again and again (7% of a 100-stone hour); a run makes no
+        # cyclic garbage to speak of. At the end all of it is the collector's again (gc.unfreeze,
+        # also what the caller froze): a finished run's stones are freed (a seed sweep's worker
+        # runs one scenario after another).
         try:
-            # A simulated minute at a time: what is alive then (the stones; the messages and
-            # figures kept for the report) goes to the collector's permanent generation, so that
-            # full collections do not walk it again and again (7% of a 100-stone hour). Objects
-            # freed by their counts are freed as ever; a run makes no cyclic garbage to speak of.
-            t = self.network.now_us
-            while True:
-                t = min(end_us, t + _PIECE_US)
-                self.network.run(t)
-                gc.freeze()
-                if t >= end_us:
-                    break
+            try:
+                t = self.network.now_us
+                while True:
+                    t = min(end_us, t + _PIECE_US)
+                    self.network.run(t)
+                    gc.freeze()
+                    if t >= end_us:
+                        break
+            finally:
+                if self.recorder is not None:
+                    self.recorder.finish()
+            return self.result(minutes, end_us)
         finally:
-            if self.recorder is not None:
-                self.recorder.finish()
-        return self.result(minutes, end_us)
+            gc.unfreeze()
 
     def result(self, minutes: float, end_us: int) -> MeshResult:
         stones = {}
