@@ -134,8 +134,7 @@ class MeshRun:
         # kept for the report) goes to the collector's permanent generation, so that full
         # collections do not walk it again and again (7% of a 100-stone hour); a run makes no
         # cyclic garbage to speak of. At the end all of it is the collector's again (gc.unfreeze,
-        # also what the caller froze): a finished run's stones are freed (a seed sweep's worker
-        # runs one scenario after another).
+        # also what the caller froze).
         try:
             try:
                 t = self.network.now_us
