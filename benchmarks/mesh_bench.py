@@ -75,8 +75,8 @@ def quiet_ticks_per_s(run: MeshRun, minutes: float) -> float:
 
 
 def one_stone_tick_by_tick_per_s(n: int = 30_000) -> float:
-    """sim_bench's empty_ticks_per_s with every tick its own entry (idle_grant 1): what a mesh
-    stone does, since a grant would run its ticks ahead of the stones that may send to it."""
+    """sim_bench's empty_ticks_per_s with every tick its own entry (idle_grant 1): the other
+    side of mesh_efficiency_tick_by_tick, the scheduler's own cost without grants."""
     sim = Simulation("def loop():\n    pass\n", limits=Limits(idle_grant=1))
     sim.run(2)
     return n / timed(lambda: sim.run(n))

@@ -47,6 +47,9 @@ class Runtime:
         self.unwind = unwind
         self.last_error = None  # the last exception out of the app's code (for tracebacks)
         self._grant = 0  # idle ticks the host granted at the last resume (ours, docs/protocol.md)
+        # Ours, the simulator's mesh only (None elsewhere): yields to the host between two idle
+        # ticks of a grant (see _paused); returns True when the host runs the next one.
+        self.pause = None
 
     # -- requests (soft yields) -------------------------------------------------------------
     def request(self, msg_type, used):
@@ -101,8 +104,10 @@ class Runtime:
                 continue
             m2b[1] = NO_REQUEST  # the SDK's main.c; delay() leaves the ack as it was
             if self._grant > 1 and b2m[OFF_GRANT]:
-                self._grant -= 1
-                m2b[OFF_GRANT_DONE] += 1
+                pause = self.pause
+                if pause is None or pause() is True or self._paused():
+                    self._grant -= 1
+                    m2b[OFF_GRANT_DONE] += 1
             else:
                 self.final(YIELD_LOOP)
 
@@ -129,8 +134,10 @@ class Runtime:
         m2b = self.m2b
         b2m = self.b2m
         if self._grant > 1 and exc is None and b2m[OFF_GRANT]:
-            self._grant -= 1
-            m2b[OFF_GRANT_DONE] += 1
+            pause = self.pause
+            if pause is None or pause() is True or self._paused():
+                self._grant -= 1
+                m2b[OFF_GRANT_DONE] += 1
             return
         m2b[0] = YIELD
         m2b[OFF_CALL_ID] = self.call_id
@@ -140,6 +147,21 @@ class Runtime:
         _write_error(m2b, exc)
         self._wait()
         self._grant = b2m[OFF_GRANT] if b2m[0] == CONTINUE else 0
+
+    def _paused(self):
+        """Between two idle ticks of a stepped grant (the simulator's mesh) the runtime pauses
+        (self.pause()), and the host takes the pause as the final status of the tick just run.
+        It resumes with True for the next idle tick; otherwise (here) it has written b2m: an
+        interrupt, served as in _wait, or a new entry, when we go on as _wait returns (False:
+        the grant is over)."""
+        b2m = self.b2m
+        while b2m[1] == REQUEST:
+            self._interrupt()
+            if self._yield() is True:
+                return True
+        self.call_id = b2m[OFF_CALL_ID]
+        self._grant = b2m[OFF_GRANT] if b2m[0] == CONTINUE else 0
+        return False
 
     def delay(self, ms):
         """bluenet's delay(): floor(ms / 100) ASYNC yields, each ending this entry."""

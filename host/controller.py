@@ -26,7 +26,7 @@ from host.device import Device
 from host.faults import FaultPolicy
 from host.interrupts import Registry
 from host.limits import Limits
-from host.links import AppHung, CallTooLong, Link
+from host.links import PAUSED, AppHung, CallTooLong, Link
 from host.sdk_types.ble import Ble
 from host.sdk_types.log import Log
 from host.sdk_types.mesh import Mesh
@@ -42,6 +42,7 @@ HANDLER_DONE = 2  # an interrupt handler reported its final status: the entry en
 BUSY = 3          # the microapp refused the interrupt (stack full)
 FAULTED = 4       # the app faulted: it was restarted or stopped
 STOPPED = 5       # NONE, CONTINUE or an unknown type: answered (or not), resumed next entry
+STEPPING = 6      # a stepped grant: the app paused after its first idle tick (see tick())
 
 # Kinds of fault, and the signal an event it aborts carries. Only EXCEPTION (the app's code
 # raised) goes to the fault policy; the others always stop the app.
@@ -114,6 +115,12 @@ class Controller:
         self._irq_id = 0
         self._signal_id = 0
         self._granted = 1  # ticks the last tick() took
+        self.stepping = False  # a stepped grant is open: the app is paused between idle ticks
+        self.held = False  # b2m was written (an interrupt) since the stepped grant's last tick
+        self._pausing = False  # what the link was last told (pause_in_grants)
+        self._step_ms = 0  # a stepped grant's: the time of its last adopted tick,
+        self._step_call = 0  # its entry's call id
+        self._step_grant = 0  # and its grant byte
         # Grants need a runtime that runs idle ticks itself on a 100 ms tick, and no per-switch
         # observer (a trace, the per-call limit) that would see fewer switches.
         self._grants = (limits.idle_grant > 1 and limits.tick_ms == 100 and not limits.call_duration_ms
@@ -126,11 +133,18 @@ class Controller:
                                      if self.entry_seq & 1 else 0))
 
     # -- entries ----------------------------------------------------------------------------
-    def tick(self, grant: int = 1) -> int:
+    def tick(self, grant: int = 1, stepped: bool = False, go_on: bool = False) -> int:
         """One tick (bluenet's tickMicroapp): one entry, resuming the innermost open context;
         a handler that finishes ends it, and the context below runs at the next tick.
         grant > 1 (ours; the caller knows nothing is due for that many ticks, see idle_ticks):
-        the app may run that many idle ticks in this entry. Returns the ticks it took."""
+        the app may run that many idle ticks in this entry. Returns the ticks it took.
+        stepped (ours, the mesh's; a greenlet link): the app pauses after each idle tick of the
+        grant, and the pause is that tick's final status; the caller runs each next idle tick
+        at its own time with a plain link.resume(True), one entry a tick (it counts them in
+        entry_seq), and may offer interrupts in between (hold_stepped first, release_stepped
+        before the next idle tick). `stepping` is True (and 1 returned) until the caller ends
+        the grant (end_stepped) or the app comes back with a message (stepped_message). go_on:
+        a tick whose requests were answered may end in a pause too (see stepped_message)."""
         self.ticks += 1
         if not self.enabled:
             return 1
@@ -149,10 +163,64 @@ class Controller:
                            self.clock.now_ms & 0xFFFFFFFF, grant if grant > 1 else 0, 0)
         self.m2b[P.OFF_GRANT_DONE] = 0
         self._granted = 1
-        self._run_entry(0, grant > 1)
+        if grant > 1:
+            if stepped != self._pausing:
+                self.link.pause_in_grants(stepped)
+                self._pausing = stepped
+            if stepped:
+                self._step_ms, self._step_call, self._step_grant = self.clock.now_ms, b2m[P.OFF_CALL_ID], grant
+        self._run_entry(0, grant > 1, go_on=go_on)
         if self.queue:
             self._drain()
         return self._granted
+
+    def end_stepped(self) -> None:
+        """The caller ends the stepped grant between two ticks: its ticks so far are ours. The
+        app stays in its pause, which the next entry ends (as a final status's wait)."""
+        if not self.held:
+            self._settle_stepped()
+        self.stepping = self.held = False
+
+    def hold_stepped(self) -> None:
+        """Before an interrupt between two ticks of the stepped grant: its ticks so far are
+        ours (the clock is at the last one's time) and b2m is the interrupt's to write."""
+        if not self.held:
+            self._settle_stepped()
+            self.held = True
+
+    def release_stepped(self) -> None:
+        """After interrupts, before the grant's next idle tick: a new tick's throttle, and
+        b2m as the grant's entry wrote it."""
+        self.held = False
+        self.registry.new_tick()
+        b2m = self.b2m
+        b2m[0] = P.CONTINUE
+        b2m[1] = P.NO_REQUEST
+        _TRAILER.pack_into(b2m, P.OFF_CALL_ID, self._step_call, 2, 0, self._step_ms & 0xFFFFFFFF,
+                           self._step_grant, 0)
+
+    def _settle_stepped(self) -> None:
+        self._adopt_grant(counted=True, go_on=True)
+        self.registry.slots = self.limits.stack_depth  # what the pause's final status reports
+
+    def stepped_message(self, back: object, go_on: bool = False) -> None:
+        """The caller's resume() of a stepped grant came back other than PAUSED: with the app's
+        message (a request, the grant's last final status, a fault; back = what resume()
+        returned) or with the AppHung it raised (back). The tick's entry is handled as any;
+        with go_on (nothing else is due for the app) a tick whose requests were answered may
+        end in the next pause instead of a final status, and the grant goes on: `stepping`
+        says whether it did."""
+        self.stepping = False
+        if isinstance(back, AppHung):
+            self._adopt_grant(counted=True)
+            try:
+                self._fault(WATCHDOG, "watchdog", str(back))
+            finally:
+                self.entry_seq += 1
+        else:
+            self._run_entry(0, True, resumed=True, go_on=go_on)
+        if self.queue:
+            self._drain()
 
     def idle_ticks(self) -> int:
         """How many ticks one entry may grant now: nothing open, waiting or signalled (the
@@ -162,17 +230,22 @@ class Controller:
             return self.limits.idle_grant
         return 1
 
-    def _adopt_grant(self) -> None:
-        """The app ran idle ticks of its grant before this message: they are ticks of ours."""
+    def _adopt_grant(self, counted: bool = False, go_on: bool = False) -> None:
+        """The app ran idle ticks of its grant before this message: they are ticks of ours.
+        counted: a stepped grant's, each already counted as an entry; go_on: it goes on."""
         m2b, b2m = self.m2b, self.b2m
         done = m2b[P.OFF_GRANT_DONE]
-        b2m[P.OFF_GRANT] = 0  # the grant ends with the first message
+        if not go_on:
+            b2m[P.OFF_GRANT] = 0  # the grant ends with the first message
         if done:
             m2b[P.OFF_GRANT_DONE] = 0
             self._granted += done
             self.ticks += done
-            self.entry_seq += 2 * done
-            now = self.clock.now_ms + done * self.limits.tick_ms
+            if counted:  # the clock may have moved for an interrupt in between
+                now = self._step_ms = self._step_ms + done * self.limits.tick_ms
+            else:
+                self.entry_seq += 2 * done
+                now = self.clock.now_ms + done * self.limits.tick_ms
             self.clock.set(now)
             struct.pack_into("<I", b2m, P.OFF_TIME, now & 0xFFFFFFFF)  # millis() from here on
 
@@ -268,10 +341,13 @@ class Controller:
         self._call_id = self._call_id % 255 + 1
         return self._call_id
 
-    def _run_entry(self, irq: int, granted: bool = False) -> int:
+    def _run_entry(self, irq: int, granted: bool = False, resumed: bool = False,
+                   opened: bool = False, go_on: bool = False) -> int:
         """The runner loop: resume, read, handle, until a final status, a stopping type or the
         spent budget (bluenet's do { callMicroapp; handleAck; handleRequest } while).
-        irq is the new interrupt's id, or 0 for a tick (servicing the innermost open context)."""
+        irq is the new interrupt's id, or 0 for a tick (servicing the innermost open context).
+        A stepped grant's end (end_stepped, stepped_message): the entry is open already
+        (opened), and with `resumed` the app's message is in the buffers already."""
         m2b, b2m = self.m2b, self.b2m
         call_id = b2m[P.OFF_CALL_ID]
         resume = self.link.resume
@@ -282,11 +358,15 @@ class Controller:
         # The protocol's numbers as locals: this loop runs once per request.
         NO_REQUEST, IN_PROGRESS, REQUEST, YIELD, OFF_CALL_ID = (
             P.NO_REQUEST, P.IN_PROGRESS, P.REQUEST, P.YIELD, P.OFF_CALL_ID)
-        self.entry_seq += 1
+        if not (opened or resumed):
+            self.entry_seq += 1
         try:
-            resume()
+            back = None if resumed else resume()
             if granted:
-                self._adopt_grant()
+                if back is PAUSED:  # a stepped grant's first idle tick is done
+                    self.stepping = True
+                    return STEPPING
+                self._adopt_grant(opened or resumed, go_on)
             while True:
                 b_ack = b2m[1]
                 if b_ack != NO_REQUEST or irq:
@@ -316,8 +396,12 @@ class Controller:
                 fuel += base[t] if per_byte is None else base[t] + per_byte[t] * (m2b[P.OFF_USED] - 2)
                 if fuel >= budget:
                     return SPENT
-                resume()
+                if resume() is PAUSED:  # a stepped grant that goes on: this tick is done
+                    self.stepping = True
+                    return STEPPING
         except AppHung as e:
+            if granted:  # it hung in an idle tick of its grant: the ticks before are ours
+                self._adopt_grant(opened or resumed)
             # The context it hung in: the new interrupt (not yet taken: dropped by _offer), or
             # the innermost open one.
             culprit = self.contexts[-1] if self.contexts and (accepted or not irq) else 0
@@ -387,6 +471,7 @@ class Controller:
         take = getattr(self.link, {EXCEPTION: "take_traceback", WATCHDOG: "take_hang_site"}.get(kind, ""), None)
         self._record_fault(where, text, take() if take is not None else None)
         self.app_faults += 1
+        self.stepping = self.held = False  # restarted or stopped: no grant goes on
         self._abort_code = code = _SIGNAL_OF[kind]
         signals = self.signals
         held = bool(self.contexts)
@@ -416,6 +501,7 @@ class Controller:
 
     def _start_afresh(self) -> None:
         self._forget_app()
+        self._pausing = False  # a new runtime does not pause
         try:
             self.link.restart()
         except Exception as e:  # the top-level code hung (AppHung) or raised this time
@@ -439,6 +525,8 @@ class Controller:
 
     def disable(self) -> None:
         """bluenet's Disable: the app is no longer ticked; its coroutine and registrations stay."""
+        if self.stepping:  # its ticks so far are ours; the pause is as good as a final status
+            self.end_stepped()
         self._stop(resumable=True)
 
     def enable(self) -> None:

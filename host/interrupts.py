@@ -35,6 +35,7 @@ class Registry:
         # Empty interrupt slots: set from every YIELD, +1 per finished interrupt (no clamp), 0
         # after ERR_BUSY; never lowered when an interrupt is accepted (bluenet).
         self.slots = INITIAL_SLOTS
+        self.fresh = True  # no interrupt counted since new_tick(): nothing to reset
 
     def clear(self) -> None:
         """bluenet's clear() (only on Remove, and here on a restart of the app)."""
@@ -52,6 +53,9 @@ class Registry:
         return P.SUCCESS
 
     def new_tick(self) -> None:
+        if self.fresh:
+            return
+        self.fresh = True
         counts = self.counts
         for key in counts:
             counts[key] = 0
@@ -66,6 +70,7 @@ class Registry:
         if self.slots <= 0:
             return GATED
         self.counts[key] = count + 1
+        self.fresh = False
         return DELIVERED
 
     def finished(self) -> None:

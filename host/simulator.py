@@ -86,7 +86,6 @@ class Simulation:
         self.world.on_cpu_busy = self._cpu_busy
         self._pending_events = self.world_types.pending  # bluenet events waiting for an entry's end
         self.events = events
-        self._tick_no = 0
 
     @property
     def events(self) -> Iterable[Event]:
@@ -119,19 +118,22 @@ class Simulation:
         assert self.store is not None
         self._run.save(self.controller)
 
-    def step(self, most: int = 1) -> int:
+    def step(self, most: int = 1, stepped: bool = False) -> int:
         """Deliver the events and apply the world's timeline due by the next tick, each at its
         own time, in time order; then the pin edges latched meanwhile (one interrupt per pin per
         tick, bluenet's Gpio::tick), then the tick. most > 1: when nothing is due for a while the
         tick may grant the app up to `most` idle ticks in one entry (limits.idle_grant). Returns
-        the ticks run."""
+        the ticks run. stepped: the grant's idle ticks are run one by one by the caller (the
+        mesh's, Controller.tick: the controller counts them as they are adopted)."""
         tick_ms = self.limits.tick_ms
-        t = self._tick_no * tick_ms
+        controller = self.controller
+        tick_no = controller.ticks  # this simulation's ticks are its controller's
+        t = tick_no * tick_ms
         event, world = self._next_event, self.world
         if (event is not None and event.time_ms <= t) or world.next_ms <= t:
             self._deliver_due(t)
         self.clock.set(t)
-        device, controller = self.device, self.controller
+        device = self.device
         if device.latched_any:
             for p in device.take_latched():
                 controller.interrupt(P.PIN, *pin.interrupt(p))
@@ -142,12 +144,33 @@ class Simulation:
                 event = self._next_event
                 due = world.next_ms if event is None else min(event.time_ms, world.next_ms)
                 if due < NEVER:
-                    grant = min(grant, (due - 1) // tick_ms - self._tick_no + 1)
-        took = controller.tick(grant)
-        self._tick_no += took
+                    grant = min(grant, (due - 1) // tick_ms - tick_no + 1)
+        if stepped:
+            took = controller.tick(grant, True, self._next_event is None and world.next_ms >= NEVER)
+            if controller.stepping and not self.stepped_goes_on():
+                controller.end_stepped()
+        else:
+            took = controller.tick(grant)
         if self._pending_events:
             self.world_types.flush()
         return took
+
+    def stepped_goes_on(self) -> bool:
+        """Whether a stepped grant (Controller.tick) may go on into the next tick: nothing of
+        this simulation's is due (the network's events are the network's to see to) and the
+        ticks and entries so far left nothing for a tick to do: no bluenet event, latched pin,
+        signal, held-back or open event. Else the grant ends here (Controller.end_stepped)."""
+        return (self._next_event is None and self.world.next_ms >= NEVER and not self._pending_events
+                and not self.device.latched_any and self.controller.idle_ticks() > 1)
+
+    def stepped_message(self, back: object) -> None:
+        """A stepped grant's tick came back with a message (Controller.stepped_message)."""
+        controller = self.controller
+        controller.stepped_message(back, self._next_event is None and self.world.next_ms >= NEVER)
+        if controller.stepping and not self.stepped_goes_on():
+            controller.end_stepped()
+        if self._pending_events:
+            self.world_types.flush()
 
     def _deliver_due(self, t: int) -> None:
         """The events file's events and the world's timeline actions due by t, in time order."""

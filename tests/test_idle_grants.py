@@ -71,6 +71,14 @@ def test_a_grant_past_one_byte_is_refused_with_its_range():
         Limits().with_overrides(["idle_grant=256"])
 
 
+def test_an_app_that_hangs_after_idle_ticks_of_a_grant_is_stopped_as_tick_by_tick():
+    source = "from microapp import *\ndef loop():\n    if millis() == 1500:\n        while True:\n            pass\n"
+    summaries = [json.dumps(Simulation(source, limits=Limits(idle_grant=grant, watchdog_ms=100)).run(30),
+                            sort_keys=True) for grant in (255, 1)]
+    assert summaries[0] == summaries[1]
+    assert json.loads(summaries[0])["faults"][0]["time_ms"] == 1500
+
+
 # -- over --isolate's process link ------------------------------------------------------------
 def isolated_run(name, ticks, grant, isolate=True):
     events_path = os.path.join(ROOT, "examples", name + ".events")

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
+# What the greenlet link's resume() returns when the app paused between two idle ticks of a
+# grant (GreenletLink.pause_in_grants, the mesh's stepped grants); otherwise it returns ().
+PAUSED = True
+
 
 class AppHung(Exception):
     """resume() got no yield back within the watchdog limit; the link has already stopped the

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import time
 import traceback
+from functools import partial
 from typing import Callable
 
 import greenlet
 
 from firmware import microapp
 from firmware.loader import load_app
-from firmware.runtime import Runtime
-from host.links import CallTooLong
+from firmware.runtime import SDK_CELL, Runtime
+from host.links import PAUSED, CallTooLong
 from host.sandbox import HostInterrupt, install_host_interrupt
 from host.watchdog import Watchdog
 from shared_buffers import protocol as P
@@ -74,6 +75,7 @@ class GreenletLink:
             resume = _timed(resume, self._call_limit_s)
         self.runtime = Runtime(self.m2b, self.b2m, yield_to_host, self._stack_depth,
                                unwind=_NOT_THE_APPS)
+        self._pause = partial(switch_to_host, PAUSED)
         self.resume = resume
         self._entry_points = self._load()
         self.bind()
@@ -102,9 +104,21 @@ class GreenletLink:
                 "traceback": "Stopped by the watchdog here (most recent call last):\n"
                              + "".join(traceback.format_list(stack))}
 
+    def pause_in_grants(self, on: bool) -> None:
+        """Ours, for the mesh (host/mesh/network.py): with `on`, the runtime comes back between
+        two idle ticks of a grant (resume() returns PAUSED) and the next resume() runs the next
+        one, so that other stones' ticks run in between, in time order. A restart turns it off."""
+        self.runtime.pause = self._pause if on else None
+
     def bind(self) -> None:
         """Point the SDK at this link's runtime (one simulation runs at a time in a process)."""
         microapp.bind(self.runtime)
+
+    def binder(self) -> Callable[[], None]:
+        """bind() of the runtime there is now, as one C call (the mesh binds before each tick
+        of a stepped grant, which a restart ends): what microapp.bind does with a runtime
+        (firmware/runtime.py, SDK_CELL)."""
+        return partial(SDK_CELL.__setitem__, 0, self.runtime)
 
     def _main(self) -> None:
         # Named arguments, not *args: a call with *args runs in a C frame of its own, and every

@@ -15,7 +15,9 @@ import time
 from typing import Callable
 
 from host.events import Event
+from host.links import PAUSED, AppHung
 from host.mesh import radio as R
+from host.sdk_types.mesh import interrupt as mesh_interrupt
 from shared_buffers import protocol as P
 
 TICK = 0
@@ -24,13 +26,14 @@ _MESH_KEY = (P.MESH << 8) | P.MESH_READ
 
 
 class Stone:
-    __slots__ = ("sid", "sim", "node", "phase_us", "ppm", "tick_us", "n", "bind", "app", "port",
-                 "outside", "skip_to", "pending")
+    __slots__ = ("sid", "sim", "controller", "node", "phase_us", "ppm", "tick_us", "n", "bind", "app",
+                 "port", "outside", "skip_to", "pending", "resume", "rebind")
 
     def __init__(self, sid: int, sim, node: R.Node, phase_us: int, ppm: int, tick_ms: int,
                  app: str, port: str | None) -> None:
         self.sid = sid
         self.sim = sim
+        self.controller = sim.controller
         self.node = node
         self.phase_us = phase_us
         self.ppm = ppm
@@ -42,6 +45,8 @@ class Stone:
         self.outside: list[int] = []  # times (us) of its timeline events still to come, soonest last
         self.skip_to = 0  # the round its next tick is in (after a grant of idle ticks)
         self.pending: list[tuple[int, int, bytes, bool]] = []  # sends made ahead, in a grant
+        self.resume: Callable[[bool], object] | None = None  # its link's, in a stepped grant,
+        self.rebind: Callable[[], None] | None = None  # and its bind() then
 
     def global_us(self, local_ms: int) -> int:
         """Global time (us) at which this stone's clock reads local_ms."""
@@ -148,7 +153,7 @@ class Network:
         while True:
             base = n * period
             while i < count:
-                offset, first, stone, node, step, bind = steady[i]
+                offset, first, stone, node, step, bind, controller = steady[i]
                 t = offset + base
                 if t >= until_us:
                     self._round, self._index = n, i
@@ -158,6 +163,26 @@ class Network:
                 if heap and heap[0][0] <= t:
                     self._drain(t + 1)
                 i += 1
+                if controller.stepping and not controller.held:
+                    # Its app is paused in a stepped grant: its next idle tick, by itself.
+                    if node.queued:
+                        mesh_tick(node, t)
+                    if self._bound is not stone:
+                        self._bound = stone
+                        stone.rebind()
+                    controller.entry_seq += 1  # an entry of its own, running: the watchdog's
+                    try:
+                        back = stone.resume(True)
+                    except AppHung as e:
+                        back = e
+                    if back is PAUSED:
+                        controller.entry_seq += 1
+                        continue
+                    self.now_us = t
+                    self._slot = i - 1  # a message: the tick is handled, the grant may go on
+                    stone.sim.stepped_message(back)
+                    self._slot = -1
+                    continue
                 if t < first:
                     continue  # its first tick is in a later round
                 if n < stone.skip_to:  # its app ran this tick already, in a grant
@@ -169,6 +194,12 @@ class Network:
                             self.radio.send(stone.sid, to, data, no_relay, at)
                         stone.pending.clear()
                     continue
+                if controller.stepping:  # interrupts came since its last tick (held)
+                    if stone.sim.stepped_goes_on():
+                        controller.release_stepped()
+                        i -= 1  # the idle tick, as above
+                        continue
+                    controller.end_stepped()  # this tick is a tick of its own
                 if realtime:
                     self._pace(t)
                 self.now_us = t
@@ -178,16 +209,20 @@ class Network:
                     self._bound = stone
                     if bind is not None:
                         bind()
-                controller = stone.sim.controller
-                if realtime or node.queued or node.uc_busy or _MESH_KEY in controller.registry.counts:
+                most = 1 if realtime else controller.idle_ticks()
+                if most > 1 and (node.queued or node.uc_busy or _MESH_KEY in controller.registry.counts):
+                    # The mesh may reach this app at any time: a stepped grant, whose idle ticks
+                    # run one by one at their own times, each a plain resume of the app.
                     self._slot = i - 1
-                    step()
+                    step(most, True)
                     self._slot = -1
+                    if controller.stepping:
+                        link = stone.sim.link
+                        stone.resume, stone.rebind = link.resume, link.binder()
                     continue
                 # Nothing of the mesh can reach this app (it does not listen) and its bluenet
                 # has nothing to send: it may run idle ticks ahead, up to its next timeline
                 # event and the end of this run (issue 14's grant; the same summary).
-                most = controller.idle_ticks()
                 if most > 1:
                     limit = min(until_us, stone.outside[-1]) if stone.outside else until_us
                     most = min(most, (limit - t - 1) // period + 1)
@@ -213,7 +248,8 @@ class Network:
         steady = sorted((s for s in self.stones.values() if not s.ppm and s.tick_us == period),
                         key=lambda s: (s.phase_us % period, s.sid))
         # What a round needs of each stone, looked up once.
-        self._steady = [(s.phase_us % period, s.phase_us, s, s.node, s.sim.step, s.bind) for s in steady]
+        self._steady = [(s.phase_us % period, s.phase_us, s, s.node, s.sim.step, s.bind, s.controller)
+                        for s in steady]
         for stone in self.stones.values():
             if stone not in steady:
                 self.radio.schedule(stone.phase_us, TICK, stone, None)
@@ -222,6 +258,9 @@ class Network:
         if self.realtime:
             self._pace(until_us)
         self.now_us = max(self.now_us, until_us)
+        for stone in self.stones.values():  # their ticks so far, for the figures
+            if stone.controller.stepping:
+                stone.controller.end_stepped()
 
     def _pace(self, t_us: int) -> None:
         delay = self._start + t_us / 1e6 - time.monotonic()
@@ -231,14 +270,15 @@ class Network:
     def _drain(self, until_us: int) -> None:
         """Handle the heap's entries before until_us."""
         heap = self.radio.heap
-        handle = self.radio.handle
+        receive, retry = self.radio.receive, self.radio.retry
         heappop, heapreplace = heapq.heappop, heapq.heapreplace
+        realtime = self.realtime
         while heap:
             entry = heap[0]
             t = entry[0]
             if t >= until_us:
                 break
-            if self.realtime:
+            if realtime:
                 self._pace(t)
             self.now_us = t
             action = entry[2]
@@ -254,14 +294,16 @@ class Network:
                 heapreplace(heap, (stone.tick_time(stone.n), self.radio._seq, TICK, stone, None))
             else:
                 heappop(heap)
-                if action == OUTSIDE:
+                if action == R.RECEIVE:
+                    receive(entry[3], entry[4], t)
+                elif action == OUTSIDE:
                     stone = entry[3]
                     stone.outside.pop()
                     self._at_stone(stone, t)
                     e = entry[4]
                     stone.sim.deliver(Event(stone.sim.clock.now_ms, e.kind, e.number, e.data))
                 else:
-                    handle(t, action, entry[3], entry[4])
+                    retry(entry[3], entry[4], t)
 
     def _enter(self, stone: Stone) -> None:
         self._bound = stone
@@ -270,6 +312,8 @@ class Network:
 
     def _at_stone(self, stone: Stone, t_us: int) -> None:
         """Set the stone's clock to its time at t_us and bind the SDK to it."""
+        if stone.controller.stepping:  # an event between two ticks of its stepped grant
+            stone.controller.hold_stepped()
         clock = stone.sim.clock
         local = stone.local_ms(t_us)
         if local > clock.now_ms:
@@ -282,4 +326,4 @@ class Network:
         if self._granting and stone.global_us(stone.sim.clock.now_ms) > t_us:
             return  # its app ran ahead in a grant, which it got only while not listening
         self._at_stone(stone, t_us)
-        stone.sim.deliver(Event(stone.sim.clock.now_ms, "mesh", sender, data))
+        stone.controller.interrupt(P.MESH, *mesh_interrupt(sender, data))

@@ -212,9 +212,9 @@ class Radio:
 
     def handle(self, t_us: int, action: int, a, b) -> None:
         if action == RECEIVE:
-            self._receive(a, b, t_us)
+            self.receive(a, b, t_us)
         else:
-            self._retry(a, b, t_us)
+            self.retry(a, b, t_us)
 
     # -- sending ------------------------------------------------------------------------
     def send(self, src: int, dst: int, data: bytes, do_not_relay: bool, t_us: int) -> bool:
@@ -294,7 +294,7 @@ class Radio:
         self._originate(node, msg, t_us)
         self.schedule(t_us + transfer.interval_us, RETRY, node, transfer)
 
-    def _retry(self, node: Node, transfer: Transfer, t_us: int) -> None:
+    def retry(self, node: Node, transfer: Transfer, t_us: int) -> None:
         if transfer.finished:
             return
         msg = transfer.msg
@@ -330,29 +330,43 @@ class Radio:
         # one packet in the air reaches every neighbour at the same moment.
         t = max(t_us, node.tx_free) + self._lat_us + int(rnd() * self._jit_us)
         node.tx_free = t
+        key = (pdu[0] << 32) | pdu[1]
+        item = (pdu, ttl)
+        heap, push, seq = self.heap, heapq.heappush, self._seq
         for nb, loss in node.links:
             if loss and rnd() < loss:
                 fig.lost += 1
                 continue
             if dst == 0 or nb.sid == dst or (ttl >= 2 and nb.relay):
-                self._seq += 1
-                heapq.heappush(self.heap, (t, self._seq, RECEIVE, nb, (pdu, ttl)))
+                seq += 1
+                push(heap, (t, seq, RECEIVE, nb, item))
             else:  # it can neither deliver nor relay this PDU: only its cache notices
-                key = (pdu[0] << 32) | pdu[1]
-                if key in nb.cache_set:
+                cached = nb.cache_set
+                if key in cached:
                     fig.duplicates += 1
-                else:
-                    _cache_add(nb, key)
+                else:  # _cache_add, inlined: a PDU is heard by every neighbour
+                    cache = nb.cache
+                    if len(cache) == cache.maxlen:
+                        cached.discard(cache[0])
+                    cache.append(key)
+                    cached.add(key)
+        self._seq = seq
 
-    def _receive(self, node: Node, item: tuple, t_us: int) -> None:
+    def receive(self, node: Node, item: tuple, t_us: int) -> None:
+        """A PDU reaches a node (a RECEIVE event of the heap)."""
         pdu, ttl = item
         src, seq, dst, ttl0, msg = pdu
         fig = self.figures[msg.kind]
         key = (src << 32) | seq
-        if key in node.cache_set:
+        cached = node.cache_set
+        if key in cached:
             fig.duplicates += 1
             return
-        _cache_add(node, key)
+        cache = node.cache
+        if len(cache) == cache.maxlen:
+            cached.discard(cache[0])
+        cache.append(key)
+        cached.add(key)
         sid = node.sid
         if dst == 0 or dst == sid:
             if node.replay.get(src, 0) >= seq:

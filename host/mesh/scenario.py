@@ -22,6 +22,9 @@ must hold at the end.
     events = '''                  # optional: its timeline, in the events-file format
     1.0 pin 4 high
     '''
+    world = "kitchen.toml"        # optional: the world it lives in (docs/simulator.md's
+                                  # scenario: load, switch, presence, its own timeline);
+                                  # its [stone] id is this stone's
 
     [[link]]                      # explicit links (added to, or replacing, those from positions)
     a = 1
@@ -48,6 +51,7 @@ from dataclasses import dataclass, field, fields
 
 from host.events import EventsError, Event, parse_events
 from host.mesh.radio import RadioParams
+from host.world.scenario import ScenarioError as WorldError, load_scenario
 
 
 class ScenarioError(ValueError):
@@ -66,6 +70,7 @@ class StoneSpec:
     port: str | None = None
     baud: int = 115200
     events: list[Event] = field(default_factory=list)
+    world: str | None = None  # the path of its world's scenario (host/world)
 
 
 @dataclass
@@ -95,7 +100,7 @@ class Scenario:
     limits: list[str]
 
 
-_STONE_KEYS = {"id", "app", "position", "phase_ms", "drift_ppm", "relay", "port", "baud", "events"}
+_STONE_KEYS = {"id", "app", "position", "phase_ms", "drift_ppm", "relay", "port", "baud", "events", "world"}
 _TOP_KEYS = {"seed", "minutes", "radio", "stone", "link", "expect", "limits"}
 
 
@@ -243,6 +248,17 @@ class _Reader:
                 raise self.fail(self.key_line(line, "port"), f"stone {sid}: port must be a serial port or pyserial URL")
             spec.port = table["port"]
         spec.baud = self.number(table, "baud", self.key_line(line, "baud"), int, 115200, 1)
+        if "world" in table:
+            world = table["world"]
+            if not isinstance(world, str) or not world:
+                raise self.fail(self.key_line(line, "world"), f"stone {sid}: world must be a scenario file (.toml)")
+            spec.world = os.path.join(self.base, world)
+            if not os.path.isfile(spec.world):
+                raise self.fail(self.key_line(line, "world"), f"stone {sid}: world {world!r}: no such file")
+            try:  # read now for its mistakes (each run reads it again, with its seed)
+                load_scenario(spec.world)
+            except WorldError as e:
+                raise ScenarioError(str(e)) from None
         if "events" in table:
             if not isinstance(table["events"], str):
                 raise self.fail(self.key_line(line, "events"), f"stone {sid}: events must be a string (the events-file format)")

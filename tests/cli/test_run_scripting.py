@@ -103,7 +103,7 @@ def test_a_host_error_mid_run_still_writes_the_summary(tmp_path, monkeypatch, ca
     step = Simulation.step
 
     def failing_step(self, most=1):
-        if self._tick_no == 5:
+        if self.controller.ticks == 5:
             raise RuntimeError("a bug in the host")
         return step(self, 1)
     monkeypatch.setattr(Simulation, "step", failing_step)
