@@ -15,11 +15,12 @@ EXAMPLES = [("hello", 50), ("blink", 80), ("button", 40), ("mesh_echo", 600), ("
             ("ble_scan", 50), ("nested", 60)]
 
 
-def run(name, ticks, grant):
+def run(name, ticks, grant, isolate=False):
+    """The example's summary as JSON, and how many times the host resumed the app."""
     events_path = os.path.join(ROOT, "examples", name + ".events")
     events = parse_events(open(events_path).read()) if os.path.exists(events_path) else []
     sim = Simulation(read_app(os.path.join(ROOT, "examples", name + ".py")), events,
-                     limits=Limits(idle_grant=grant))
+                     limits=Limits(idle_grant=grant), isolate=isolate)
     resumes = [0]
     resume = sim.link.resume
 
@@ -27,7 +28,12 @@ def run(name, ticks, grant):
         resumes[0] += 1
         resume()
     sim.link.resume = counted
-    return json.dumps(sim.run(ticks), sort_keys=True), resumes[0]
+    try:
+        summary = sim.run(ticks)
+    finally:
+        getattr(sim.link, "close", lambda: None)()
+    summary.pop("isolate", None)  # which kernel barriers the child has: --isolate's alone
+    return json.dumps(summary, sort_keys=True), resumes[0]
 
 
 @pytest.mark.parametrize("name, ticks", EXAMPLES, ids=[e[0] for e in EXAMPLES])
@@ -80,31 +86,12 @@ def test_an_app_that_hangs_after_idle_ticks_of_a_grant_is_stopped_as_tick_by_tic
 
 
 # -- over --isolate's process link ------------------------------------------------------------
-def isolated_run(name, ticks, grant, isolate=True):
-    events_path = os.path.join(ROOT, "examples", name + ".events")
-    events = parse_events(open(events_path).read()) if os.path.exists(events_path) else []
-    sim = Simulation(read_app(os.path.join(ROOT, "examples", name + ".py")), events,
-                     limits=Limits(idle_grant=grant), isolate=isolate)
-    resumes = [0]
-    resume = sim.link.resume
-
-    def counted():
-        resumes[0] += 1
-        resume()
-    sim.link.resume = counted
-    try:
-        summary = sim.run(ticks)
-    finally:
-        getattr(sim.link, "close", lambda: None)()
-    summary.pop("isolate", None)  # which kernel barriers the child has: --isolate's alone
-    return json.dumps(summary, sort_keys=True), resumes[0]
-
-
 @pytest.mark.parametrize("name, ticks", EXAMPLES, ids=[e[0] for e in EXAMPLES])
 def test_over_isolate_every_example_gives_the_same_summary_with_and_without_grants(name, ticks):
-    (one_by_one, switches), (granted, fewer) = isolated_run(name, ticks, 1), isolated_run(name, ticks, 255)
+    one_by_one, switches = run(name, ticks, 1, isolate=True)
+    granted, fewer = run(name, ticks, 255, isolate=True)
     assert granted == one_by_one
-    assert granted == isolated_run(name, ticks, 255, isolate=False)[0]  # and as in the greenlet link
+    assert granted == run(name, ticks, 255)[0]  # and as in the greenlet link
     assert fewer <= switches
 
 
