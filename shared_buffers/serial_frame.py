@@ -259,30 +259,6 @@ class Encoder:
         return wire
 
 
-def unescape(segment, out):
-    """The content of one frame's wire bytes (between two flags) written into `out`; its length,
-    or -1 when it is not a frame (a bad escape, longer than any frame)."""
-    n = 0
-    esc = False
-    limit = len(out)
-    for w in segment:
-        if esc:
-            b = w ^ _ESC_FLIP
-            if not (b == 0xFE or b == 0xFD or 0x80 < b < 0x86):
-                return -1
-            esc = False
-        elif w == ESC:
-            esc = True
-            continue
-        else:
-            b = w ^ _FLIP
-        if n >= limit:
-            return -1
-        out[n] = b
-        n += 1
-    return -1 if esc else n
-
-
 def check(raw, n, session, to_board):
     """The kind of checked content raw[:n] (HELLO, INFO, NAK; RESUME or YIELD for a data frame
     of `session`, which must be open), or raise FrameError."""
@@ -420,19 +396,11 @@ def text_frames(encoder, seq, text):
     return b"".join(out)
 
 
-def put_text(into, data):
-    """Place a TEXT frame's body (offset, bytes) into the bytearray `into` (host side); a
-    repeated frame lands where it did before."""
-    offset = data[0] | data[1] << 8
-    chunk = data[2:]
-    if len(into) < offset:
-        into.extend(bytes(offset - len(into)))
-    into[offset:offset + len(chunk)] = chunk
-
-
 if sys.implementation.name != "micropython":
     # the host's side (CPython): on a board these would only take heap
-    from shared_buffers.serial_host import Splitter, hello_body, parse_info  # noqa: E402,F401
+    from shared_buffers.serial_host import (  # noqa: E402,F401
+        Splitter, hello_body, parse_info, put_text, unescape,
+    )
 else:
     def __getattr__(name):
         # a host running in MicroPython (tests) gets the host's side when it first asks for it
