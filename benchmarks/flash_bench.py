@@ -76,8 +76,8 @@ FIRMWARE_HEAP_PROBE = """
 import gc, sys
 gc.collect()
 base = gc.mem_alloc()
-from firmware.board_main import Board, _enabled_app
-board = Board(sys.stdin.buffer, sys.stdout.buffer)
+from firmware.board_main import Board, _enabled_app, run_flag
+board = Board(sys.stdin.buffer, sys.stdout.buffer, run_flag.RunFlag())  # as main() makes it
 _enabled_app()  # what a boot loads to find the installed app stays (its names are interned)
 gc.collect()
 print(gc.mem_alloc() - base)

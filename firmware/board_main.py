@@ -40,8 +40,10 @@ class _PortClosed(BaseException):
 
 
 class Board:
-    def __init__(self, reader, writer):
-        """reader: a stream with readinto(b) (sys.stdin.buffer, a machine.UART); writer: write()."""
+    def __init__(self, reader, writer, flag):
+        """reader: a stream with readinto(b) (sys.stdin.buffer, a machine.UART); writer: write();
+        flag: the run flag (firmware/run_flag.py's RunFlag; tests that drive Board directly give
+        one of their own with its five methods)."""
         self._frames = F.FrameReader(reader)
         self._write = writer.write
         self.m2b = bytearray(BUFFER_SIZE)
@@ -63,7 +65,7 @@ class Board:
         self._opened = False       # a HELLO opened a session the next RESUME starts
         self._error = ""
         self.heap_boot = 0  # heap in use once the firmware is imported and set up
-        self.flag = run_flag.NoFlag()  # main() keeps the real one (a file on the flash)
+        self.flag = flag
 
     # -- serving ----------------------------------------------------------------------------
     def serve(self):
@@ -328,8 +330,7 @@ def _heap_used():
 
 def main(reader=None, writer=None):
     """Serve the host on the REPL's serial stream (or the given streams, e.g. a machine.UART)."""
-    board = Board(reader or sys.stdin.buffer, writer or sys.stdout.buffer)
-    board.flag = run_flag.RunFlag()
+    board = Board(reader or sys.stdin.buffer, writer or sys.stdout.buffer, run_flag.RunFlag())
     _blame_at_boot(board.flag)
     if _COLLECT:
         gc.collect()
