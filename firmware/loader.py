@@ -122,6 +122,7 @@ _shadows = {key: microapp._withheld(key) for key in _WITHHELD}
 for _key, _fn in (("getattr", getattr), ("setattr", setattr), ("delattr", delattr),
                   ("hasattr", hasattr)):
     _shadows[_key] = microapp._guarded(_fn, HIDDEN_NAMES)
+del _key, _fn  # globals of the loop: no heap for them
 _app_import = microapp._closed_over(app_import)
 _app_open = microapp._closed_over(_firmware_open)
 
