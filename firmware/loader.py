@@ -34,7 +34,7 @@ _BOARD_VIEWS = ("sys", "micropython")
 _WITHHELD = ("open", "exec", "eval", "compile", "execfile", "input", "help", "globals", "locals",
              "breakpoint", "vars")
 if _MICROPYTHON:  # the board's heap: only what its loader uses
-    HIDDEN_NAMES = frozenset(("__dict__", "__class__"))  # all MicroPython has of CPython's
+    HIDDEN_NAMES = ("__dict__", "__class__")  # all MicroPython has of CPython's (a tuple: less heap)
     _SHIMS = {}  # type: dict  # the board has both modules whole
 else:
     from firmware import loader_cpython as _cpython

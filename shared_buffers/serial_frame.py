@@ -96,7 +96,7 @@ def _crc_table():
 
 
 _CRC = _crc_table()
-del _crc_table  # run once: its function object would stay in the board's heap
+del _crc_table, array  # run once: its function object would stay in the board's heap
 
 
 def crc16(data, start=0, end=None, crc=0xFFFF):
