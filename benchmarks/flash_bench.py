@@ -76,9 +76,12 @@ FIRMWARE_HEAP_PROBE = """
 import gc, sys
 gc.collect()
 base = gc.mem_alloc()
-from firmware.board_main import Board, _enabled_app
-board = Board(sys.stdin.buffer, sys.stdout.buffer)
-_enabled_app()  # what a boot loads to find the installed app stays (its names are interned)
+from firmware.board_main import Board, _app_source, run_flag
+board = Board(sys.stdin.buffer, sys.stdout.buffer, run_flag.RunFlag())  # as main() makes it
+try:
+    _app_source("app.py")  # what a boot loads to find the installed app stays (names interned)
+except OSError:  # no app installed here
+    pass
 gc.collect()
 print(gc.mem_alloc() - base)
 """

@@ -15,7 +15,6 @@ import sys
 import time
 
 from firmware import loader, microapp, run_flag
-from firmware.loader import load_app
 from firmware.runtime import Runtime
 from shared_buffers import serial_frame as F
 from shared_buffers.protocol import BUFFER_SIZE, DEFAULT_STACK_DEPTH
@@ -40,8 +39,10 @@ class _PortClosed(BaseException):
 
 
 class Board:
-    def __init__(self, reader, writer):
-        """reader: a stream with readinto(b) (sys.stdin.buffer, a machine.UART); writer: write()."""
+    def __init__(self, reader, writer, flag):
+        """reader: a stream with readinto(b) (sys.stdin.buffer, a machine.UART); writer: write();
+        flag: the run flag (firmware/run_flag.py's RunFlag; tests that drive Board directly give
+        one of their own with its five methods)."""
         self._frames = F.FrameReader(reader)
         self._write = writer.write
         self.m2b = bytearray(BUFFER_SIZE)
@@ -63,7 +64,7 @@ class Board:
         self._opened = False       # a HELLO opened a session the next RESUME starts
         self._error = ""
         self.heap_boot = 0  # heap in use once the firmware is imported and set up
-        self.flag = run_flag.NoFlag()  # main() keeps the real one (a file on the flash)
+        self.flag = flag
 
     # -- serving ----------------------------------------------------------------------------
     def serve(self):
@@ -119,7 +120,7 @@ class Board:
             source = _app_source(path)
             self.flag.enter()
             try:
-                entry = load_app(source, passthrough=_NOT_THE_APPS)
+                entry = loader.load_app(source, passthrough=_NOT_THE_APPS)
             finally:
                 self.flag.leave()
         except (Exception, SystemExit) as e:
@@ -241,7 +242,10 @@ def _app_source(path):
     """The installed app is the app store's enabled slot (enabled, validated, CRC intact: what
     tools/flash.py app leaves); app.py (a file a user or a test put there) when no slot is."""
     if path == INSTALLED_APP:
-        found = _enabled_app()
+        # the store's slot (firmware/app_slot.py: the store itself, its control commands for
+        # tools/flash.py, is not loaded for this)
+        from firmware.app_slot import enabled_app
+        found = enabled_app()
         if found is not None:
             return found[1]
     try:
@@ -265,26 +269,6 @@ def _measured(setup, path, base):
         except OSError:
             pass
     return setup_and_measure
-
-
-def _enabled_app():
-    """The app store's enabled app (firmware/app_slot.py: the store itself, its control commands
-    for tools/flash.py, is not loaded for this)."""
-    from firmware.app_slot import enabled_app
-    return enabled_app()
-
-
-def _blame_at_boot(flag):
-    """The run flag's boot check (firmware/run_flag.py), the app store imported for it and let go
-    again, so it holds no heap while apps run."""
-    from firmware import app_store
-    try:
-        flag.at_boot(app_store.AppStore(), INSTALLED_APP)
-    finally:
-        sys.modules.pop("firmware.app_store", None)
-        import firmware
-        if hasattr(firmware, "app_store"):
-            delattr(firmware, "app_store")
 
 
 def _last_line(traceback):
@@ -328,9 +312,17 @@ def _heap_used():
 
 def main(reader=None, writer=None):
     """Serve the host on the REPL's serial stream (or the given streams, e.g. a machine.UART)."""
-    board = Board(reader or sys.stdin.buffer, writer or sys.stdout.buffer)
-    board.flag = run_flag.RunFlag()
-    _blame_at_boot(board.flag)
+    board = Board(reader or sys.stdin.buffer, writer or sys.stdout.buffer, run_flag.RunFlag())
+    # the run flag's boot check (firmware/run_flag.py), the app store imported for it and let go
+    # again, so that it holds no heap while apps run
+    from firmware import app_store
+    try:
+        board.flag.at_boot(app_store.AppStore(), INSTALLED_APP)
+    finally:
+        sys.modules.pop("firmware.app_store", None)
+        import firmware
+        if hasattr(firmware, "app_store"):
+            delattr(firmware, "app_store")
     if _COLLECT:
         gc.collect()
     board.heap_boot = _heap_used()

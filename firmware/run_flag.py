@@ -87,21 +87,3 @@ class RunFlag:
         f.write(state + app.encode() + b"\n")  # the name ends at the newline: the file is not truncated
         f.flush()
 
-
-class NoFlag:
-    """A board without a flag file (tests that drive Board directly)."""
-
-    def at_boot(self, store, installed):
-        return ""
-
-    def refuses(self, app):
-        return False
-
-    def start(self, app):
-        pass
-
-    def enter(self):
-        pass
-
-    def leave(self, m2b=None):
-        pass

@@ -38,47 +38,48 @@ from shared_buffers.protocol import (
     BLUENET_SIZE, BUFFER_SIZE, OFF_TEXT_LEN, OFF_USED, REQUEST, SUCCESS, TEXT_MAX, TRAILER_FIXED,
 )
 
-FLAG = 0x7E
-ESC = 0x7D
+FLAG = const(0x7E)
+ESC = const(0x7D)
 _FLIP = const(0x80)      # every content byte travels XORed with this
 _ESC_FLIP = const(0xA0)  # an escaped byte: content ^ 0x80 ^ 0x20
 
 # Control kinds (content byte 1 after the 0x00). Host to board:
-HELLO = 0x01   # body: challenge (4), nonce (4), stack depth u8, app path (UTF-8; empty: installed)
+HELLO = const(0x01)  # body: challenge (4), nonce (4), stack depth u8, app path (UTF-8; empty:
+#                      installed)
 # Board to host:
-INFO = 0x12    # the answer to a HELLO, and (seq 0) the boot banner
-NAK = 0x13     # body: NAK_IN_SESSION or NAK_NO_SESSION; seq: the last request handled
-TEXT = 0x14    # body: offset u16 LE, then that part of a UTF-8 text (the traceback of the app's
-#                exception), in as many frames as it takes, each with the seq of the YIELD that
-#                follows them and reports the exception; a repeat of that YIELD repeats them.
+INFO = const(0x12)  # the answer to a HELLO, and (seq 0) the boot banner
+NAK = const(0x13)  # body: NAK_IN_SESSION or NAK_NO_SESSION; seq: the last request handled
+TEXT = const(0x14)  # body: offset u16 LE, then that part of a UTF-8 text (the traceback of the
+#                     app's exception), in as many frames as it takes, each with the seq of the
+#                     YIELD that follows them and reports the exception; a repeat of that YIELD
+#                     repeats them.
 # Data frames have no kind byte: host to board is a RESUME, board to host a YIELD.
-RESUME = 0x02
-YIELD = 0x11
-
-NAK_IN_SESSION = 0  # the board read a frame that does not check
-NAK_NO_SESSION = 1  # the board has no session (it was reset, or the app did not load)
+RESUME = const(0x02)
+YIELD = const(0x11)
+NAK_IN_SESSION = const(0)  # the board read a frame that does not check
+NAK_NO_SESSION = const(1)  # the board has no session (it was reset, or the app did not load)
 
 # INFO body: status u8, stack depth u8, heap at boot u32 LE, heap now u32 LE, challenge (4),
 # then UTF-8 "version\napp path\nerror text".
-INFO_READY = 0       # the app is loaded; setup() runs at the next RESUME
-INFO_LOAD_ERROR = 1  # the app did not load (error text says why)
-INFO_CHALLENGE = 2   # a HELLO whose challenge is not the board's current one: nothing was done
+INFO_READY = const(0)  # the app is loaded; setup() runs at the next RESUME
+INFO_LOAD_ERROR = const(1)  # the app did not load (error text says why)
+INFO_CHALLENGE = const(2)  # a HELLO whose challenge is not the board's current one: nothing done
 _INFO_HEAD = "<BBII"
-INFO_HEAD_SIZE = 14
-HELLO_HEAD_SIZE = 9
-CHALLENGE_SIZE = 4
-
-CRC_SIZE = 2
+INFO_HEAD_SIZE = const(14)
+HELLO_HEAD_SIZE = const(9)
+CHALLENGE_SIZE = const(4)
+CRC_SIZE = const(2)
 _CONTROL_HEAD = const(3)  # 0x00, kind, seq
 _SPAN = 2 * BUFFER_SIZE  # the delta's address space: m2b, then b2m
 # Longest content: seq, a delta where every address is a run of its own (2 header bytes and
-# one data byte), CRC; a control frame is cut to fit the same bound.
+# one data byte), CRC; a control frame is cut to fit the same bound. (No const(): one of another
+# module's names is not a constant to MicroPython's compiler, in a --source install.)
 MAX_CONTENT = 1 + 3 * _SPAN + CRC_SIZE
 MAX_WIRE = 2 * MAX_CONTENT + 2  # everything escaped, two flags
-MAX_INFO_TEXT = 160
-MAX_APP_PATH = 120  # bytes of UTF-8 a HELLO can name
-TEXT_CHUNK = 200  # bytes of text in one TEXT frame (short frames get through a noisy line)
-MAX_TEXT = 4096  # a longer text loses its start (a traceback's end names the exception)
+MAX_INFO_TEXT = const(160)
+MAX_APP_PATH = const(120)  # bytes of UTF-8 a HELLO can name
+TEXT_CHUNK = const(200)  # bytes of text in one TEXT frame (short frames get through a noisy line)
+MAX_TEXT = const(4096)  # a longer text loses its start (a traceback's end names the exception)
 _RUN = const(8)  # bytes a run carries at most
 
 
@@ -95,7 +96,7 @@ def _crc_table():
 
 
 _CRC = _crc_table()
-del _crc_table  # run once: its function object would stay in the board's heap
+del _crc_table, array  # run once: its function object would stay in the board's heap
 
 
 def crc16(data, start=0, end=None, crc=0xFFFF):
@@ -259,30 +260,6 @@ class Encoder:
         return wire
 
 
-def unescape(segment, out):
-    """The content of one frame's wire bytes (between two flags) written into `out`; its length,
-    or -1 when it is not a frame (a bad escape, longer than any frame)."""
-    n = 0
-    esc = False
-    limit = len(out)
-    for w in segment:
-        if esc:
-            b = w ^ _ESC_FLIP
-            if not (b == 0xFE or b == 0xFD or 0x80 < b < 0x86):
-                return -1
-            esc = False
-        elif w == ESC:
-            esc = True
-            continue
-        else:
-            b = w ^ _FLIP
-        if n >= limit:
-            return -1
-        out[n] = b
-        n += 1
-    return -1 if esc else n
-
-
 def check(raw, n, session, to_board):
     """The kind of checked content raw[:n] (HELLO, INFO, NAK; RESUME or YIELD for a data frame
     of `session`, which must be open), or raise FrameError."""
@@ -420,19 +397,11 @@ def text_frames(encoder, seq, text):
     return b"".join(out)
 
 
-def put_text(into, data):
-    """Place a TEXT frame's body (offset, bytes) into the bytearray `into` (host side); a
-    repeated frame lands where it did before."""
-    offset = data[0] | data[1] << 8
-    chunk = data[2:]
-    if len(into) < offset:
-        into.extend(bytes(offset - len(into)))
-    into[offset:offset + len(chunk)] = chunk
-
-
 if sys.implementation.name != "micropython":
     # the host's side (CPython): on a board these would only take heap
-    from shared_buffers.serial_host import Splitter, hello_body, parse_info  # noqa: E402,F401
+    from shared_buffers.serial_host import (  # noqa: E402,F401
+        Splitter, hello_body, parse_info, put_text, unescape,
+    )
 else:
     def __getattr__(name):
         # a host running in MicroPython (tests) gets the host's side when it first asks for it

@@ -1,11 +1,15 @@
 # The host's side of the serial frame codec (shared_buffers/serial_frame.py, which re-exports
-# these names): cutting the line into frames, the HELLO the host sends and the INFO it reads.
+# these names): cutting the line into frames and unescaping them, the HELLO the host sends, the
+# INFO and TEXT frames it reads.
 # CPython only: the board never imports this module, so it costs the board's heap nothing.
 import struct
 
 from shared_buffers.serial_frame import (
-    _INFO_HEAD, CHALLENGE_SIZE, INFO_HEAD_SIZE, MAX_WIRE, FrameError,
+    _INFO_HEAD, CHALLENGE_SIZE, ESC, INFO_HEAD_SIZE, MAX_WIRE, FrameError,
 )
+
+_FLIP = 0x80      # serial_frame's (private there: a const() the board inlines)
+_ESC_FLIP = 0xA0
 
 
 class Splitter:
@@ -66,3 +70,37 @@ def hello_body(challenge, nonce, stack_depth, app):
     """challenge: the board's current one (from its last INFO); nonce: 4 random bytes that key
     the new session."""
     return challenge + nonce + bytes((stack_depth,)) + app.encode()
+
+
+def unescape(segment, out):
+    """The content of one frame's wire bytes (between two flags) written into `out`; its length,
+    or -1 when it is not a frame (a bad escape, longer than any frame)."""
+    n = 0
+    esc = False
+    limit = len(out)
+    for w in segment:
+        if esc:
+            b = w ^ _ESC_FLIP
+            if not (b == 0xFE or b == 0xFD or 0x80 < b < 0x86):
+                return -1
+            esc = False
+        elif w == ESC:
+            esc = True
+            continue
+        else:
+            b = w ^ _FLIP
+        if n >= limit:
+            return -1
+        out[n] = b
+        n += 1
+    return -1 if esc else n
+
+
+def put_text(into, data):
+    """Place a TEXT frame's body (offset, bytes) into the bytearray `into` (host side); a
+    repeated frame lands where it did before."""
+    offset = data[0] | data[1] << 8
+    chunk = data[2:]
+    if len(into) < offset:
+        into.extend(bytes(offset - len(into)))
+    into[offset:offset + len(chunk)] = chunk

@@ -57,7 +57,7 @@ ROM_ROOM = 128 * 1024
 BARE_ALLOC = 1536
 # This VM is a 64-bit build; the nRF52 is 32-bit. Objects made of pointers (dicts, lists,
 # functions, the GC's 32-byte blocks against 16-byte ones) take more room here: the firmware
-# in ROMFS takes 33 792 bytes on this build and 21 136 on the 32-bit WASI build (1.60x;
+# in ROMFS takes 29 984 bytes on this build and 19 232 on the 32-bit WASI build (1.56x;
 # `python benchmarks/flash_bench.py heap`). A profile's
 # heap is multiplied by this so that what fits on the board fits here (a large bytes object,
 # which is the same size on both, gets up to this much more room than on the board).

@@ -1,13 +1,16 @@
-"""host/flashing/fold.py: the protocol's constants folded into a board module before mpy-cross."""
+"""host/flashing/fold.py: the protocol's and the frame's constants folded into a board module before
+mpy-cross."""
 from __future__ import annotations
 
 import pytest
 
 from host.board_install import firmware_files
-from host.flashing.fold import fold, protocol_constants
+from host.flashing.fold import fold, module_constants, protocol_constants
 from shared_buffers import protocol
+from shared_buffers import serial_frame as F
 
-CONSTANTS = protocol_constants()
+PROTOCOL = protocol_constants()
+CONSTANTS = module_constants()
 
 SOURCE = '''\
 from shared_buffers.protocol import (
@@ -25,9 +28,10 @@ def f(buf, obj):
 
 
 def test_every_const_number_of_the_protocol_modules_is_found_with_its_value() -> None:
-    assert CONSTANTS["OFF_USED"] == protocol.OFF_USED == 49
-    assert CONSTANTS["OFF_BLE_SCAN_TYPE"] == protocol.OFF_BLE_SCAN_TYPE  # protocol_world's
-    assert "ACK_NAMES" not in CONSTANTS and "ack_name" not in CONSTANTS
+    assert PROTOCOL["OFF_USED"] == protocol.OFF_USED == 49
+    assert PROTOCOL["OFF_BLE_SCAN_TYPE"] == protocol.OFF_BLE_SCAN_TYPE  # protocol_world's
+    assert "ACK_NAMES" not in PROTOCOL and "ack_name" not in PROTOCOL
+    assert CONSTANTS["shared_buffers.protocol"] == PROTOCOL
 
 
 def test_uses_become_literals_and_the_imports_lose_the_names() -> None:
@@ -55,6 +59,29 @@ def test_a_name_the_module_binds_itself_is_refused() -> None:
 def test_the_board_modules_keep_no_protocol_import_but_the_host_s() -> None:
     for path, data in firmware_files():
         if path.startswith(("firmware/", "shared_buffers/")) and "protocol" not in path:
-            out = fold(data.decode(), CONSTANTS)
+            out = fold(data.decode(), CONSTANTS, path[:-3].replace("/", "."))
             assert "import protocol as" not in out, path
             assert "from shared_buffers.protocol import (" not in out, path
+            for name in ("HELLO", "INFO", "NAK", "RESUME", "CHALLENGE_SIZE"):  # the frame's numbers
+                assert "F.%s" % name not in out and "\n%s = " % name not in out, (path, name)
+
+
+def test_the_frame_s_numbers_are_its_own_not_the_protocol_s() -> None:
+    # serial_frame's YIELD (a frame kind) is not the protocol's (an ack)
+    source = ("from shared_buffers import serial_frame as F\nfrom shared_buffers.protocol import YIELD\n"
+              "x = (F.YIELD, YIELD, F.Encoder)\n")
+    out = fold(source, CONSTANTS)
+    assert out.splitlines() == ["from shared_buffers import serial_frame as F", "pass",
+                                "x = (%d, %d, F.Encoder)" % (F.YIELD, protocol.YIELD)]
+    assert F.YIELD != protocol.YIELD
+
+
+def test_serial_frame_loses_its_own_public_numbers_and_keeps_its_private_ones() -> None:
+    with open(F.__file__, encoding="utf-8") as f:
+        source = f.read()
+    out = fold(source, CONSTANTS, "shared_buffers.serial_frame")
+    assert out.count("\n") == source.count("\n")
+    assert "\nFLAG = " not in out and "\nTEXT_CHUNK = " not in out
+    assert "\n_RUN = const(8)" in out  # MicroPython inlines a private const() itself
+    assert "range(0, len(text), %d)" % F.TEXT_CHUNK in out
+    assert fold(source, CONSTANTS) != out  # only as the module itself, not as an importer

@@ -148,8 +148,26 @@ steps = [hello(10, nonce),           # the boot banner came; its challenge is us
          again("hello12"),           # an old HELLO replayed: stale challenge, restarts nothing
          resume(ack=P.SUCCESS, tick=100),  # loop() runs in the same session: its LOG
          end]
+class NoFlag:
+    # no flag file: this test drives Board directly
+    def at_boot(self, store, installed):
+        return ""
+
+    def refuses(self, app):
+        return False
+
+    def start(self, app):
+        pass
+
+    def enter(self):
+        pass
+
+    def leave(self, m2b=None):
+        pass
+
+
 host = Host(steps)
-board = Board(host, host)
+board = Board(host, host, NoFlag())
 board.serve()
 print(sorted(board.dropped.items()))
 """

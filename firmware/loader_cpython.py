@@ -1,0 +1,76 @@
+# The simulator's half of firmware/loader.py: what containment needs under CPython only (the
+# names each module's view gives, the builtins table, the refused names), kept out of the
+# board's heap: a board never imports this module.
+import builtins
+
+from firmware.cpython_shims import SHIMS  # noqa: F401  (the loader's views take them from here)
+
+# The names of each nrf module an app gets in the simulator's view of it (firmware/loader.py's
+# APP_MODULES holds the modules; None there: all of a C module's).
+VIEW_NAMES = {
+    "array": ("array",),
+    "binascii": ("hexlify", "unhexlify", "a2b_base64", "b2a_base64", "crc32"),
+    "collections": ("deque", "namedtuple", "OrderedDict"),
+    "hashlib": ("sha256", "sha1", "md5"),
+    "heapq": ("heappush", "heappop", "heapify"),
+    "json": ("dump", "dumps", "load", "loads"),
+    "random": ("getrandbits", "seed", "randrange", "randint", "choice", "random", "uniform"),
+    "re": ("compile", "match", "search", "sub", "split", "DEBUG"),
+    "struct": ("calcsize", "pack", "pack_into", "unpack", "unpack_from"),
+    "time": ("sleep", "sleep_ms", "sleep_us", "ticks_ms", "ticks_us", "ticks_cpu", "ticks_add",
+             "ticks_diff", "time", "time_ns", "localtime", "mktime", "gmtime"),
+    "gc": ("collect", "enable", "disable", "isenabled", "mem_alloc", "mem_free", "threshold"),
+}
+# MicroPython nrf's builtins (less the loader's _WITHHELD); print is the SDK's log().
+BUILTINS = (
+    "ArithmeticError AssertionError AttributeError BaseException EOFError Ellipsis Exception "
+    "GeneratorExit ImportError IndentationError IndexError KeyError KeyboardInterrupt LookupError "
+    "MemoryError NameError NotImplemented NotImplementedError OSError OverflowError RuntimeError "
+    "StopAsyncIteration StopIteration SyntaxError SystemExit TypeError UnicodeError ValueError "
+    "ZeroDivisionError __build_class__ abs all any bin bool bytearray bytes callable chr "
+    "classmethod complex dict dir divmod enumerate filter float frozenset hash hex id int "
+    "isinstance issubclass iter len list map max memoryview min next object oct ord pow property "
+    "range repr reversed round set slice sorted staticmethod str sum super tuple type zip"
+).split()
+# CPython's ways from an object to the host's (function globals, frames, class trees) and a
+# finaliser that would run outside any call the watchdog sees. The simulator refuses an app
+# that names one; MicroPython has none of them but __dict__/__class__ (the loader's own set).
+HIDDEN_NAMES = frozenset((
+    "__globals__", "__builtins__", "__code__", "__closure__", "__func__", "__self__", "__dict__",
+    "__class__", "__bases__", "__base__", "__mro__", "__subclasses__", "__traceback__",
+    "__context__", "__cause__", "__getattribute__", "__reduce__", "__reduce_ex__", "__loader__",
+    "__spec__", "__del__", "__import__", "__init_subclass__", "__set_name__", "__objclass__",
+    "__wrapped__", "__defaults__", "__kwdefaults__", "gi_frame", "gi_code", "gi_yieldfrom",
+    "gi_suspended", "cr_frame", "cr_code", "cr_await", "ag_frame", "ag_code", "f_back",
+    "f_globals", "f_locals", "f_builtins", "f_code", "tb_frame", "tb_next", "co_consts",
+    "co_code", "mro",
+))
+
+
+def builtins_table(app_import, shadows):
+    """The app's __builtins__: nrf's builtins, the app's __import__, the guarded getattr & co."""
+    table = {key: getattr(builtins, key) for key in BUILTINS if hasattr(builtins, key)}
+    table["__import__"] = app_import
+    for key in ("getattr", "setattr", "delattr", "hasattr"):
+        table[key] = shadows[key]
+    return table
+
+
+def compiled(code):
+    """The app's code object; ImportError when it names a hidden name."""
+    if isinstance(code, str):
+        code = compile(code, "<microapp>", "exec")
+    hidden = _hidden_names(code)
+    if hidden:
+        raise ImportError("the app uses %s, which a microapp cannot reach (docs/faults.md)"
+                          % ", ".join(sorted(hidden)))
+    return code
+
+
+def _hidden_names(code):
+    """The hidden names a code object (and the code nested in it) uses."""
+    found = set(code.co_names) & HIDDEN_NAMES
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            found |= _hidden_names(const)
+    return found
