@@ -113,6 +113,13 @@ class Simulation:
                 self.save_state()
         return self.summary()
 
+    def close(self) -> None:
+        """Done with this simulation: its link ends the app (a greenlet link unwinds it, so that
+        the simulation can be freed; a board's port is closed, an isolated app's process ends)."""
+        close = getattr(self.link, "close", None)
+        if close is not None:
+            close()
+
     def save_state(self) -> None:
         """Persist the app's flags and counters: this run's merged into the store's."""
         assert self.store is not None

@@ -80,6 +80,17 @@ class GreenletLink:
         self._entry_points = self._load()
         self.bind()
 
+    def close(self) -> None:
+        """End the app (GreenletExit where it is suspended, as a restart does) and let go of it.
+        A suspended greenlet is never freed by the collector, nor is anything its frames hold
+        (the runtime, the controller, the whole simulation): a finished simulation is freed only
+        once its app has ended. The link is not resumed after this."""
+        if self._glet:  # started and not finished
+            self._unwind(self._glet)
+        self._glet = None
+        if self.watchdog is not None:
+            self.watchdog.app = None
+
     def take_traceback(self) -> dict | None:
         """The app's last exception: its whole traceback and the innermost line of the app's
         own file ("file:line"); then forgotten."""

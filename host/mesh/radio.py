@@ -79,7 +79,7 @@ class RadioParams:
 class Message:
     """One send by a microapp (or one reply by a bluenet): what the figures follow."""
     __slots__ = ("mid", "kind", "src", "dst", "data", "sent_us", "ttl", "transmissions",
-                 "delivered_to")
+                 "delivered_to", "fig")
 
     def __init__(self, mid: int, kind: str, src: int, dst: int, data: bytes, sent_us: int,
                  ttl: int, transmissions: int) -> None:
@@ -92,6 +92,7 @@ class Message:
         self.ttl = ttl
         self.transmissions = transmissions  # left to send (broadcast)
         self.delivered_to: dict[int, int] | None = None  # receiver id -> first delivery (us)
+        self.fig: KindFigures | None = None  # its kind's figures (set by the radio: no lookup per PDU)
 
 
 class Node:
@@ -279,7 +280,8 @@ class Radio:
     def _new(self, kind: str, src: int, dst: int, data: bytes, t_us: int, ttl: int, n: int) -> Message:
         msg = Message(len(self.messages) + 1, kind, src, dst, data, t_us, ttl, n)
         self.messages.append(msg)
-        self.figures[kind].sent += 1
+        fig = msg.fig = self.figures[kind]
+        fig.sent += 1
         return msg
 
     def _send_unicast(self, node: Node, t_us: int) -> None:
@@ -300,9 +302,9 @@ class Radio:
         msg = transfer.msg
         if t_us >= transfer.timeout_at:
             self._finish(node, transfer, t_us)
-            self.figures[msg.kind].timeouts += 1
+            msg.fig.timeouts += 1
             return
-        self.figures[msg.kind].retries += 1
+        msg.fig.retries += 1
         self._originate(node, msg, t_us)
         transfer.interval_us *= RELIABLE_BACK_OFF
         self.schedule(min(t_us + transfer.interval_us, transfer.timeout_at), RETRY, node, transfer)
@@ -317,14 +319,14 @@ class Radio:
     # -- the air ------------------------------------------------------------------------
     def _originate(self, node: Node, msg: Message, t_us: int) -> None:
         node.seq += 1
-        self.figures[msg.kind].transmissions += 1
+        msg.fig.transmissions += 1
         pdu = (node.sid, node.seq, msg.dst, msg.ttl, msg)
         _cache_add(node, (node.sid << 32) | node.seq)  # its own PDU coming back is dropped
         self._transmit(node, pdu, msg.ttl, t_us)
 
     def _transmit(self, node: Node, pdu: tuple, ttl: int, t_us: int) -> None:
         rnd = self.rng.random
-        fig = self.figures[pdu[4].kind]
+        fig = pdu[4].fig
         dst = pdu[2]
         # One advertiser per stone: its PDUs go out one per advertising event, in order, and
         # one packet in the air reaches every neighbour at the same moment.
@@ -356,7 +358,7 @@ class Radio:
         """A PDU reaches a node (a RECEIVE event of the heap)."""
         pdu, ttl = item
         src, seq, dst, ttl0, msg = pdu
-        fig = self.figures[msg.kind]
+        fig = msg.fig
         key = (src << 32) | seq
         cached = node.cache_set
         if key in cached:
@@ -379,7 +381,7 @@ class Radio:
             self._transmit(node, pdu, ttl - 1, t_us)
 
     def _arrive(self, node: Node, msg: Message, hops: int, t_us: int, ttl: int) -> None:
-        fig = self.figures[msg.kind]
+        fig = msg.fig
         fig.delivered += 1
         fig.hops.append(hops)
         fig.latency_us.append(t_us - msg.sent_us)
@@ -394,7 +396,7 @@ class Radio:
             transfer = sender.uc_busy
             # Nordic matches a reply by its opcode only: any reply ends the transfer running.
             if transfer is not None and not transfer.finished:
-                self.figures[transfer.msg.kind].acked += 1
+                transfer.msg.fig.acked += 1
                 self._finish(sender, transfer, t_us)
             return
         self.deliver(node, msg.src, msg.data, t_us)

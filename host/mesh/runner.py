@@ -150,6 +150,15 @@ class MeshRun:
             return self.result(minutes, end_us)
         finally:
             gc.unfreeze()
+            self.close()
+
+    def close(self) -> None:
+        """End every stone's app, so that the stones can be freed: a paused app's greenlet
+        would keep its stone alive for good (a seed sweep's worker would grow with each seed).
+        run() does this at its end; a MeshRun runs once."""
+        for stone in self.network.stones.values():
+            stone.sim.close()
+            stone.resume = stone.rebind = None
 
     def result(self, minutes: float, end_us: int) -> MeshResult:
         stones = {}
