@@ -345,8 +345,12 @@ class SerialLink:
                     self._text = bytearray()
                 F.put_text(self._text, F.control_body(raw, n))
             elif kind == F.INFO and raw[2] == 0 and F.YIELD in expect:
-                self._take_info(n)  # the boot banner: the board was reset meanwhile
-                return n, kind
+                # A boot banner: the board was reset meanwhile, or an old one replayed by the
+                # line. The request again tells: a reset board NAKs it (no session, above).
+                stats["stale"] += 1
+                self._send(frame)
+                stats["resent"] += 1
+                resent = True
             else:  # a repeat of an earlier answer, a banner while opening
                 stats["stale"] += 1
 

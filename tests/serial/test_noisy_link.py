@@ -12,6 +12,8 @@ import tty
 import pytest
 import serial
 
+from host.board.virtual_board import VirtualBoard
+from host.board_install import install_to_dir
 from host.limits import Limits
 from host.links.serial_link import BadLine, BoardError, SerialLink
 from host.simulator import Simulation
@@ -66,6 +68,19 @@ def test_replayed_frames_either_way_are_never_handled(board_under_test):
     assert_each_handled_once_in_order(summary, 200)
     assert port.replayed["to_board"] > 20 and port.replayed["to_host"] > 20
     assert link.stats["stale"] > 0  # old answers came and were dropped
+
+
+def test_a_replayed_boot_banner_is_no_reset(tmp_path):
+    """A fresh board's boot INFO passes through the line, so the line may replay it during the
+    run: the link asks the board again instead of taking the app's session for lost."""
+    install_to_dir(str(tmp_path), romfs=True)
+    (tmp_path / "app.py").write_text(APP % (40, 40))
+    with VirtualBoard.for_profile("pca10040", str(tmp_path), paced=False) as board:
+        port = ReplayPort(serial.serial_for_url(board.port), rate=0.3, seed=12)
+        with SerialLink(port, "app.py", resend_ms=20, watchdog_ms=20000, hello_ms=30000) as link:
+            summary = Simulation(None, limits=Limits(entry_budget=10**6), link=link).run(20)
+    assert_each_handled_once_in_order(summary, 40)
+    assert port.replayed["to_host"] > 0 and link.stats["stale"] > 0
 
 
 @pytest.mark.slow
