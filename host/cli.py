@@ -20,6 +20,7 @@ from host.events import EventsError, load_events
 from host.faults import DEFAULT_POLICY, FaultPolicy
 from host.limits import BLUENET_CALL_DURATION_MS, Limits
 from host.report import History, write_summary
+from host.sandbox import missing_barriers
 from host.simulator import AppLoadError, Simulation, read_app
 from host.trace import SwitchTrace
 from host.world.history import describe
@@ -243,8 +244,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _warn_about(args.app, source, out)
     missing = getattr(sim.link, "barriers_missing", None)
     if missing:
-        out.line(f"microapp: warning: --isolate runs without {' and '.join(missing)} ("
-                 + "; ".join(f"{name}: {why}" for name, why in missing.items()) + ")", sys.stderr)
+        out.line(f"microapp: warning: {missing_barriers(missing)}", sys.stderr)
     details: list[dict] = []  # per fault: the app's file:line and traceback, for --json
 
     def on_fault(fault: dict, detail: dict) -> None:

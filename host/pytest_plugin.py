@@ -46,6 +46,7 @@ from host.board_install import InstallError, install_to_dir, send_app
 from host.events import Event, EventsError, load_events, parse_events
 from host.limits import Limits, check_ranges
 from host.links.serial_link import BadLine, BoardError, SerialLink
+from host.sandbox import missing_barriers
 from host.simulator import Simulation, read_app
 from host.trace import SwitchTrace
 
@@ -314,16 +315,12 @@ def microapp_sim(request: pytest.FixtureRequest) -> Iterator[Callable[..., Simul
         sims.append(sim)
         missing = getattr(sim.link, "barriers_missing", None)
         if missing:  # as `microapp run --isolate` warns; pytest lists it in its warnings summary
-            warnings.warn(IsolateWarning(
-                f"--isolate runs without {' and '.join(missing)} ("
-                + "; ".join(f"{name}: {why}" for name, why in missing.items()) + ")"), stacklevel=2)
+            warnings.warn(IsolateWarning(missing_barriers(missing)), stacklevel=2)
         return sim
 
     yield start
     for sim in sims:
-        close = getattr(sim.link, "close", None)
-        if close is not None:
-            close()
+        sim.close()
 
 
 @pytest.fixture(scope="session")

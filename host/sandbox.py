@@ -19,6 +19,12 @@ NOBODY = 65534
 BARRIERS = ("landlock", "seccomp")
 
 
+def missing_barriers(missing: dict[str, str]) -> str:
+    """The warning for an isolated app run without some of the barriers ({name: why})."""
+    return (f"--isolate runs without {' and '.join(missing)} ("
+            + "; ".join(f"{name}: {why}" for name, why in missing.items()) + ")")
+
+
 class HostInterrupt(KeyboardInterrupt):
     """The user's Ctrl-C (SIGINT). The runtime lets it through; any other KeyboardInterrupt
     out of the app (it raised one) is a fault of the app."""

@@ -153,7 +153,7 @@ class Simulation:
                 if due < NEVER:
                     grant = min(grant, (due - 1) // tick_ms - tick_no + 1)
         if stepped:
-            took = controller.tick(grant, True, self._next_event is None and world.next_ms >= NEVER)
+            took = controller.tick(grant, True, self._nothing_due())
             if controller.stepping and not self.stepped_goes_on():
                 controller.end_stepped()
         else:
@@ -167,13 +167,17 @@ class Simulation:
         this simulation's is due (the network's events are the network's to see to) and the
         ticks and entries so far left nothing for a tick to do: no bluenet event, latched pin,
         signal, held-back or open event. Else the grant ends here (Controller.end_stepped)."""
-        return (self._next_event is None and self.world.next_ms >= NEVER and not self._pending_events
+        return (self._nothing_due() and not self._pending_events
                 and not self.device.latched_any and self.controller.idle_ticks() > 1)
+
+    def _nothing_due(self) -> bool:
+        """No event of the events file and no action of the world's timeline is still to come."""
+        return self._next_event is None and self.world.next_ms >= NEVER
 
     def stepped_message(self, back: object) -> None:
         """A stepped grant's tick came back with a message (Controller.stepped_message)."""
         controller = self.controller
-        controller.stepped_message(back, self._next_event is None and self.world.next_ms >= NEVER)
+        controller.stepped_message(back, self._nothing_due())
         if controller.stepping and not self.stepped_goes_on():
             controller.end_stepped()
         if self._pending_events:

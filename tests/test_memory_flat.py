@@ -24,8 +24,13 @@ def peak_rss_kib(tmp_path, ticks: int, json_out: bool) -> int:
            "--state", str(tmp_path / "state.json")]
     if json_out:
         cli += ["--json", str(tmp_path / f"out-{ticks}.json")]
+    return cli_peak_rss_kib(cli, 120)
+
+
+def cli_peak_rss_kib(cli: list[str], timeout_s: float) -> int:
+    """The peak RSS of a CLI run in a fresh process (it must exit 0)."""
     r = subprocess.run([sys.executable, "-c", PEAK_OF_CHILD, *cli], capture_output=True, text=True,
-                       cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT}, timeout=120)
+                       cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT}, timeout=timeout_s)
     code, peak = r.stdout.split()
     assert code == "0", r.stderr
     return int(peak)

@@ -3,19 +3,14 @@ reading, ...) streams to the --json file's spool as the device's log does, so th
 300k ticks of an app that toggles the switch every tick (600k history entries) is that of a
 short run; and the history written is whole."""
 import json
-import os
-import subprocess
 import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.test_memory_flat import cli_peak_rss_kib
+
 TOGGLING_APP = "from microapp import *\ndef loop():\n    CrownstoneSwitch.toggle()\n"
 SCENARIO = "[load]\nwatts = 60\n"  # a load, so every toggle changes the power too
-# The peak RSS (ru_maxrss, KiB) of the one child a fresh process runs: the CLI's own peak.
-PEAK_OF_CHILD = ("import resource, subprocess, sys\n"
-                 "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
-                 "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
 SHORT, LONG = 20_000, 300_000
 SLACK_KIB = 4 * 1024  # kept in memory, the 580k more entries take some 200 MiB
 
@@ -27,11 +22,7 @@ def peak_rss_kib(tmp_path, ticks: int) -> int:
     cli = [sys.executable, "-m", "host.cli", "run", str(app), "--ticks", str(ticks), "--quiet",
            "--scenario", str(scenario), "--state", str(tmp_path / "state.json"),
            "--json", str(tmp_path / f"out-{ticks}.json")]
-    r = subprocess.run([sys.executable, "-c", PEAK_OF_CHILD, *cli], capture_output=True, text=True,
-                       cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT}, timeout=600)
-    code, peak = r.stdout.split()
-    assert code == "0", r.stderr
-    return int(peak)
+    return cli_peak_rss_kib(cli, 600)
 
 
 @pytest.mark.slow
