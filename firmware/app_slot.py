@@ -1,4 +1,4 @@
-# The loader's view of the app store (firmware/app_store.py): the enabled app's source. Apart
+# The loader's view of the app store (firmware/app_store.py): the enabled app. Apart
 # from the store so that a boot does not load the store's control commands (tools/flash.py's):
 # every name a loaded module brings stays in the board's heap for good.
 # Runs under MicroPython (and CPython, for tests).
@@ -11,8 +11,9 @@ DEFAULT_ROOT = "apps"
 
 
 def enabled_app(root=DEFAULT_ROOT, max_apps=MAX_APPS):
-    """(slot, source text) of the app to run: the first slot that is enabled, validated, has no
-    fault flag and whose bytes still match its CRC; None when there is none."""
+    """(slot, app) of the app to run: the first slot that is enabled, validated, has no fault
+    flag and whose bytes still match its CRC; None when there is none. The app is its source
+    text (header line included) or, precompiled, its ROMFS image (a view of the bytes read)."""
     for slot in range(max_apps):
         try:
             with open("%s/%d.meta" % (root, slot)) as f:
@@ -28,6 +29,12 @@ def enabled_app(root=DEFAULT_ROOT, max_apps=MAX_APPS):
         except OSError:
             continue
         if len(data) == size and crc16(data) == meta.get("crc"):
+            # after its header line an app is source text, or precompiled (tools/flash.py app):
+            # a ROMFS image holding its .mpy (firmware/loader.py runs it in place), which starts
+            # with ROMFS's magic bytes
+            body = data.find(b"\n") + 1
+            if data[body:body + 3] == b"\xd2\xcd\x31":
+                return slot, memoryview(data)[body:]
             try:
                 return slot, data.decode()
             except UnicodeError:

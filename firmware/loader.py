@@ -41,6 +41,14 @@ else:
     from firmware.loader_cpython import HIDDEN_NAMES, SHIMS as _SHIMS  # type: ignore[assignment]
     APP_MODULES.update(_cpython.VIEW_NAMES)
 
+# A precompiled app (tools/flash.py app) is a ROMFS image holding microapp_app.mpy, imported
+# from it in place; its first line (put there by the host, host/flashing/app_image.py) asks for
+# its namespace by importing "__microapp_env__", which the hook answers once per load:
+# `globals().update(__import__("__microapp_env__"))`. (The names are literals here: a global
+# for each would cost the board's heap.)
+_env = None  # the namespace of the app being imported, until its first line took it
+_image = None  # the running precompiled app's image: its bytecode runs from it
+
 _original_import = __import__
 _original_open = open
 firmware_open = open  # the firmware's own open(), for a write it makes within the app's call
@@ -92,9 +100,12 @@ def _module_view(name):
 def app_import(name, globals=None, locals=None, fromlist=(), level=0):
     """The app's __import__: the SDK and the board's modules (u-prefixed names too), else
     ImportError with MicroPython's message."""
-    global in_app
+    global in_app, _env
     if name == "microapp":
         return _module_view(name)
+    if name == "__microapp_env__" and _env is not None:
+        env, _env = _env, None
+        return env
     if _MICROPYTHON and (not in_app or _SDK[1]):
         # The hook is all code's there: the firmware's own import, or the SDK's lazy one
         # (firmware/microapp.py's _world(), _radio(), which say so in the SDK's cell).
@@ -153,7 +164,8 @@ class AppLoadFault(Exception):
 
 
 def load_app(code, name="microapp_app", passthrough=(), extra_modules=()):
-    """Execute the app's code (source text or a code object) contained; return (setup, loop).
+    """Execute the app's code (source text, a code object, or on a board a precompiled app's
+    image) contained; return (setup, loop).
     passthrough: the link's own BaseExceptions, which are not the app's. extra_modules: modules
     the app may import whole beyond the board's (tests of --isolate give an app `os` or
     `ctypes`, as an escape through CPython's internals would)."""
@@ -166,7 +178,10 @@ def load_app(code, name="microapp_app", passthrough=(), extra_modules=()):
     global in_app
     was, in_app = in_app, True  # the app's own code runs (the run flag keeps it after the load)
     try:
-        exec(code, namespace)
+        if _MICROPYTHON and not isinstance(code, str):
+            namespace = _imported(code, namespace)
+        else:
+            exec(code, namespace)
     except Exception:
         raise
     except BaseException as e:
@@ -176,6 +191,35 @@ def load_app(code, name="microapp_app", passthrough=(), extra_modules=()):
     finally:
         in_app = was
     return namespace.get("setup", _nothing), namespace.get("loop", _nothing)
+
+
+def _imported(image, namespace):
+    """Import a precompiled app from its image, in `namespace` (its first line takes it);
+    the module's globals. The image stays referenced while the app runs: its bytecode is
+    the image's bytes (a collector does not follow pointers into the middle of them)."""
+    global _env, _image
+    vfs = _original_import("vfs")  # the firmware's import: the app's hook refuses vfs
+    if not hasattr(vfs, "VfsRom"):
+        raise ImportError("this board cannot run a precompiled app (no vfs.VfsRom): upload it "
+                          "with tools/flash.py app --source")
+    try:
+        vfs.umount("/_microapp")  # left by a load that died in between
+    except OSError:
+        pass
+    vfs.mount(vfs.VfsRom(image), "/_microapp")
+    sys.path.insert(0, "/_microapp")
+    _env, _image = namespace, image
+    try:
+        module = _original_import("microapp_app")
+        if _env is not None:  # an image tools/flash.py did not build: it ran without the SDK's
+            raise ImportError("the precompiled app does not start with the SDK's first line "
+                              "(build it with tools/flash.py app)")
+    finally:
+        _env = None
+        sys.path.remove("/_microapp")
+        sys.modules.pop("microapp_app", None)
+        vfs.umount("/_microapp")
+    return module.__dict__
 
 
 def _nothing():

@@ -1,6 +1,7 @@
-"""A microapp as a board stores it (firmware/app_store.py): the app's source behind a header line
-that names the SDK it is built for, as a bluenet app binary starts with its header; CRC16-CCITT
-over header and body."""
+"""A microapp as a board stores it (firmware/app_store.py): a header line that names the SDK it
+is built for, as a bluenet app binary starts with its header, then the app precompiled (a ROMFS
+image holding its .mpy, which the board runs in place: nothing is compiled on the board) or,
+with --source, its source; CRC16-CCITT over header and body."""
 from __future__ import annotations
 
 import binascii
@@ -8,17 +9,36 @@ import binascii
 from firmware.app_store import HEADER_PREFIX, SDK_VERSION, parse_header
 from host.flashing import FlashError
 
+# firmware/loader.py's literals: the precompiled app's module, and the name it imports to take
+# its namespace
+APP_MODULE = "microapp_app"
+APP_ENV = "__microapp_env__"
 
-def build_image(source: bytes) -> bytes:
-    """The bytes to upload: `source` as is when it starts with a header, else a header for the
-    host's SDK version in front of it."""
+# The precompiled app's first line (firmware/loader.py): it takes the app's namespace (print,
+# the shadowed builtins). It stands where the header line stands in a source image, so both
+# forms number the app's lines alike, and its frames say "<string>" as exec'd source does.
+PROLOGUE = b'globals().update(__import__("%s"))\n' % APP_ENV.encode()
+
+
+def build_image(source: bytes, mpy: int | None = None) -> bytes:
+    """The bytes to upload: a header line (the app's own when it starts with one, else one for
+    the host's SDK version), then the app's source, or with `mpy` (the board's
+    sys.implementation._mpy) the ROMFS image of its .mpy compiled for that bytecode."""
     if source.startswith(HEADER_PREFIX):
         if parse_header(source)[0] is None:
             first = source.split(b"\n", 1)[0].decode("utf-8", "replace")
             raise FlashError(f"the app's header line {first!r} does not say sdk=MAJOR.MINOR")
-        return source
-    header = b"%ssdk=%d.%d build=0\n" % (HEADER_PREFIX, SDK_VERSION[0], SDK_VERSION[1])
-    return header + source
+        header, _, body = source.partition(b"\n")
+        header += b"\n"
+    else:
+        header = b"%ssdk=%d.%d build=0\n" % (HEADER_PREFIX, SDK_VERSION[0], SDK_VERSION[1])
+        body = source
+    if mpy is None:
+        return header + body
+    from host.flashing.mpy import compile_source, compiler_for
+    from host.flashing.romfs import romfs_image
+    code = compile_source(compiler_for(mpy), "<string>", PROLOGUE + body)
+    return header + romfs_image([(APP_MODULE + ".mpy", code)])
 
 
 def crc16_ccitt(data: bytes) -> int:

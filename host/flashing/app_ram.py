@@ -63,16 +63,26 @@ def forget_record(board: Board) -> None:
     board.exec("import os\ntry:\n os.remove(%r)\nexcept OSError:\n pass" % APP_RAM_FILE)
 
 
+# setup() may take more than one tick (bluenet: 4 requests an entry, then the next tick goes on)
+SETUP_TICKS = 100
+
+
 def run_setup(port) -> None:
     """Start a session with the installed app on the firmware serving `port` (a URL or an open
-    serial port) and run its setup() (one tick); FlashError when setup() raised."""
+    serial port) and run its setup() to its end (SETUP_TICKS at most: a setup() that is not
+    done by then is cut off, which the board's run flag then holds against the app);
+    FlashError when setup() raised or did not end."""
     from host.links.serial_link import BoardError, SerialLink
     from host.simulator import Simulation
     timeout = None if isinstance(port, str) else port.timeout
     try:
         link = SerialLink(port)
         try:
-            summary = Simulation(None, link=link).run(1)
+            simulation = Simulation(None, link=link)
+            for _ in range(SETUP_TICKS):
+                summary = simulation.run(1)
+                if simulation.controller.setup_done or summary["faults"]:
+                    break
         finally:
             if isinstance(port, str):
                 link.close()
@@ -83,6 +93,8 @@ def run_setup(port) -> None:
     failed = [f["error"] for f in summary["faults"] if f["where"] == "setup"]
     if failed:
         raise FlashError(f"the app's setup() failed on the board: {failed[0]}")
+    if not simulation.controller.setup_done:
+        raise FlashError(f"the app's setup() did not end within {SETUP_TICKS} ticks on the board")
 
 
 def check_budget(figures: HeapFigures, budget: int) -> None:

@@ -81,10 +81,24 @@ class UploadReport:
     unchanged: int = 0     # chunks the board already held ("success, no change")
 
 
+def app_bytecode(board: Board) -> int | None:
+    """The bytecode to precompile an app for (the board's sys.implementation._mpy), or None
+    when the board cannot run a precompiled app in place (no vfs.VfsRom): it gets the source,
+    and the tool says so."""
+    mpy = board.eval("getattr(__import__('sys').implementation, '_mpy', -1) if hasattr("
+                     "__import__('vfs'), 'VfsRom') else -1")
+    if mpy < 0:
+        print(f"{board.port}: the board cannot run a precompiled app (no vfs.VfsRom or no "
+              f"sys.implementation._mpy): uploading the app's source")
+        return None
+    return mpy
+
+
 def upload_app(slots: AppSlots, source: bytes, slot: int = 0,
-               progress: Progress | None = None) -> UploadReport:
-    """Put `source` in `slot`, validated and enabled."""
-    image = build_image(source)
+               progress: Progress | None = None, mpy: int | None = None) -> UploadReport:
+    """Put `source` in `slot` (precompiled for bytecode `mpy`, else as source), validated and
+    enabled."""
+    image = build_image(source, mpy)
     crc = crc16_ccitt(image)
     info = slots.checked_info(slot)
     if len(image) > info["max_app_size"]:

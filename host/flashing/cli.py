@@ -10,7 +10,7 @@ from typing import NoReturn
 from firmware.board_main import INSTALLED_APP, VERSION as FIRMWARE_VERSION
 from host.flashing import FlashError
 from host.flashing.app_image import read_app
-from host.flashing.apps import AppSlots, enable_app, upload_app, expect_ok
+from host.flashing.apps import AppSlots, app_bytecode, enable_app, expect_ok, upload_app
 from host.flashing.board import Board, connect
 from host.flashing.app_ram import (BLUENET_APP_RAM, HeapFigures, check_budget, forget_record,
                                    recorded_app_ram, repl_heap, run_setup)
@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     app = command("app", "upload a microapp, validate and enable it, restart the board")
     app.add_argument("app", metavar="APP.py")
     app.add_argument("--slot", type=int, default=0)
+    app.add_argument("--source", action="store_true",
+                     help="upload the app as source (the board compiles it at every load) "
+                          "instead of precompiled (.mpy, run in place from its image)")
     app.add_argument("--ram-budget", type=int, default=BLUENET_APP_RAM, metavar="BYTES",
                      help=f"refuse (disable) an app holding more heap after setup() (default "
                           f"{BLUENET_APP_RAM}, bluenet's; never more than the board has left)")
@@ -140,7 +143,9 @@ def _firmware(args: argparse.Namespace) -> int:
 
 def _app(args: argparse.Namespace, board: Board, slots: AppSlots, source: bytes) -> int:
     free_used = repl_heap(board)
-    report = upload_app(slots, source, args.slot, progress=Progress("app"))
+    mpy = None if args.source else app_bytecode(board)
+    report = upload_app(slots, source, args.slot, progress=Progress("app"), mpy=mpy)
+    form = "source" if mpy is None else "precompiled (.mpy)"
     chunks = report.written + report.unchanged
     if report.removed:
         print(f"slot {args.slot}: removed the other app that was there")
@@ -149,7 +154,8 @@ def _app(args: argparse.Namespace, board: Board, slots: AppSlots, source: bytes)
               f"({report.size} bytes, CRC16 0x{report.crc:04X})")
     else:
         print(f"slot {args.slot}: uploaded {report.size} bytes in {chunks} chunks "
-              f"({report.written} written, {report.unchanged} no change), CRC16 0x{report.crc:04X}")
+              f"({report.written} written, {report.unchanged} no change) as {form}, "
+              f"CRC16 0x{report.crc:04X}")
     print(f"slot {args.slot}: validated and enabled")
     forget_record(board)
     info = _restart(board)
@@ -170,6 +176,8 @@ def _app(args: argparse.Namespace, board: Board, slots: AppSlots, source: bytes)
         AppSlots(board).disable(args.slot)
         raise
     info = _restart(board)
+    if info[0] != F.INFO_READY:
+        raise FlashError(f"the app ran its setup() but the firmware then did not load it: {info[6]}")
     print(f"the firmware runs it: {_app_state(info)}")
     return 0
 

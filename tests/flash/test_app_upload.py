@@ -17,7 +17,7 @@ from host.flashing.board import connect
 from host.flashing.firmware_install import install_firmware
 from host.links.serial_link import BoardError, SerialLink
 from host.simulator import Simulation
-from tests.flash.conftest import ROOT, assert_one_line_error, flash_py
+from tests.flash.conftest import BOARD_MPY, ROOT, assert_one_line_error, flash_py
 from tests.flash.test_firmware_install import FlakySerial
 
 pytestmark = pytest.mark.slow
@@ -59,7 +59,7 @@ def test_app_upload_then_the_host_drives_it_over_the_serial_link(firmware_board:
     done = flash_py("app", HELLO, "--port", firmware_board.port)
     assert done.returncode == 0, done.stderr
     with open(HELLO, "rb") as f:
-        image = build_image(f.read())
+        image = build_image(f.read(), BOARD_MPY)
     assert f"slot 0: uploaded {len(image)} bytes" in done.stdout
     assert "slot 0: validated and enabled" in done.stdout
     assert "the firmware runs it" in done.stdout
@@ -170,6 +170,6 @@ def test_wrong_firmware_version_and_no_firmware(board: VirtualBoard) -> None:
 
 def test_an_app_too_large_for_a_slot_is_refused(firmware_board: VirtualBoard, tmp_path) -> None:
     app = tmp_path / "big.py"
-    app.write_bytes(b"def loop():\n    pass\n" + b"# padding padding padding\n" * 700)
+    app.write_bytes(b"def loop():\n    pass\n" + b'PADDING = "%s"\n' % (b"padding " * 2100))
     assert_one_line_error(flash_py("app", str(app), "--port", firmware_board.port),
                           "not enough space", "16384")
