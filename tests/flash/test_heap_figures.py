@@ -17,7 +17,7 @@ from host.board import VirtualBoard
 from host.flashing import cli
 from host.flashing.apps import AppSlots
 from host.flashing.board import connect
-from host.flashing.firmware_install import install_firmware
+from host.flashing.firmware_install import install_firmware, install_firmware_romfs
 from tests.flash.conftest import ROOT, flash_py
 
 pytestmark = pytest.mark.slow
@@ -29,13 +29,17 @@ pytestmark = pytest.mark.slow
 TOLERANCE = 0.03
 
 
+def boot_once(board: VirtualBoard, romfs: bool = False) -> None:
+    """The firmware installed (.mpy files, or a ROMFS image) and booted once (the first boot
+    makes the run flag's file, which every later boot reads: a few bytes more)."""
+    with connect(board.port) as b:
+        (install_firmware_romfs if romfs else install_firmware)(b)
+        assert b.restart_firmware() is not None
+
+
 @pytest.fixture
 def booted_board(board: VirtualBoard) -> Iterator[VirtualBoard]:
-    """The firmware installed and booted once (the first boot makes the run flag's file, which
-    every later boot reads: a few bytes more)."""
-    with connect(board.port) as b:
-        install_firmware(b)
-        assert b.restart_firmware() is not None
+    boot_once(board)
     yield board
 
 
@@ -58,9 +62,11 @@ def info_heap(port: str) -> dict:
     return json.loads(done.stdout)["heap"]
 
 
-def test_info_gives_what_the_probe_measures(booted_board: VirtualBoard) -> None:
-    firmware = info_heap(booted_board.port)["firmware"]
-    probe = probe_heap(booted_board.port)
+@pytest.mark.parametrize("romfs", [False, True], ids=["mpy", "romfs"])
+def test_info_gives_what_the_probe_measures(board: VirtualBoard, romfs: bool) -> None:
+    boot_once(board, romfs)
+    firmware = info_heap(board.port)["firmware"]
+    probe = probe_heap(board.port)
     assert abs(firmware - probe) <= TOLERANCE * probe, (firmware, probe)
 
 
