@@ -323,6 +323,7 @@ def main(reader=None, writer=None):
         import firmware
         if hasattr(firmware, "app_store"):
             delattr(firmware, "app_store")
+        del app_store  # this frame's name held it too
     if _COLLECT:
         gc.collect()
     board.heap_boot = _heap_used()

@@ -22,7 +22,7 @@ WORD_SCALE_64 = 1.5
 
 class HeapFigures(NamedTuple):
     free_at_repl: int   # heap free to user code at the REPL, after a collection
-    firmware: int       # what the firmware holds once booted (its INFO's heap at boot)
+    firmware: int       # what the firmware holds once booted (firmware_heap())
     app: int | None     # what the app held after setup(), None when not measured yet
     word_scale: float = 1.0  # WORD_SCALE_64 on a 64-bit board
 
@@ -32,10 +32,19 @@ class HeapFigures(NamedTuple):
 
 
 def repl_heap(board: Board) -> tuple[int, int, float]:
-    """(free, in use) at the board's REPL, after a collection, and the board's word scale."""
-    free, used, wide = board.eval("(__import__('gc').collect(), __import__('gc').mem_free(), "
-                                  "__import__('gc').mem_alloc(), __import__('sys').maxsize > 1 << 32)[1:]")
+    """(free, in use) at the board's raw REPL right after its last soft reset, after a
+    collection (measured before any tool's code ran there: what info and app load at the REPL,
+    the app store above all, is not in it), and the board's word scale."""
+    free, used, wide = board.fresh_heap
     return free, used, WORD_SCALE_64 if wide else 1.0
+
+
+def firmware_heap(board: Board, boot: tuple) -> int:
+    """What the firmware holds once booted, live after a collection: its boot INFO's heap in use
+    (board.restart_firmware()) less the REPL's right after a soft reset. That is what main.py and
+    the firmware took from a bare board; FIRMWARE_HEAP_PROBE (benchmarks/flash_bench.py) finds
+    a little less, as its baseline already holds its own code and names (docs/flashing.md)."""
+    return boot[2] - repl_heap(board)[1]
 
 
 def recorded_app_ram(board: Board, app_path: str | None = None) -> int | None:

@@ -6,6 +6,8 @@ into its raw REPL for a clean heap, as mpremote does. exec() and eval() run code
 uses raw-paste when the board offers it and the plain raw REPL otherwise.
 restart_firmware() leaves the raw REPL with a soft reset, so main.py starts the firmware, and
 returns the firmware's boot INFO frame (shared_buffers/serial_frame.py): the firmware answering.
+Right after each soft reset into the raw REPL the board's heap is measured (fresh_heap), before
+any tool's code runs there.
 """
 from __future__ import annotations
 
@@ -33,6 +35,12 @@ BOOT_S = 10.0         # main.py's firmware announcing itself after a soft reset
 _REPL_SIGNS = (b">>>", b"MicroPython", b"KeyboardInterrupt", b"Traceback", b"raw REPL")
 
 
+# (free, in use) after a collection, and whether the board is 64-bit: only builtin names, so
+# that the measurement interns nothing on the board's heap.
+_FRESH_HEAP = ("(__import__('gc').collect(), __import__('gc').mem_free(), "
+               "__import__('gc').mem_alloc(), __import__('sys').maxsize > 1 << 32)[1:]")
+
+
 # The last line of a MicroPython traceback: "MemoryError: memory allocation failed, ...".
 _EXCEPTION = re.compile(r"[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)(: |$)")
 
@@ -53,6 +61,9 @@ class Board:
         self.port = port
         self._lock = lock  # host.port_lock's key, released by close()
         self.console: list[str] = []  # what the board printed around the last restart
+        # (free, in use, 64-bit) at the raw REPL right after the last soft reset: connect() and
+        # reenter_raw_repl() measure it before anything else runs there
+        self.fresh_heap: tuple[int, int, bool] = (0, 0, False)
 
     # -- running code ---------------------------------------------------------------------
     def exec(self, code: str) -> bytes:
@@ -118,6 +129,11 @@ class Board:
         except (serial.SerialException, OSError) as e:
             raise FlashError(f"lost {self.port}: {e}") from None
         _enter_raw_repl(self.transport, self.port)
+        self._measure_fresh_heap()
+
+    def _measure_fresh_heap(self) -> None:
+        """The heap at the raw REPL of a soft reset, first thing (host/flashing/app_ram.py)."""
+        self.fresh_heap = tuple(self.eval(_FRESH_HEAP))
 
     def console_tail(self) -> str:
         """What the board printed, for an error message: the exception that stopped main.py
@@ -149,7 +165,7 @@ class Board:
 
 
 def connect(port: str, baud: int = 115200) -> Board:
-    """Open `port` and put the board in a freshly soft-reset raw REPL."""
+    """Open `port`, put the board in a freshly soft-reset raw REPL and measure its heap there."""
     if "://" not in port and not os.path.exists(port):
         raise FlashError(f"no such port: {port} (is the board plugged in? "
                          f"`python -m serial.tools.list_ports` lists the ports)")
@@ -165,13 +181,14 @@ def connect(port: str, baud: int = 115200) -> Board:
         if "lock" in reason:
             raise FlashError(f"{port} is busy: another program has it open") from None
         raise FlashError(f"cannot open {port}: {reason}") from None
+    board = Board(transport, port, lock)
     try:
         _enter_raw_repl(transport, port)
+        board._measure_fresh_heap()
     except BaseException:
-        transport.close()
-        port_lock.release(lock)
+        board.close()
         raise
-    return Board(transport, port, lock)
+    return board
 
 
 def _enter_raw_repl(transport: SerialTransport, port: str) -> None:

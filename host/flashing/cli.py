@@ -12,8 +12,8 @@ from host.flashing import FlashError
 from host.flashing.app_image import read_app
 from host.flashing.apps import AppSlots, app_bytecode, enable_app, expect_ok, upload_app
 from host.flashing.board import Board, connect
-from host.flashing.app_ram import (BLUENET_APP_RAM, HeapFigures, check_budget, forget_record,
-                                   recorded_app_ram, repl_heap, run_setup)
+from host.flashing.app_ram import (BLUENET_APP_RAM, HeapFigures, check_budget, firmware_heap,
+                                   forget_record, recorded_app_ram, repl_heap, run_setup)
 from host.flashing.firmware_install import DEFAULT_CHUNK, install_firmware, install_firmware_romfs
 from host.flashing.hex_flash import TARGETS, flash_hex
 from host.flashing.progress import Progress
@@ -193,10 +193,10 @@ def _app_heap(board: Board, boot: tuple, free_used: tuple[int, int, float]) -> H
 
 def _info(args: argparse.Namespace, board: Board, slots: AppSlots) -> int:
     info = slots.info()
-    free, used, _scale = repl_heap(board)
+    free = repl_heap(board)[0]
     app_ram = recorded_app_ram(board)
     boot = board.restart_firmware()
-    info["heap"] = {"free_at_repl": free, "firmware": boot[2] - used if boot else None,
+    info["heap"] = {"free_at_repl": free, "firmware": firmware_heap(board, boot) if boot else None,
                     "app_after_setup": app_ram}
     if args.json:
         print(json.dumps(info, indent=2))
