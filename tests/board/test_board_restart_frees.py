@@ -40,7 +40,7 @@ def test_a_restarted_app_on_a_board_leaves_nothing_of_the_replaced_one_alive(tmp
     install_to_dir(str(tmp_path))
     with open(tmp_path / "faulting.py", "wb") as f:
         f.write(FAULTING_APP)
-    with VirtualBoard.for_profile("pca10056", str(tmp_path), paced=False, log=lambda _m: None) as board, \
+    with VirtualBoard.for_profile("pca10040", str(tmp_path), paced=False, log=lambda _m: None) as board, \
             SerialLink(board.port, "faulting.py", reset=True) as link:
         summary = Simulation(None, link=link, policy=FaultPolicy.parse("restart")).run(2 * RESTARTS + 2)
     heaps = [int(text.split()[1]) for _, text in summary["log"] if text.startswith("heap ")]

@@ -48,7 +48,7 @@ def flash(tmp_path: Path) -> Path:
 
 def test_an_app_hung_at_a_reset_is_marked_did_reboot_and_not_started_until_enabled(flash):
     store = install_in_store(flash, HANGS_IN_LOOP)
-    with VirtualBoard.for_profile("pca10056", str(flash), paced=False) as board:
+    with VirtualBoard.for_profile("pca10040", str(flash), paced=False) as board:
         link = SerialLink(board.port, "", watchdog_ms=500, reset=True)  # the installed app
         try:
             sim = Simulation(None, link=link, limits=Limits(watchdog_ms=500))
@@ -70,7 +70,7 @@ def test_an_app_hung_at_a_reset_is_marked_did_reboot_and_not_started_until_enabl
 
 def test_a_path_app_running_at_a_reset_is_not_started_by_the_board_on_its_own(flash):
     (flash / "app.py").write_bytes(HANGS_IN_LOOP)  # the installed app without a store slot
-    with VirtualBoard.for_profile("pca10056", str(flash), paced=False) as board:
+    with VirtualBoard.for_profile("pca10040", str(flash), paced=False) as board:
         link = SerialLink(board.port, "", watchdog_ms=500, reset=True)
         try:
             sim = Simulation(None, link=link, limits=Limits(watchdog_ms=500))
@@ -115,7 +115,7 @@ def loop():
 def test_the_app_cannot_write_the_firmware_or_the_app_stores_metadata(flash):
     store = install_in_store(flash, ATTACKER)
     files = {p: p.read_bytes() for p in flash.rglob("*") if p.is_file() and p.name != "microapp_running"}
-    with VirtualBoard.for_profile("pca10056", str(flash), paced=False) as board:
+    with VirtualBoard.for_profile("pca10040", str(flash), paced=False) as board:
         link = SerialLink(board.port, "", reset=True)
         lines = []
         try:

@@ -19,11 +19,10 @@ FLASH_PY = str(ROOT / "tools" / "flash.py")
 
 @pytest.fixture
 def board(tmp_path: Path) -> Iterator[VirtualBoard]:
-    """A PCA10056-sized board (its heap, collector on, its 32-byte raw-paste window); unpaced:
-    these tests check what is sent, tests/board/test_baud.py checks line time. Not a PCA10040:
-    since main's binary serial frame (9ef7e6d) the firmware leaves too little of its heap for
-    the app store to load an app (issue 11, item 2)."""
-    with VirtualBoard.for_profile("pca10056", str(tmp_path / "flash"), paced=False,
+    """A PCA10040-sized board (its heap, collector on, its raw-paste window), the board issue 11
+    asks the flashing suite to run on; unpaced: these tests check what is sent,
+    tests/board/test_baud.py checks line time."""
+    with VirtualBoard.for_profile("pca10040", str(tmp_path / "flash"), paced=False,
                                   log=lambda message: None) as b:
         yield b
 

@@ -1,6 +1,6 @@
 """The app's RAM: the firmware measures the heap the app holds after setup() (live, after a
 collection); `flash.py app` prints it and refuses (disables) an app over its budget or over what
-the board has left; `flash.py info` shows it. On the pca10056 virtual board (conftest.py)."""
+the board has left; `flash.py info` shows it. On the pca10040 virtual board (conftest.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterator

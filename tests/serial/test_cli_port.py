@@ -206,7 +206,7 @@ def test_a_second_program_on_a_busy_board_is_told_at_once_and_the_first_run_is_u
     link are refused with the holder's PID, and the first run ends clean."""
     flash = tmp_path / "flash"
     install_to_dir(str(flash))
-    with VirtualBoard.for_profile("pca10056", str(flash), paced=False) as board:
+    with VirtualBoard.for_profile("pca10040", str(flash), paced=False) as board:
         _busy_board(board, tmp_path)
 
 
@@ -257,7 +257,7 @@ def test_a_board_lost_mid_run_ends_it_with_one_line_and_the_summary(tmp_path, ca
     flash = tmp_path / "flash"
     install_to_dir(str(flash))
     out = tmp_path / "out.json"
-    with VirtualBoard.for_profile("pca10056", str(flash), paced=False) as board:
+    with VirtualBoard.for_profile("pca10040", str(flash), paced=False) as board:
         state = str(tmp_path / "s.json")
         timer = threading.Timer(6.0, board.stop)  # after the upload and a few hundred ticks
         timer.start()

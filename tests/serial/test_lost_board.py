@@ -14,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 @pytest.mark.slow
 @pytest.mark.timeout(60)
 def test_flash_tool_on_a_board_that_goes_away_says_so_in_one_line(tmp_path):
-    board = VirtualBoard.for_profile("pca10056", str(tmp_path / "flash"), paced=False)
+    board = VirtualBoard.for_profile("pca10040", str(tmp_path / "flash"), paced=False)
     port = board.start()
     try:
         proc = subprocess.Popen([sys.executable, "tools/flash.py", "firmware", "--port", port], cwd=ROOT,

@@ -56,7 +56,7 @@ def test_with_a_port_the_apps_go_to_that_board_over_its_repl(pytester, tmp_path)
     pytester.makepyfile(test_suite=SUITE)
     # A PCA10056's heap: the firmware no longer leaves a PCA10040 room for the raw REPL's
     # transfers (issue 11 item 2 is open); this test is about the plugin, not the heap.
-    with VirtualBoard.for_profile("pca10056", str(flash), paced=False) as board:
+    with VirtualBoard.for_profile("pca10040", str(flash), paced=False) as board:
         result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--board-port", board.port,
                                               "--board-log-dir", str(logs))
     check_run(result, logs)
@@ -138,7 +138,7 @@ def test_one_suite_on_boards_given_by_port(pytester, tmp_path):
         for i in range(2):
             flash = tmp_path / f"flash{i}"
             install_to_dir(str(flash))
-            board = VirtualBoard.for_profile("pca10056", str(flash), paced=False)
+            board = VirtualBoard.for_profile("pca10040", str(flash), paced=False)
             board.start()
             boards.append(board)
         pytester.makepyfile(test_suite=DUT_SUITE)
@@ -169,7 +169,7 @@ def test_board_goes_away(dut):
     outer.LOST.stop()
     dut.expect_exact("never", timeout=5)
 ''')
-    LOST = VirtualBoard.for_profile("pca10056", str(flash), paced=False)
+    LOST = VirtualBoard.for_profile("pca10040", str(flash), paced=False)
     LOST.start()
     try:
         result = pytester.runpytest_inprocess("-p", "no:cacheprovider", f"--board-port={LOST.port}",

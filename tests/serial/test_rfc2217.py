@@ -14,7 +14,7 @@ pytest_plugins = ["pytester"]
 def remote_board(tmp_path):
     flash = tmp_path / "flash"
     install_to_dir(str(flash))
-    with VirtualBoard.for_profile("pca10056", str(flash), paced=False) as board:
+    with VirtualBoard.for_profile("pca10040", str(flash), paced=False) as board:
         server = Rfc2217Server(board.port)
         try:
             yield server, flash
