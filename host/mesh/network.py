@@ -268,20 +268,26 @@ class Network:
             time.sleep(delay)
 
     def _drain(self, until_us: int) -> None:
-        """Handle the heap's entries before until_us."""
+        """Handle the heap's entries before until_us. A retry timer whose transfer has ended
+        (its reply came: most of them) is dropped as soon as it is first in the heap, whatever
+        its time: it would do nothing, and this way no run() comes here for it."""
         heap = self.radio.heap
         receive, retry = self.radio.receive, self.radio.retry
         heappop, heapreplace = heapq.heappop, heapq.heapreplace
         realtime = self.realtime
+        RETRY = R.RETRY
         while heap:
             entry = heap[0]
+            action = entry[2]
+            if action == RETRY and entry[4].finished:
+                heappop(heap)
+                continue
             t = entry[0]
             if t >= until_us:
                 break
             if realtime:
                 self._pace(t)
             self.now_us = t
-            action = entry[2]
             if action == TICK:  # a drifting stone
                 stone = entry[3]
                 if stone.node.queued:
