@@ -294,7 +294,8 @@ class Radio:
         transfer = Transfer(msg, min(interval, timeout), t_us + timeout)
         node.uc_busy = transfer
         self._originate(node, msg, t_us)
-        self.schedule(t_us + transfer.interval_us, RETRY, node, transfer)
+        self._seq += 1  # schedule(), inlined
+        heapq.heappush(self.heap, (t_us + transfer.interval_us, self._seq, RETRY, node, transfer))
 
     def retry(self, node: Node, transfer: Transfer, t_us: int) -> None:
         if transfer.finished:
@@ -318,35 +319,43 @@ class Radio:
 
     # -- the air ------------------------------------------------------------------------
     def _originate(self, node: Node, msg: Message, t_us: int) -> None:
-        node.seq += 1
+        sid = node.sid
+        seq = node.seq = node.seq + 1
         msg.fig.transmissions += 1
-        pdu = (node.sid, node.seq, msg.dst, msg.ttl, msg)
-        _cache_add(node, (node.sid << 32) | node.seq)  # its own PDU coming back is dropped
-        self._transmit(node, pdu, msg.ttl, t_us)
+        key = (sid << 32) | seq
+        cache, cached = node.cache, node.cache_set  # its own PDU coming back is dropped
+        if len(cache) == cache.maxlen:
+            cached.discard(cache[0])
+        cache.append(key)
+        cached.add(key)
+        ttl = msg.ttl
+        self._transmit(node, (sid, seq, msg.dst, ttl, msg), ttl, t_us, key)
 
-    def _transmit(self, node: Node, pdu: tuple, ttl: int, t_us: int) -> None:
+    def _transmit(self, node: Node, pdu: tuple, ttl: int, t_us: int, key: int) -> None:
+        """Send a PDU (key: its (source, sequence number) as the caches hold it)."""
         rnd = self.rng.random
         fig = pdu[4].fig
         dst = pdu[2]
         # One advertiser per stone: its PDUs go out one per advertising event, in order, and
         # one packet in the air reaches every neighbour at the same moment.
-        t = max(t_us, node.tx_free) + self._lat_us + int(rnd() * self._jit_us)
+        free = node.tx_free
+        t = (t_us if t_us > free else free) + self._lat_us + int(rnd() * self._jit_us)
         node.tx_free = t
-        key = (pdu[0] << 32) | pdu[1]
         item = (pdu, ttl)
+        relayed = ttl >= 2
         heap, push, seq = self.heap, heapq.heappush, self._seq
         for nb, loss in node.links:
             if loss and rnd() < loss:
                 fig.lost += 1
                 continue
-            if dst == 0 or nb.sid == dst or (ttl >= 2 and nb.relay):
+            if dst == 0 or nb.sid == dst or (relayed and nb.relay):
                 seq += 1
                 push(heap, (t, seq, RECEIVE, nb, item))
             else:  # it can neither deliver nor relay this PDU: only its cache notices
                 cached = nb.cache_set
                 if key in cached:
                     fig.duplicates += 1
-                else:  # _cache_add, inlined: a PDU is heard by every neighbour
+                else:  # a PDU is heard by every neighbour
                     cache = nb.cache
                     if len(cache) == cache.maxlen:
                         cached.discard(cache[0])
@@ -378,7 +387,7 @@ class Radio:
                 self._arrive(node, msg, ttl0 - ttl + 1, t_us, ttl)
         if ttl >= 2 and node.relay and dst != sid:
             fig.relayed += 1
-            self._transmit(node, pdu, ttl - 1, t_us)
+            self._transmit(node, pdu, ttl - 1, t_us, key)
 
     def _arrive(self, node: Node, msg: Message, hops: int, t_us: int, ttl: int) -> None:
         fig = msg.fig
@@ -416,14 +425,6 @@ class Radio:
                 out[kind] = f.report()
                 out[kind]["undelivered"] = undelivered[kind]
         return out
-
-
-def _cache_add(node: Node, key: int) -> None:
-    cache = node.cache
-    if len(cache) == cache.maxlen:
-        node.cache_set.discard(cache[0])
-    cache.append(key)
-    node.cache_set.add(key)
 
 
 def _no_delivery(node: Node, sender: int, data, t_us: int) -> None:
