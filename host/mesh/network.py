@@ -22,6 +22,7 @@ from shared_buffers import protocol as P
 
 TICK = 0
 OUTSIDE = 3  # a: Stone, b: Event (its time_ms is rewritten to the stone's clock)
+_MESH = P.MESH
 _MESH_KEY = (P.MESH << 8) | P.MESH_READ
 
 
@@ -329,7 +330,16 @@ class Network:
 
     def _deliver(self, node: R.Node, sender: int, data: bytes, t_us: int) -> None:
         stone = self.stones[node.sid]
-        if self._granting and stone.global_us(stone.sim.clock.now_ms) > t_us:
+        clock = stone.sim.clock
+        if self._granting and stone.global_us(clock.now_ms) > t_us:
             return  # its app ran ahead in a grant, which it got only while not listening
-        self._at_stone(stone, t_us)
-        stone.controller.interrupt(P.MESH, *mesh_interrupt(sender, data))
+        controller = stone.controller
+        # _at_stone, inlined (once per message heard)
+        if controller.stepping and not controller.held:
+            controller.hold_stepped()
+        local = stone.local_ms(t_us)
+        if local > clock.now_ms:
+            clock.set(local)
+        if self._bound is not stone:
+            self._enter(stone)
+        controller.interrupt(_MESH, *mesh_interrupt(sender, data))
