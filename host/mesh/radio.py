@@ -97,16 +97,22 @@ class Message:
 
 class Node:
     """A stone's radio: its links, its network cache and replay list, its two send queues."""
-    __slots__ = ("sid", "links", "relay", "seq", "cache", "cache_set", "replay", "multicast",
-                 "neighbours", "unicast", "uc_current", "uc_busy", "tx_free", "queued")
+    __slots__ = ("sid", "links", "relay", "seq", "cache_size", "cache_n", "cache_at", "replay",
+                 "multicast", "neighbours", "unicast", "uc_current", "uc_busy", "tx_free", "queued")
 
     def __init__(self, sid: int, relay: bool, cache_entries: int) -> None:
         self.sid = sid
         self.links: list[tuple[Node, float]] = []  # (neighbour, loss)
         self.relay = relay
         self.seq = 0
-        self.cache: deque[int] = deque(maxlen=cache_entries)
-        self.cache_set: set[int] = set()
+        # The network cache, a ring of the last cache_size PDUs (source << 32 | sequence number)
+        # it heard or sent, as counts: cache_n PDUs so far, and the count at which each one that
+        # may come again was cached. Only a PDU sent with TTL >= 2 may: one sent with TTL 0 or 1
+        # is never relayed, so it reaches each neighbour once (Radio.link makes each link once)
+        # and only takes its place in the ring (see _seen, _cache).
+        self.cache_size = cache_entries
+        self.cache_n = 0
+        self.cache_at: dict[int, int] = {}
         self.replay: dict[int, int] = {}  # source id -> last sequence number delivered
         self.multicast = SendQueue(MULTICAST_QUEUE)    # broadcasts, relayed
         self.neighbours = SendQueue(NEIGHBOURS_QUEUE)  # broadcasts with doNotRelay (TTL 0)
@@ -323,12 +329,11 @@ class Radio:
         seq = node.seq = node.seq + 1
         msg.fig.transmissions += 1
         key = (sid << 32) | seq
-        cache, cached = node.cache, node.cache_set  # its own PDU coming back is dropped
-        if len(cache) == cache.maxlen:
-            cached.discard(cache[0])
-        cache.append(key)
-        cached.add(key)
         ttl = msg.ttl
+        if ttl >= 2:  # its own PDU coming back is dropped
+            _cache(node, key)
+        else:
+            node.cache_n += 1
         self._transmit(node, (sid, seq, msg.dst, ttl, msg), ttl, t_us, key)
 
     def _transmit(self, node: Node, pdu: tuple, ttl: int, t_us: int, key: int) -> None:
@@ -343,6 +348,7 @@ class Radio:
         node.tx_free = t
         item = (pdu, ttl)
         relayed = ttl >= 2
+        again = pdu[3] >= 2  # the PDU may come again (relayed)
         heap, push, seq = self.heap, heapq.heappush, self._seq
         for nb, loss in node.links:
             if loss and rnd() < loss:
@@ -351,16 +357,13 @@ class Radio:
             if dst == 0 or nb.sid == dst or (relayed and nb.relay):
                 seq += 1
                 push(heap, (t, seq, RECEIVE, nb, item))
-            else:  # it can neither deliver nor relay this PDU: only its cache notices
-                cached = nb.cache_set
-                if key in cached:
+            elif again:  # it can neither deliver nor relay this PDU: only its cache notices
+                if _seen(nb, key):
                     fig.duplicates += 1
-                else:  # a PDU is heard by every neighbour
-                    cache = nb.cache
-                    if len(cache) == cache.maxlen:
-                        cached.discard(cache[0])
-                    cache.append(key)
-                    cached.add(key)
+                else:
+                    _cache(nb, key)
+            else:  # heard once: it only takes its place in the cache
+                nb.cache_n += 1
         self._seq = seq
 
     def receive(self, node: Node, item: tuple, t_us: int) -> None:
@@ -369,15 +372,13 @@ class Radio:
         src, seq, dst, ttl0, msg = pdu
         fig = msg.fig
         key = (src << 32) | seq
-        cached = node.cache_set
-        if key in cached:
-            fig.duplicates += 1
-            return
-        cache = node.cache
-        if len(cache) == cache.maxlen:
-            cached.discard(cache[0])
-        cache.append(key)
-        cached.add(key)
+        if ttl0 >= 2:
+            if _seen(node, key):
+                fig.duplicates += 1
+                return
+            _cache(node, key)
+        else:  # heard once (see Node): only its place in the cache
+            node.cache_n += 1
         sid = node.sid
         if dst == 0 or dst == sid:
             if node.replay.get(src, 0) >= seq:
@@ -425,6 +426,23 @@ class Radio:
                 out[kind] = f.report()
                 out[kind]["undelivered"] = undelivered[kind]
         return out
+
+
+def _seen(node: Node, key: int) -> bool:
+    """Whether the PDU is in the node's cache (one sent with TTL >= 2)."""
+    at = node.cache_at.get(key)
+    return at is not None and at >= node.cache_n - node.cache_size
+
+
+def _cache(node: Node, key: int) -> None:
+    """Put a PDU sent with TTL >= 2 in the node's cache; forget those the ring has dropped
+    now and then (when twice as many are kept)."""
+    at = node.cache_at
+    at[key] = node.cache_n
+    node.cache_n += 1
+    if len(at) > 2 * node.cache_size:
+        oldest = node.cache_n - node.cache_size
+        node.cache_at = {k: n for k, n in at.items() if n >= oldest}
 
 
 def _no_delivery(node: Node, sender: int, data, t_us: int) -> None:
