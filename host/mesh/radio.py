@@ -81,18 +81,18 @@ class Message:
     __slots__ = ("mid", "kind", "src", "dst", "data", "sent_us", "ttl", "transmissions",
                  "delivered_to", "fig")
 
-    def __init__(self, mid: int, kind: str, src: int, dst: int, data: bytes, sent_us: int,
-                 ttl: int, transmissions: int) -> None:
+    def __init__(self, mid: int, kind: str, fig: KindFigures, src: int, dst: int, data: bytes,
+                 sent_us: int, ttl: int, transmissions: int) -> None:
         self.mid = mid
         self.kind = kind
+        self.fig = fig  # its kind's figures (no lookup per PDU)
         self.src = src
         self.dst = dst
         self.data = data
         self.sent_us = sent_us
         self.ttl = ttl
         self.transmissions = transmissions  # left to send (broadcast)
-        self.delivered_to: dict[int, int] | None = None  # receiver id -> first delivery (us)
-        self.fig: KindFigures | None = None  # its kind's figures (set by the radio: no lookup per PDU)
+        self.delivered_to: dict[int, int] | None = None  # receiver id -> first delivery (us), not a reply's
 
 
 class Node:
@@ -193,7 +193,8 @@ class Radio:
         self.rng = random.Random(seed)
         self.nodes: dict[int, Node] = {}
         self.figures = {k: KindFigures() for k in KINDS}
-        self.messages: list[Message] = []
+        self.messages: list[Message] = []  # the apps' (a bluenet's reply is counted, not kept)
+        self._mid = 0  # the last message's number (replies count)
         self.heap: list = []
         self._seq = 0
         self.deliver = _no_delivery
@@ -284,10 +285,12 @@ class Radio:
         node.queued = bool(node.multicast.items or node.neighbours.items or node.unicast)
 
     def _new(self, kind: str, src: int, dst: int, data: bytes, t_us: int, ttl: int, n: int) -> Message:
-        msg = Message(len(self.messages) + 1, kind, src, dst, data, t_us, ttl, n)
-        self.messages.append(msg)
-        fig = msg.fig = self.figures[kind]
+        self._mid = mid = self._mid + 1
+        fig = self.figures[kind]
         fig.sent += 1
+        msg = Message(mid, kind, fig, src, dst, data, t_us, ttl, n)
+        if kind != REPLY:  # nothing looks at a reply after it arrived
+            self.messages.append(msg)
         return msg
 
     def _send_unicast(self, node: Node, t_us: int) -> None:
@@ -395,10 +398,6 @@ class Radio:
         fig.delivered += 1
         fig.hops.append(hops)
         fig.latency_us.append(t_us - msg.sent_us)
-        if msg.delivered_to is None:
-            msg.delivered_to = {node.sid: t_us}
-        elif node.sid not in msg.delivered_to:
-            msg.delivered_to[node.sid] = t_us
         if self.on_flow is not None:
             self.on_flow(msg, node.sid, t_us)
         if msg.kind == REPLY:
@@ -409,6 +408,10 @@ class Radio:
                 transfer.msg.fig.acked += 1
                 self._finish(sender, transfer, t_us)
             return
+        if msg.delivered_to is None:
+            msg.delivered_to = {node.sid: t_us}
+        elif node.sid not in msg.delivered_to:
+            msg.delivered_to[node.sid] = t_us
         self.deliver(node, msg.src, msg.data, t_us)
         if msg.dst == node.sid:  # the receiving bluenet answers with an empty reply
             reply = self._new(REPLY, node.sid, msg.src, b"", t_us, 0 if ttl == 0 else self.params.ttl, 0)
