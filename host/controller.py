@@ -55,11 +55,13 @@ _SIGNAL_OF = {EXCEPTION: P.SIG_HANDLER_FAULT, WATCHDOG: P.SIG_WATCHDOG,
 
 # Our trailer as the host writes it into b2m: call id, used, interrupt id, time, flags, text.
 _TRAILER = struct.Struct("<BBHIBB")
+_TIME = struct.Struct("<I")
 _YIELD_NAMES = {P.YIELD_SETUP: "setup", P.YIELD_LOOP: "loop", P.YIELD_ASYNC: "loop"}  # where it raised
 # The protocol's numbers the per-entry paths read, as this module's names (faster than P.X).
 _NO_REQUEST, _IN_PROGRESS, _REQUEST, _YIELD, _SUCCESS, _ERR_BUSY = (
     P.NO_REQUEST, P.IN_PROGRESS, P.REQUEST, P.YIELD, P.SUCCESS, P.ERR_BUSY)
 _OFF_CALL_ID, _OFF_IRQ_ID, _OFF_FLAGS, _FLAG_RAISED = P.OFF_CALL_ID, P.OFF_IRQ_ID, P.OFF_FLAGS, P.FLAG_RAISED
+_OFF_GRANT, _OFF_GRANT_DONE = P.OFF_GRANT, P.OFF_GRANT_DONE
 
 
 class Controller:
@@ -238,11 +240,11 @@ class Controller:
         """The app ran idle ticks of its grant before this message: they are ticks of ours.
         counted: a stepped grant's, each already counted as an entry; go_on: it goes on."""
         m2b, b2m = self.m2b, self.b2m
-        done = m2b[P.OFF_GRANT_DONE]
+        done = m2b[_OFF_GRANT_DONE]
         if not go_on:
-            b2m[P.OFF_GRANT] = 0  # the grant ends with the first message
+            b2m[_OFF_GRANT] = 0  # the grant ends with the first message
         if done:
-            m2b[P.OFF_GRANT_DONE] = 0
+            m2b[_OFF_GRANT_DONE] = 0
             self._granted += done
             self.ticks += done
             if counted:  # the clock may have moved for an interrupt in between
@@ -251,7 +253,7 @@ class Controller:
                 self.entry_seq += 2 * done
                 now = self.clock.now_ms + done * self.limits.tick_ms
             self.clock.set(now)
-            struct.pack_into("<I", b2m, P.OFF_TIME, now & 0xFFFFFFFF)  # millis() from here on
+            _TIME.pack_into(b2m, P.OFF_TIME, now & 0xFFFFFFFF)  # millis() from here on
 
     def interrupt(self, msg_type: int, sub_id: int, data: bytes) -> str:
         """Offer an event to the microapp (data: bluenet's struct from byte 2); returns what

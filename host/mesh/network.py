@@ -92,16 +92,15 @@ class Network:
         self.stones[stone.sid] = stone
         device = stone.sim.device
         device.stone_id = stone.sid
-        keep, radio, sid = device.send_mesh, self.radio, stone.sid
+        keep, radio, sid, clock = device.send_mesh, self.radio, stone.sid, stone.sim.clock
 
-        def send_mesh(to: int, data: bytes, *options) -> bool:
-            keep(to, data, *options)
-            no_relay = bool(options and options[0])
-            at = stone.global_us(stone.sim.clock.now_ms)
+        def send_mesh(to: int, data: bytes, do_not_relay: bool) -> bool:
+            keep(to, data, do_not_relay)
+            at = stone.global_us(clock.now_ms)
             if at > self.now_us:  # made at the end of a grant: sent in its slot of that round
-                stone.pending.append((at, to, data, no_relay))
+                stone.pending.append((at, to, data, do_not_relay))
                 return True  # its queue was empty when the grant began: not full
-            return radio.send(sid, to, data, no_relay, self.now_us)
+            return radio.send(sid, to, data, do_not_relay, self.now_us)
         device.send_mesh = send_mesh
 
     def log_line(self, sid: int) -> Callable[[int, str], None]:
