@@ -398,23 +398,24 @@ class Radio:
         fig.delivered += 1
         fig.hops.append(hops)
         fig.latency_us.append(t_us - msg.sent_us)
+        sid = node.sid
         if self.on_flow is not None:
-            self.on_flow(msg, node.sid, t_us)
-        if msg.kind == REPLY:
-            sender = self.nodes[msg.dst]
-            transfer = sender.uc_busy
+            self.on_flow(msg, sid, t_us)
+        if msg.kind == REPLY:  # at the stone it answers (a reply is never a broadcast)
+            transfer = node.uc_busy
             # Nordic matches a reply by its opcode only: any reply ends the transfer running.
             if transfer is not None and not transfer.finished:
                 transfer.msg.fig.acked += 1
-                self._finish(sender, transfer, t_us)
+                self._finish(node, transfer, t_us)
             return
-        if msg.delivered_to is None:
-            msg.delivered_to = {node.sid: t_us}
-        elif node.sid not in msg.delivered_to:
-            msg.delivered_to[node.sid] = t_us
+        delivered = msg.delivered_to
+        if delivered is None:
+            msg.delivered_to = {sid: t_us}
+        elif sid not in delivered:
+            delivered[sid] = t_us
         self.deliver(node, msg.src, msg.data, t_us)
-        if msg.dst == node.sid:  # the receiving bluenet answers with an empty reply
-            reply = self._new(REPLY, node.sid, msg.src, b"", t_us, 0 if ttl == 0 else self.params.ttl, 0)
+        if msg.dst == sid:  # the receiving bluenet answers with an empty reply
+            reply = self._new(REPLY, sid, msg.src, b"", t_us, 0 if ttl == 0 else self.params.ttl, 0)
             self._originate(node, reply, t_us)
 
     # -- figures ------------------------------------------------------------------------
