@@ -55,7 +55,13 @@ _SIGNAL_OF = {EXCEPTION: P.SIG_HANDLER_FAULT, WATCHDOG: P.SIG_WATCHDOG,
 
 # Our trailer as the host writes it into b2m: call id, used, interrupt id, time, flags, text.
 _TRAILER = struct.Struct("<BBHIBB")
+_TIME = struct.Struct("<I")
 _YIELD_NAMES = {P.YIELD_SETUP: "setup", P.YIELD_LOOP: "loop", P.YIELD_ASYNC: "loop"}  # where it raised
+# The protocol's numbers the per-entry paths read, as this module's names (faster than P.X).
+_NO_REQUEST, _IN_PROGRESS, _REQUEST, _YIELD, _SUCCESS, _ERR_BUSY = (
+    P.NO_REQUEST, P.IN_PROGRESS, P.REQUEST, P.YIELD, P.SUCCESS, P.ERR_BUSY)
+_OFF_CALL_ID, _OFF_IRQ_ID, _OFF_FLAGS, _FLAG_RAISED = P.OFF_CALL_ID, P.OFF_IRQ_ID, P.OFF_FLAGS, P.FLAG_RAISED
+_OFF_GRANT, _OFF_GRANT_DONE = P.OFF_GRANT, P.OFF_GRANT_DONE
 
 
 class Controller:
@@ -234,11 +240,11 @@ class Controller:
         """The app ran idle ticks of its grant before this message: they are ticks of ours.
         counted: a stepped grant's, each already counted as an entry; go_on: it goes on."""
         m2b, b2m = self.m2b, self.b2m
-        done = m2b[P.OFF_GRANT_DONE]
+        done = m2b[_OFF_GRANT_DONE]
         if not go_on:
-            b2m[P.OFF_GRANT] = 0  # the grant ends with the first message
+            b2m[_OFF_GRANT] = 0  # the grant ends with the first message
         if done:
-            m2b[P.OFF_GRANT_DONE] = 0
+            m2b[_OFF_GRANT_DONE] = 0
             self._granted += done
             self.ticks += done
             if counted:  # the clock may have moved for an interrupt in between
@@ -247,7 +253,7 @@ class Controller:
                 self.entry_seq += 2 * done
                 now = self.clock.now_ms + done * self.limits.tick_ms
             self.clock.set(now)
-            struct.pack_into("<I", b2m, P.OFF_TIME, now & 0xFFFFFFFF)  # millis() from here on
+            _TIME.pack_into(b2m, P.OFF_TIME, now & 0xFFFFFFFF)  # millis() from here on
 
     def interrupt(self, msg_type: int, sub_id: int, data: bytes) -> str:
         """Offer an event to the microapp (data: bluenet's struct from byte 2); returns what
@@ -331,10 +337,10 @@ class Controller:
         b2m = self.b2m
         n = len(data)
         b2m[0] = msg_type
-        b2m[1] = P.REQUEST
+        b2m[1] = _REQUEST
         b2m[2:2 + n] = data
-        _TRAILER.pack_into(b2m, P.OFF_CALL_ID, self._next_call_id(), 2 + n, irq,
-                           self.clock.now_ms & 0xFFFFFFFF, 0, 0)
+        self._call_id = call_id = self._call_id % 255 + 1  # _next_call_id(), inlined
+        _TRAILER.pack_into(b2m, _OFF_CALL_ID, call_id, 2 + n, irq, self.clock.now_ms & 0xFFFFFFFF, 0, 0)
 
     def _next_call_id(self) -> int:
         # Ids die with their entry: each entry gets the next one (1..255; 0 names no context).
@@ -349,15 +355,12 @@ class Controller:
         A stepped grant's end (end_stepped, stepped_message): the entry is open already
         (opened), and with `resumed` the app's message is in the buffers already."""
         m2b, b2m = self.m2b, self.b2m
-        call_id = b2m[P.OFF_CALL_ID]
+        call_id = b2m[_OFF_CALL_ID]
         resume = self.link.resume
         table, requests, base, per_byte = self.handlers, self.requests, self._base, self._per_byte
         budget = self.limits.entry_budget
         fuel = 0
         accepted = False
-        # The protocol's numbers as locals: this loop runs once per request.
-        NO_REQUEST, IN_PROGRESS, REQUEST, YIELD, OFF_CALL_ID = (
-            P.NO_REQUEST, P.IN_PROGRESS, P.REQUEST, P.YIELD, P.OFF_CALL_ID)
         if not (opened or resumed):
             self.entry_seq += 1
         try:
@@ -369,19 +372,19 @@ class Controller:
                 self._adopt_grant(opened or resumed, go_on)
             while True:
                 b_ack = b2m[1]
-                if b_ack != NO_REQUEST or irq:
-                    if b_ack != IN_PROGRESS or not irq:
+                if b_ack != _NO_REQUEST or irq:
+                    if b_ack != _IN_PROGRESS or not irq:
                         return self._interrupt_answer(call_id, irq, accepted)
                     if not accepted:
                         accepted = self._accepted = True
                         self.contexts.append(irq)
                 # The serviced context speaks in m2b: a request, or its final status.
                 t = m2b[0]
-                if t == YIELD:  # bluenet takes a YIELD whatever its ack
+                if t == _YIELD:  # bluenet takes a YIELD whatever its ack
                     return self._hard_yield(call_id)
-                if m2b[1] != REQUEST:  # ours: bluenet would handle the stale m2b again
+                if m2b[1] != _REQUEST:  # ours: bluenet would handle the stale m2b again
                     return self._violation(f"yielded without a request or final status: {describe(m2b)}")
-                if m2b[OFF_CALL_ID] != call_id:
+                if m2b[_OFF_CALL_ID] != call_id:
                     return self._violation(f"request from call id {m2b[P.OFF_CALL_ID]} in entry {call_id}")
                 requests[t] += 1
                 handler = table[t]
@@ -440,22 +443,22 @@ class Controller:
         """b2m carries a refusal or a handler's final status (seed 004's second diagram)."""
         b2m = self.b2m
         ack = b2m[1]
-        if b2m[P.OFF_CALL_ID] != call_id:
+        if b2m[_OFF_CALL_ID] != call_id:
             return self._violation(f"interrupt answer from call id {b2m[P.OFF_CALL_ID]} in entry {call_id}")
-        if ack == P.ERR_BUSY and irq and not accepted:
+        if ack == _ERR_BUSY and irq and not accepted:
             self.registry.slots = 0
             return BUSY
         expected = irq if irq and not accepted else (self.contexts[-1] if self.contexts else -1)
-        if irq_id(b2m) != expected:
+        if b2m[_OFF_IRQ_ID] | (b2m[_OFF_IRQ_ID + 1] << 8) != expected:  # irq_id(b2m), inlined
             return self._violation(f"final status for interrupt {irq_id(b2m)}, expected {expected}")
-        if ack != P.SUCCESS and (ack < P.ERROR or ack == P.ERR_BUSY):
+        if ack != _SUCCESS and (ack < P.ERROR or ack == _ERR_BUSY):
             return self._violation(f"interrupt answered {P.ack_name(ack)}")
         if accepted or not irq:
             self.contexts.pop()
         else:
             self._accepted = True  # taken and finished within this entry
         self.registry.finished()
-        if b2m[P.OFF_FLAGS] & P.FLAG_RAISED:
+        if b2m[_OFF_FLAGS] & _FLAG_RAISED:
             return self._fault(EXCEPTION, f"{P.type_name(b2m[0])} handler", error_text(b2m), expected)
         return HANDLER_DONE
 

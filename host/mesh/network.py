@@ -22,6 +22,7 @@ from shared_buffers import protocol as P
 
 TICK = 0
 OUTSIDE = 3  # a: Stone, b: Event (its time_ms is rewritten to the stone's clock)
+_MESH = P.MESH
 _MESH_KEY = (P.MESH << 8) | P.MESH_READ
 
 
@@ -91,16 +92,15 @@ class Network:
         self.stones[stone.sid] = stone
         device = stone.sim.device
         device.stone_id = stone.sid
-        keep, radio, sid = device.send_mesh, self.radio, stone.sid
+        keep, radio, sid, clock = device.send_mesh, self.radio, stone.sid, stone.sim.clock
 
-        def send_mesh(to: int, data: bytes, *options) -> bool:
-            keep(to, data, *options)
-            no_relay = bool(options and options[0])
-            at = stone.global_us(stone.sim.clock.now_ms)
+        def send_mesh(to: int, data: bytes, do_not_relay: bool) -> bool:
+            keep(to, data, do_not_relay)
+            at = stone.global_us(clock.now_ms)
             if at > self.now_us:  # made at the end of a grant: sent in its slot of that round
-                stone.pending.append((at, to, data, no_relay))
+                stone.pending.append((at, to, data, do_not_relay))
                 return True  # its queue was empty when the grant began: not full
-            return radio.send(sid, to, data, no_relay, self.now_us)
+            return radio.send(sid, to, data, do_not_relay, self.now_us)
         device.send_mesh = send_mesh
 
     def log_line(self, sid: int) -> Callable[[int, str], None]:
@@ -268,20 +268,26 @@ class Network:
             time.sleep(delay)
 
     def _drain(self, until_us: int) -> None:
-        """Handle the heap's entries before until_us."""
+        """Handle the heap's entries before until_us. A retry timer whose transfer has ended
+        (its reply came: most of them) is dropped as soon as it is first in the heap, whatever
+        its time: it would do nothing, and this way no run() comes here for it."""
         heap = self.radio.heap
         receive, retry = self.radio.receive, self.radio.retry
         heappop, heapreplace = heapq.heappop, heapq.heapreplace
         realtime = self.realtime
+        RETRY = R.RETRY
         while heap:
             entry = heap[0]
+            action = entry[2]
+            if action == RETRY and entry[4].finished:
+                heappop(heap)
+                continue
             t = entry[0]
             if t >= until_us:
                 break
             if realtime:
                 self._pace(t)
             self.now_us = t
-            action = entry[2]
             if action == TICK:  # a drifting stone
                 stone = entry[3]
                 if stone.node.queued:
@@ -323,7 +329,16 @@ class Network:
 
     def _deliver(self, node: R.Node, sender: int, data: bytes, t_us: int) -> None:
         stone = self.stones[node.sid]
-        if self._granting and stone.global_us(stone.sim.clock.now_ms) > t_us:
+        clock = stone.sim.clock
+        if self._granting and stone.global_us(clock.now_ms) > t_us:
             return  # its app ran ahead in a grant, which it got only while not listening
-        self._at_stone(stone, t_us)
-        stone.controller.interrupt(P.MESH, *mesh_interrupt(sender, data))
+        controller = stone.controller
+        # _at_stone, inlined (once per message heard)
+        if controller.stepping and not controller.held:
+            controller.hold_stepped()
+        local = stone.local_ms(t_us)
+        if local > clock.now_ms:
+            clock.set(local)
+        if self._bound is not stone:
+            self._enter(stone)
+        controller.interrupt(_MESH, *mesh_interrupt(sender, data))

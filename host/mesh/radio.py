@@ -81,32 +81,38 @@ class Message:
     __slots__ = ("mid", "kind", "src", "dst", "data", "sent_us", "ttl", "transmissions",
                  "delivered_to", "fig")
 
-    def __init__(self, mid: int, kind: str, src: int, dst: int, data: bytes, sent_us: int,
-                 ttl: int, transmissions: int) -> None:
+    def __init__(self, mid: int, kind: str, fig: KindFigures, src: int, dst: int, data: bytes,
+                 sent_us: int, ttl: int, transmissions: int) -> None:
         self.mid = mid
         self.kind = kind
+        self.fig = fig  # its kind's figures (no lookup per PDU)
         self.src = src
         self.dst = dst
         self.data = data
         self.sent_us = sent_us
         self.ttl = ttl
         self.transmissions = transmissions  # left to send (broadcast)
-        self.delivered_to: dict[int, int] | None = None  # receiver id -> first delivery (us)
-        self.fig: KindFigures | None = None  # its kind's figures (set by the radio: no lookup per PDU)
+        self.delivered_to: dict[int, int] | None = None  # receiver id -> first delivery (us), not a reply's
 
 
 class Node:
     """A stone's radio: its links, its network cache and replay list, its two send queues."""
-    __slots__ = ("sid", "links", "relay", "seq", "cache", "cache_set", "replay", "multicast",
-                 "neighbours", "unicast", "uc_current", "uc_busy", "tx_free", "queued")
+    __slots__ = ("sid", "links", "relay", "seq", "cache_size", "cache_n", "cache_at", "replay",
+                 "multicast", "neighbours", "unicast", "uc_current", "uc_busy", "tx_free", "queued")
 
     def __init__(self, sid: int, relay: bool, cache_entries: int) -> None:
         self.sid = sid
         self.links: list[tuple[Node, float]] = []  # (neighbour, loss)
         self.relay = relay
         self.seq = 0
-        self.cache: deque[int] = deque(maxlen=cache_entries)
-        self.cache_set: set[int] = set()
+        # The network cache, a ring of the last cache_size PDUs (source << 32 | sequence number)
+        # it heard or sent, as counts: cache_n PDUs so far, and the count at which each one that
+        # may come again was cached. Only a PDU sent with TTL >= 2 may: one sent with TTL 0 or 1
+        # is never relayed, so it reaches each neighbour once (Radio.link makes each link once)
+        # and only takes its place in the ring (see _seen, _cache).
+        self.cache_size = cache_entries
+        self.cache_n = 0
+        self.cache_at: dict[int, int] = {}
         self.replay: dict[int, int] = {}  # source id -> last sequence number delivered
         self.multicast = SendQueue(MULTICAST_QUEUE)    # broadcasts, relayed
         self.neighbours = SendQueue(NEIGHBOURS_QUEUE)  # broadcasts with doNotRelay (TTL 0)
@@ -187,7 +193,8 @@ class Radio:
         self.rng = random.Random(seed)
         self.nodes: dict[int, Node] = {}
         self.figures = {k: KindFigures() for k in KINDS}
-        self.messages: list[Message] = []
+        self.messages: list[Message] = []  # the apps' (a bluenet's reply is counted, not kept)
+        self._mid = 0  # the last message's number (replies count)
         self.heap: list = []
         self._seq = 0
         self.deliver = _no_delivery
@@ -278,10 +285,12 @@ class Radio:
         node.queued = bool(node.multicast.items or node.neighbours.items or node.unicast)
 
     def _new(self, kind: str, src: int, dst: int, data: bytes, t_us: int, ttl: int, n: int) -> Message:
-        msg = Message(len(self.messages) + 1, kind, src, dst, data, t_us, ttl, n)
-        self.messages.append(msg)
-        fig = msg.fig = self.figures[kind]
+        self._mid = mid = self._mid + 1
+        fig = self.figures[kind]
         fig.sent += 1
+        msg = Message(mid, kind, fig, src, dst, data, t_us, ttl, n)
+        if kind != REPLY:  # nothing looks at a reply after it arrived
+            self.messages.append(msg)
         return msg
 
     def _send_unicast(self, node: Node, t_us: int) -> None:
@@ -294,7 +303,8 @@ class Radio:
         transfer = Transfer(msg, min(interval, timeout), t_us + timeout)
         node.uc_busy = transfer
         self._originate(node, msg, t_us)
-        self.schedule(t_us + transfer.interval_us, RETRY, node, transfer)
+        self._seq += 1  # schedule(), inlined
+        heapq.heappush(self.heap, (t_us + transfer.interval_us, self._seq, RETRY, node, transfer))
 
     def retry(self, node: Node, transfer: Transfer, t_us: int) -> None:
         if transfer.finished:
@@ -318,40 +328,45 @@ class Radio:
 
     # -- the air ------------------------------------------------------------------------
     def _originate(self, node: Node, msg: Message, t_us: int) -> None:
-        node.seq += 1
+        sid = node.sid
+        seq = node.seq = node.seq + 1
         msg.fig.transmissions += 1
-        pdu = (node.sid, node.seq, msg.dst, msg.ttl, msg)
-        _cache_add(node, (node.sid << 32) | node.seq)  # its own PDU coming back is dropped
-        self._transmit(node, pdu, msg.ttl, t_us)
+        key = (sid << 32) | seq
+        ttl = msg.ttl
+        if ttl >= 2:  # its own PDU coming back is dropped
+            _cache(node, key)
+        else:
+            node.cache_n += 1
+        self._transmit(node, (sid, seq, msg.dst, ttl, msg), ttl, t_us, key)
 
-    def _transmit(self, node: Node, pdu: tuple, ttl: int, t_us: int) -> None:
+    def _transmit(self, node: Node, pdu: tuple, ttl: int, t_us: int, key: int) -> None:
+        """Send a PDU (key: its (source, sequence number) as the caches hold it)."""
         rnd = self.rng.random
         fig = pdu[4].fig
         dst = pdu[2]
         # One advertiser per stone: its PDUs go out one per advertising event, in order, and
         # one packet in the air reaches every neighbour at the same moment.
-        t = max(t_us, node.tx_free) + self._lat_us + int(rnd() * self._jit_us)
+        free = node.tx_free
+        t = (t_us if t_us > free else free) + self._lat_us + int(rnd() * self._jit_us)
         node.tx_free = t
-        key = (pdu[0] << 32) | pdu[1]
         item = (pdu, ttl)
+        relayed = ttl >= 2
+        again = pdu[3] >= 2  # the PDU may come again (relayed)
         heap, push, seq = self.heap, heapq.heappush, self._seq
         for nb, loss in node.links:
             if loss and rnd() < loss:
                 fig.lost += 1
                 continue
-            if dst == 0 or nb.sid == dst or (ttl >= 2 and nb.relay):
+            if dst == 0 or nb.sid == dst or (relayed and nb.relay):
                 seq += 1
                 push(heap, (t, seq, RECEIVE, nb, item))
-            else:  # it can neither deliver nor relay this PDU: only its cache notices
-                cached = nb.cache_set
-                if key in cached:
+            elif again:  # it can neither deliver nor relay this PDU: only its cache notices
+                if _seen(nb, key):
                     fig.duplicates += 1
-                else:  # _cache_add, inlined: a PDU is heard by every neighbour
-                    cache = nb.cache
-                    if len(cache) == cache.maxlen:
-                        cached.discard(cache[0])
-                    cache.append(key)
-                    cached.add(key)
+                else:
+                    _cache(nb, key)
+            else:  # heard once: it only takes its place in the cache
+                nb.cache_n += 1
         self._seq = seq
 
     def receive(self, node: Node, item: tuple, t_us: int) -> None:
@@ -360,15 +375,13 @@ class Radio:
         src, seq, dst, ttl0, msg = pdu
         fig = msg.fig
         key = (src << 32) | seq
-        cached = node.cache_set
-        if key in cached:
-            fig.duplicates += 1
-            return
-        cache = node.cache
-        if len(cache) == cache.maxlen:
-            cached.discard(cache[0])
-        cache.append(key)
-        cached.add(key)
+        if ttl0 >= 2:
+            if _seen(node, key):
+                fig.duplicates += 1
+                return
+            _cache(node, key)
+        else:  # heard once (see Node): only its place in the cache
+            node.cache_n += 1
         sid = node.sid
         if dst == 0 or dst == sid:
             if node.replay.get(src, 0) >= seq:
@@ -378,30 +391,31 @@ class Radio:
                 self._arrive(node, msg, ttl0 - ttl + 1, t_us, ttl)
         if ttl >= 2 and node.relay and dst != sid:
             fig.relayed += 1
-            self._transmit(node, pdu, ttl - 1, t_us)
+            self._transmit(node, pdu, ttl - 1, t_us, key)
 
     def _arrive(self, node: Node, msg: Message, hops: int, t_us: int, ttl: int) -> None:
         fig = msg.fig
         fig.delivered += 1
         fig.hops.append(hops)
         fig.latency_us.append(t_us - msg.sent_us)
-        if msg.delivered_to is None:
-            msg.delivered_to = {node.sid: t_us}
-        elif node.sid not in msg.delivered_to:
-            msg.delivered_to[node.sid] = t_us
+        sid = node.sid
         if self.on_flow is not None:
-            self.on_flow(msg, node.sid, t_us)
-        if msg.kind == REPLY:
-            sender = self.nodes[msg.dst]
-            transfer = sender.uc_busy
+            self.on_flow(msg, sid, t_us)
+        if msg.kind == REPLY:  # at the stone it answers (a reply is never a broadcast)
+            transfer = node.uc_busy
             # Nordic matches a reply by its opcode only: any reply ends the transfer running.
             if transfer is not None and not transfer.finished:
                 transfer.msg.fig.acked += 1
-                self._finish(sender, transfer, t_us)
+                self._finish(node, transfer, t_us)
             return
+        delivered = msg.delivered_to
+        if delivered is None:
+            msg.delivered_to = {sid: t_us}
+        elif sid not in delivered:
+            delivered[sid] = t_us
         self.deliver(node, msg.src, msg.data, t_us)
-        if msg.dst == node.sid:  # the receiving bluenet answers with an empty reply
-            reply = self._new(REPLY, node.sid, msg.src, b"", t_us, 0 if ttl == 0 else self.params.ttl, 0)
+        if msg.dst == sid:  # the receiving bluenet answers with an empty reply
+            reply = self._new(REPLY, sid, msg.src, b"", t_us, 0 if ttl == 0 else self.params.ttl, 0)
             self._originate(node, reply, t_us)
 
     # -- figures ------------------------------------------------------------------------
@@ -418,12 +432,21 @@ class Radio:
         return out
 
 
-def _cache_add(node: Node, key: int) -> None:
-    cache = node.cache
-    if len(cache) == cache.maxlen:
-        node.cache_set.discard(cache[0])
-    cache.append(key)
-    node.cache_set.add(key)
+def _seen(node: Node, key: int) -> bool:
+    """Whether the PDU is in the node's cache (one sent with TTL >= 2)."""
+    at = node.cache_at.get(key)
+    return at is not None and at >= node.cache_n - node.cache_size
+
+
+def _cache(node: Node, key: int) -> None:
+    """Put a PDU sent with TTL >= 2 in the node's cache; forget those the ring has dropped
+    now and then (when twice as many are kept)."""
+    at = node.cache_at
+    at[key] = node.cache_n
+    node.cache_n += 1
+    if len(at) > 2 * node.cache_size:
+        oldest = node.cache_n - node.cache_size
+        node.cache_at = {k: n for k, n in at.items() if n >= oldest}
 
 
 def _no_delivery(node: Node, sender: int, data, t_us: int) -> None:

@@ -97,6 +97,20 @@ def test_duplicates_arriving_by_two_paths_are_dropped_by_the_cache():
     assert air.radio.figures[R.BROADCAST].duplicates >= 3
 
 
+def test_a_do_not_relay_pdu_takes_its_place_in_the_cache():
+    # 2 caches 1's broadcast, then 4's doNotRelay one, which pushes it out of a one-entry cache:
+    # when 3 relays it back, 2 no longer knows it (replay protection drops it instead)
+    def replayed(with_neighbours_pdu):
+        air = Air([(1, 2), (2, 3), (2, 4)], R.RadioParams(jitter_ms=0, msg_cache_entries=1, broadcast_transmissions=1))
+        air.send(1, 0)
+        if with_neighbours_pdu:
+            air.send(4, 0, b"y", no_relay=True)
+        air.run(150_000)
+        return air.radio.figures[R.BROADCAST].replayed
+    assert replayed(False) == 0
+    assert replayed(True) > 0
+
+
 def test_do_not_relay_reaches_only_direct_neighbours():
     air = Air(line(4))
     air.send(2, 0, no_relay=True)
