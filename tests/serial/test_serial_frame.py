@@ -2,6 +2,7 @@
 what changed travels (and only the used bytes and the trailer), the CRC catches corruption and
 keys frames to their session, epoch and direction, the host's splitter is bounded; and the same
 codec in the real MicroPython VM writes the very bytes CPython writes and reads CPython's frames."""
+import binascii
 import io
 import random
 
@@ -125,6 +126,14 @@ def test_no_control_frame_holds_a_repl_control_byte_and_every_one_decodes_back(s
     n = F.unescape(frame[1:-1], raw)
     assert F.check(raw, n, None, False) == F.INFO and raw[2] == seq
     assert F.control_body(raw, n) == body
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.integers(0, 0xFFFF))
+def test_the_crc_is_crc16_ccitt_from_any_start(data, start):
+    # the table is a bytes constant: binascii computes the same CRC without one
+    assert F.crc16(data, 0, None, start) == binascii.crc_hqx(data, start)
+    assert F.crc16(b"123456789") == 0x29B1  # CRC-16/CCITT-FALSE's check value
 
 
 def _caught(frame):
