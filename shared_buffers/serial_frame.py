@@ -25,7 +25,6 @@
 #   only when they are not that.
 # Runs under MicroPython and CPython.
 import struct
-import sys
 
 try:
     from micropython import const
@@ -63,18 +62,15 @@ NAK_NO_SESSION = const(1)  # the board has no session (it was reset, or the app 
 INFO_READY = const(0)  # the app is loaded; setup() runs at the next RESUME
 INFO_LOAD_ERROR = const(1)  # the app did not load (error text says why)
 INFO_CHALLENGE = const(2)  # a HELLO whose challenge is not the board's current one: nothing done
-_INFO_HEAD = "<BBII"
 INFO_HEAD_SIZE = const(14)
 HELLO_HEAD_SIZE = const(9)
 CHALLENGE_SIZE = const(4)
 CRC_SIZE = const(2)
 _CONTROL_HEAD = const(3)  # 0x00, kind, seq
-_SPAN = 2 * BUFFER_SIZE  # the delta's address space: m2b, then b2m
 # Longest content: seq, a delta where every address is a run of its own (2 header bytes and
 # one data byte), CRC; a control frame is cut to fit the same bound. (No const(): one of another
 # module's names is not a constant to MicroPython's compiler, in a --source install.)
-MAX_CONTENT = 1 + 3 * _SPAN + CRC_SIZE
-MAX_WIRE = 2 * MAX_CONTENT + 2  # everything escaped, two flags
+MAX_CONTENT = 1 + 3 * 2 * BUFFER_SIZE + CRC_SIZE
 MAX_INFO_TEXT = const(160)
 MAX_APP_PATH = const(120)  # bytes of UTF-8 a HELLO can name
 TEXT_CHUNK = const(200)  # bytes of text in one TEXT frame (short frames get through a noisy line)
@@ -135,21 +131,13 @@ def next_seq(seq):
     return seq % 255 + 1
 
 
-def used_size(buf, offset=0):
-    """Bytes of bluenet's part in use of the buffer at `offset` (2..48): buf[0:used] travels."""
-    n = buf[offset + OFF_USED]
-    return 2 if n < 2 else (n if n <= BLUENET_SIZE else BLUENET_SIZE)
-
-
-def trailer_size(buf, offset=0):
-    """Bytes of the trailer in use: buf[48:48 + trailer_size] travels."""
-    n = buf[offset + OFF_TEXT_LEN]
-    return TRAILER_FIXED + (n if n <= TEXT_MAX else TEXT_MAX)
-
-
-def _spans(buf):
-    """The parts of a buffer that travel: bluenet's bytes in use, and the trailer in use."""
-    return ((0, used_size(buf)), (BLUENET_SIZE, BLUENET_SIZE + trailer_size(buf)))
+def spans(buf):
+    """The parts of a buffer that travel, as (start, end): bluenet's bytes in use (2..48, byte
+    49 says how many), and the trailer in use (10 + the text length of byte 57, at most 40)."""
+    used = buf[OFF_USED]
+    text = buf[OFF_TEXT_LEN]
+    return ((0, 2 if used < 2 else (used if used <= BLUENET_SIZE else BLUENET_SIZE)),
+            (BLUENET_SIZE, BLUENET_SIZE + TRAILER_FIXED + (text if text <= TEXT_MAX else TEXT_MAX)))
 
 
 class Session:
@@ -229,7 +217,7 @@ class Encoder:
         pos = 0  # the address after the last run
         base = 0
         for buf, shadow in ((m2b, session.shadows[0]), (b2m, session.shadows[1])):
-            for a, b in _spans(buf):
+            for a, b in spans(buf):
                 i = a
                 while i < b:
                     if buf[i] == shadow[i]:
@@ -322,7 +310,7 @@ def apply_delta(raw, n, session, m2b, b2m, to_board):
                 pos += h >> 3
             k = 0 if pos < BUFFER_SIZE else 1
             a = pos - k * BUFFER_SIZE
-            if i + length > end or a + length > BUFFER_SIZE or pos >= _SPAN:
+            if i + length > end or a + length > BUFFER_SIZE:  # (past b2m too: a >= BUFFER_SIZE)
                 raise FrameError("bad run")
             if write:
                 session.shadows[k][a:a + length] = raw[i:i + length]
@@ -330,7 +318,7 @@ def apply_delta(raw, n, session, m2b, b2m, to_board):
             pos += length
     for buf, shadow in ((m2b, session.shadows[0]), (b2m, session.shadows[1])):
         view = memoryview(shadow)
-        for a, b in _spans(shadow):
+        for a, b in spans(shadow):
             buf[a:b] = view[a:b]
     session.predict(to_board)
 
@@ -394,7 +382,7 @@ class FrameReader:
 def info_body(status, stack_depth, heap_boot, heap_now, challenge, version, app, error=""):
     """The texts are cut to MAX_INFO_TEXT bytes (a long error text loses its end)."""
     text = ("%s\n%s\n%s" % (version, app, error)).encode()
-    return struct.pack(_INFO_HEAD, status, stack_depth, heap_boot, heap_now) + challenge + text[:MAX_INFO_TEXT]
+    return struct.pack("<BBII", status, stack_depth, heap_boot, heap_now) + challenge + text[:MAX_INFO_TEXT]
 
 
 def parse_hello(data):
@@ -418,15 +406,3 @@ def text_frames(encoder, seq, text):
         frame = encoder.control(TEXT, seq, struct.pack("<H", offset) + text[offset:offset + TEXT_CHUNK])
         out.append(frame[1:] if out else frame)
     return b"".join(out)
-
-
-if sys.implementation.name != "micropython":
-    # the host's side (CPython): on a board these would only take heap
-    from shared_buffers.serial_host import (  # noqa: E402,F401
-        Splitter, hello_body, parse_info, put_text, unescape,
-    )
-else:
-    def __getattr__(name):
-        # a host running in MicroPython (tests) gets the host's side when it first asks for it
-        from shared_buffers import serial_host
-        return getattr(serial_host, name)

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from shared_buffers import protocol as P
 from shared_buffers import serial_frame as F
-from shared_buffers.buffers import new_buffer, trailer_size, used_size
+from shared_buffers import serial_host as H
+from shared_buffers.buffers import new_buffer
 from tests.micropython_vm import run_micropython
 
 REPL_CONTROL = set(range(0x01, 0x06))
@@ -28,7 +29,7 @@ def pair(nonce=b"abcd", seq=9):
 def receive(frame: bytes, session: F.Session, to_board: bool, m2b, b2m) -> int:
     """The receiver's side of one frame: unescape, check, apply; the kind."""
     raw = bytearray(F.MAX_CONTENT)
-    n = F.unescape(frame.strip(b"\x7e"), raw)
+    n = H.unescape(frame.strip(b"\x7e"), raw)
     kind = F.check(raw, n, session, to_board)
     if kind in (F.RESUME, F.YIELD):
         F.apply_delta(raw, n, session, m2b, b2m, to_board)
@@ -41,7 +42,16 @@ def pin_write(m2b, value):
 
 
 def travelling(buf) -> bytes:
-    return bytes(buf[:used_size(buf)]) + bytes(buf[P.BLUENET_SIZE:P.BLUENET_SIZE + trailer_size(buf)])
+    return b"".join(bytes(buf[a:b]) for a, b in F.spans(buf))
+
+
+@pytest.mark.parametrize("used, text_len, expected", [
+    (0, 0, ((0, 2), (48, 58))), (5, 3, ((0, 5), (48, 61))), (48, 40, ((0, 48), (48, 98))),
+    (200, 255, ((0, 48), (48, 98)))])
+def test_what_travels_is_bluenets_bytes_in_use_and_the_trailer_in_use(used, text_len, expected):
+    buf = new_buffer()
+    buf[P.OFF_USED], buf[P.OFF_TEXT_LEN] = used, text_len
+    assert F.spans(buf) == expected  # out-of-range sizes clamped: the header, 48, 40 bytes of text
 
 
 def test_a_pin_write_round_trip_carries_only_what_changed():
@@ -83,13 +93,12 @@ def test_both_ends_hold_the_same_travelling_bytes_after_any_changes(changes, seq
         s = host.advance()
         frame = enc.delta(host, s, True, hm, hb)
         assert not REPL_CONTROL & set(frame)
-        assert len(frame) <= F.MAX_WIRE
+        assert len(frame) <= H.MAX_WIRE
         receive(frame, board, True, bm, bb)
         board.advance()
         assert travelling(bm) == travelling(hm) and travelling(bb) == travelling(hb)
         # bytes outside what travels stay home
-        outside = [j for j in range(P.BUFFER_SIZE)
-                   if used_size(hm) <= j < P.BLUENET_SIZE or j >= P.BLUENET_SIZE + trailer_size(hm)]
+        outside = [j for j in range(P.BUFFER_SIZE) if not any(a <= j < b for a, b in F.spans(hm))]
         assert all(bm[j] == 0 or bm[j] == hm[j] for j in outside)
 
 
@@ -123,7 +132,7 @@ def test_no_control_frame_holds_a_repl_control_byte_and_every_one_decodes_back(s
     frame = F.Encoder().control(F.INFO, seq, body)
     assert not REPL_CONTROL & set(frame)
     raw = bytearray(F.MAX_CONTENT)
-    n = F.unescape(frame[1:-1], raw)
+    n = H.unescape(frame[1:-1], raw)
     assert F.check(raw, n, None, False) == F.INFO and raw[2] == seq
     assert F.control_body(raw, n) == body
 
@@ -140,7 +149,7 @@ def _caught(frame):
     """Whether the receiver rejects a damaged line (every piece between flags that unescapes)."""
     raw = bytearray(F.MAX_CONTENT)
     for piece in bytes(frame).split(b"\x7e"):  # a flip may make a flag: two pieces then
-        n = F.unescape(piece, raw)
+        n = H.unescape(piece, raw)
         if n >= 0:
             try:
                 F.check(raw, n, None, True)
@@ -187,7 +196,7 @@ def test_a_frame_checks_only_in_its_own_session_epoch_and_direction():
     seq = host.advance()  # 255
     frame = enc.delta(host, seq, True, m2b, b2m)
     raw = bytearray(F.MAX_CONTENT)
-    n = F.unescape(frame[1:-1], raw)
+    n = H.unescape(frame[1:-1], raw)
     assert F.check(raw, n, board, True) == F.RESUME
     with pytest.raises(F.FrameError):
         F.check(raw, n, board, False)  # the same frame echoed back: not the board's
@@ -203,11 +212,11 @@ def test_a_frame_checks_only_in_its_own_session_epoch_and_direction():
 
 
 def test_the_host_splitter_keeps_no_more_than_a_frame_of_a_line_without_flags():
-    splitter = F.Splitter()
+    splitter = H.Splitter()
     spilled = 0
     for _ in range(1000):
         pieces, spill = splitter.feed(b"x" * 4096)
-        assert pieces == [] and len(splitter) <= F.MAX_WIRE
+        assert pieces == [] and len(splitter) <= H.MAX_WIRE
         spilled += len(spill)
     assert spilled + len(splitter) == 4096 * 1000 and splitter.dropped == spilled
     pieces, _ = splitter.feed(b"tail\x7e\x7e" + F.Encoder().control(F.NAK, 3, b"\x00"))
@@ -237,9 +246,9 @@ def test_the_board_reader_skips_garbage_and_reports_corrupt_frames():
 
 
 def test_info_and_hello_bodies_round_trip():
-    info = F.parse_info(F.info_body(F.INFO_LOAD_ERROR, 3, 1000, 2000, b"wxyz", "fw 1", "app.py", "NameError: x"))
+    info = H.parse_info(F.info_body(F.INFO_LOAD_ERROR, 3, 1000, 2000, b"wxyz", "fw 1", "app.py", "NameError: x"))
     assert info == (F.INFO_LOAD_ERROR, 3, 1000, 2000, "fw 1", "app.py", "NameError: x", b"wxyz")
-    assert F.parse_hello(F.hello_body(b"wxyz", b"abcd", 2, "apps/x.py")) == (b"wxyz", b"abcd", 2, "apps/x.py")
+    assert F.parse_hello(H.hello_body(b"wxyz", b"abcd", 2, "apps/x.py")) == (b"wxyz", b"abcd", 2, "apps/x.py")
     long = F.info_body(F.INFO_LOAD_ERROR, 3, 0, 0, b"wxyz", "fw 1", "app.py", "NameError: " + "x" * 500)
     assert len(long) == F.INFO_HEAD_SIZE + F.MAX_INFO_TEXT  # cut to fit, never an error of its own
 
@@ -259,7 +268,7 @@ def test_micropython_writes_the_bytes_cpython_writes_and_reads_cpythons_frames()
         for k, at, value in changes:
             bufs[k][at] = value
         expected.append(enc.delta(host, host.advance(), True, *bufs).hex())
-    hello = enc.control(F.HELLO, 7, F.hello_body(b"\x00\x01\x02\x03", b"abcd", 2, "a.py"))
+    hello = enc.control(F.HELLO, 7, H.hello_body(b"\x00\x01\x02\x03", b"abcd", 2, "a.py"))
     bad = bytearray(hello)
     bad[6] ^= 0x01
     stream = b"junk" + hello + bytes(bad) + bytes.fromhex(expected[0])
