@@ -102,6 +102,44 @@ def test_both_ends_hold_the_same_travelling_bytes_after_any_changes(changes, seq
         assert all(bm[j] == 0 or bm[j] == hm[j] for j in outside)
 
 
+def test_the_longest_frame_is_max_content_and_the_board_reads_it():
+    # every byte that can travel changed, in both buffers: the longest delta there is
+    host, board = pair()
+    m2b, b2m = new_buffer(), new_buffer()
+    for buf in (m2b, b2m):
+        buf[:] = bytes(range(1, P.BUFFER_SIZE + 1))
+        buf[P.OFF_USED], buf[P.OFF_TEXT_LEN] = P.BLUENET_SIZE, P.TEXT_MAX
+    frame = F.Encoder().delta(host, host.advance(), True, m2b, b2m)
+    reader = F.FrameReader(io.BytesIO(frame))
+    assert reader.next() == F.MAX_CONTENT
+    got = new_buffer(), new_buffer()
+    assert F.check(reader.raw, F.MAX_CONTENT, board, True) == F.RESUME
+    F.apply_delta(reader.raw, F.MAX_CONTENT, board, *got, True)
+    assert (travelling(got[0]), travelling(got[1])) == (travelling(m2b), travelling(b2m))
+    # the longest control frames fit too: a TEXT frame, an INFO, a HELLO naming the longest path
+    enc = F.Encoder()
+    for frame in (F.text_frames(enc, 1, b"x" * F.TEXT_CHUNK),
+                  enc.control(F.INFO, 1, F.info_body(0, 0, 0, 0, b"wxyz", "v" * 300, "", "")),
+                  enc.control(F.HELLO, 1, H.hello_body(b"wxyz", b"abcd", 2, "a" * F.MAX_APP_PATH))):
+        assert 0 < F.FrameReader(io.BytesIO(frame)).next() <= F.MAX_CONTENT
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 60), st.integers(0, 60), st.lists(st.booleans(), min_size=2 * P.BUFFER_SIZE,
+                                                        max_size=2 * P.BUFFER_SIZE))
+def test_no_delta_is_longer_than_max_content(used, text_len, changed):
+    # any sizes in use, any pattern of changed bytes (dense ones above all)
+    host, _ = pair()
+    bufs = new_buffer(), new_buffer()
+    for at, flip in enumerate(changed):
+        bufs[at // P.BUFFER_SIZE][at % P.BUFFER_SIZE] = 0x55 if flip else 0
+    for buf in bufs:
+        buf[P.OFF_USED], buf[P.OFF_TEXT_LEN] = used, text_len
+    frame = F.Encoder().delta(host, host.advance(), True, *bufs)
+    assert len(frame) <= H.MAX_WIRE
+    assert 0 < F.FrameReader(io.BytesIO(frame)).next() <= F.MAX_CONTENT
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(st.tuples(st.booleans(), st.sampled_from((1, 1, 1, 0, 7, P.OFF_USED)),
                                    st.integers(0, 255)), max_size=4), max_size=30))
