@@ -4,8 +4,6 @@ from shared_buffers.protocol import (
     BUFFER_SIZE, OFF_ACK, OFF_CALL_ID, OFF_IRQ_ID, OFF_TEXT, OFF_TEXT_LEN, OFF_TYPE, OFF_USED,
     TEXT_MAX,
 )
-# What of a buffer travels: the frame codec's (the board loads that module, not this one).
-from shared_buffers.serial_frame import trailer_size, used_size  # noqa: F401
 
 
 def new_buffer():

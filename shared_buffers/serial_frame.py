@@ -18,16 +18,12 @@
 #   nothing on the board's path makes a big int. A data frame's CRC starts from the session's key (the
 #   HELLO's nonce, the sequence epoch and the direction) instead of 0xFFFF, so a frame of another
 #   session, of an earlier turn of the sequence numbers, or our own frame echoed back never checks.
-# - the delta: only the bytes of buf[0:used_size] and of the trailer that differ from what the
-#   other side already has (its shadow copy, kept equal on both sides) travel, as runs. After
-#   each data frame both ends set m2b's ack in their shadows to what the next frame the other way
-#   most likely holds (Session.predict): a request's REQUEST and the host's SUCCESS then travel
-#   only when they are not that.
+# - the delta: only the bytes of bluenet's part in use and of the trailer in use (spans) that
+#   differ from what the other side already has (its shadow copy, kept equal on both sides)
+#   travel, as runs. After each data frame both ends set m2b's ack in their shadows to what the
+#   next frame the other way most likely holds (Session, the predicted ack): a request's
+#   REQUEST and the host's SUCCESS then travel only when they are not that.
 # Runs under MicroPython and CPython.
-import struct
-import sys
-from array import array
-
 try:
     from micropython import const
 except ImportError:  # CPython
@@ -64,18 +60,18 @@ NAK_NO_SESSION = const(1)  # the board has no session (it was reset, or the app 
 INFO_READY = const(0)  # the app is loaded; setup() runs at the next RESUME
 INFO_LOAD_ERROR = const(1)  # the app did not load (error text says why)
 INFO_CHALLENGE = const(2)  # a HELLO whose challenge is not the board's current one: nothing done
-_INFO_HEAD = "<BBII"
 INFO_HEAD_SIZE = const(14)
 HELLO_HEAD_SIZE = const(9)
 CHALLENGE_SIZE = const(4)
 CRC_SIZE = const(2)
 _CONTROL_HEAD = const(3)  # 0x00, kind, seq
-_SPAN = 2 * BUFFER_SIZE  # the delta's address space: m2b, then b2m
-# Longest content: seq, a delta where every address is a run of its own (2 header bytes and
-# one data byte), CRC; a control frame is cut to fit the same bound. (No const(): one of another
-# module's names is not a constant to MicroPython's compiler, in a --source install.)
-MAX_CONTENT = 1 + 3 * _SPAN + CRC_SIZE
-MAX_WIRE = 2 * MAX_CONTENT + 2  # everything escaped, two flags
+# Longest content: a data frame where every byte that travels changed, 98 in each buffer
+# (bluenet's 48, the trailer's 10 + 40 of text) in runs of at most 8 that stay inside a part
+# (6 + 7 runs, a header byte each), with seq and CRC: 1 + 2 * (98 + 13) + 2. A byte that did not
+# change leaves out a data byte and adds at most one header; a 2-byte header needs a skip of 31
+# or more addresses that do not travel or did not change. The control frames are cut to fit
+# (the longest, a TEXT frame, is 207). The board's reader holds this much.
+MAX_CONTENT = const(225)
 MAX_INFO_TEXT = const(160)
 MAX_APP_PATH = const(120)  # bytes of UTF-8 a HELLO can name
 TEXT_CHUNK = const(200)  # bytes of text in one TEXT frame (short frames get through a noisy line)
@@ -83,27 +79,48 @@ MAX_TEXT = const(4096)  # a longer text loses its start (a traceback's end names
 _RUN = const(8)  # bytes a run carries at most
 
 
-def _crc_table():
-    # 256 u16 in an array: 512 bytes, a quarter of a tuple of ints on a 32-bit board (half on
-    # 64-bit), and as fast to index
-    table = array("H")
-    for i in range(256):
-        c = i << 8
-        for _ in range(8):
-            c = ((c << 1) ^ 0x1021) if c & 0x8000 else (c << 1)
-        table.append(c & 0xFFFF)
-    return table
-
-
-_CRC = _crc_table()
-del _crc_table, array  # run once: its function object would stay in the board's heap
-
-
 def crc16(data, start=0, end=None, crc=0xFFFF):
     """CRC-16/CCITT-FALSE of data[start:end], continuing from `crc`."""
-    t = _CRC
+    # by table: the 256 u16 (CCITT's polynomial, by the top byte) big-endian, a bytes constant
+    # that a board running from ROMFS leaves in flash (an array built at import would take 512
+    # bytes of heap, a global's name more); tests/serial/test_serial_frame.py checks it
+    t = (
+        b"\x00\x00\x10\x21\x20\x42\x30\x63\x40\x84\x50\xa5\x60\xc6\x70\xe7"
+        b"\x81\x08\x91\x29\xa1\x4a\xb1\x6b\xc1\x8c\xd1\xad\xe1\xce\xf1\xef"
+        b"\x12\x31\x02\x10\x32\x73\x22\x52\x52\xb5\x42\x94\x72\xf7\x62\xd6"
+        b"\x93\x39\x83\x18\xb3\x7b\xa3\x5a\xd3\xbd\xc3\x9c\xf3\xff\xe3\xde"
+        b"\x24\x62\x34\x43\x04\x20\x14\x01\x64\xe6\x74\xc7\x44\xa4\x54\x85"
+        b"\xa5\x6a\xb5\x4b\x85\x28\x95\x09\xe5\xee\xf5\xcf\xc5\xac\xd5\x8d"
+        b"\x36\x53\x26\x72\x16\x11\x06\x30\x76\xd7\x66\xf6\x56\x95\x46\xb4"
+        b"\xb7\x5b\xa7\x7a\x97\x19\x87\x38\xf7\xdf\xe7\xfe\xd7\x9d\xc7\xbc"
+        b"\x48\xc4\x58\xe5\x68\x86\x78\xa7\x08\x40\x18\x61\x28\x02\x38\x23"
+        b"\xc9\xcc\xd9\xed\xe9\x8e\xf9\xaf\x89\x48\x99\x69\xa9\x0a\xb9\x2b"
+        b"\x5a\xf5\x4a\xd4\x7a\xb7\x6a\x96\x1a\x71\x0a\x50\x3a\x33\x2a\x12"
+        b"\xdb\xfd\xcb\xdc\xfb\xbf\xeb\x9e\x9b\x79\x8b\x58\xbb\x3b\xab\x1a"
+        b"\x6c\xa6\x7c\x87\x4c\xe4\x5c\xc5\x2c\x22\x3c\x03\x0c\x60\x1c\x41"
+        b"\xed\xae\xfd\x8f\xcd\xec\xdd\xcd\xad\x2a\xbd\x0b\x8d\x68\x9d\x49"
+        b"\x7e\x97\x6e\xb6\x5e\xd5\x4e\xf4\x3e\x13\x2e\x32\x1e\x51\x0e\x70"
+        b"\xff\x9f\xef\xbe\xdf\xdd\xcf\xfc\xbf\x1b\xaf\x3a\x9f\x59\x8f\x78"
+        b"\x91\x88\x81\xa9\xb1\xca\xa1\xeb\xd1\x0c\xc1\x2d\xf1\x4e\xe1\x6f"
+        b"\x10\x80\x00\xa1\x30\xc2\x20\xe3\x50\x04\x40\x25\x70\x46\x60\x67"
+        b"\x83\xb9\x93\x98\xa3\xfb\xb3\xda\xc3\x3d\xd3\x1c\xe3\x7f\xf3\x5e"
+        b"\x02\xb1\x12\x90\x22\xf3\x32\xd2\x42\x35\x52\x14\x62\x77\x72\x56"
+        b"\xb5\xea\xa5\xcb\x95\xa8\x85\x89\xf5\x6e\xe5\x4f\xd5\x2c\xc5\x0d"
+        b"\x34\xe2\x24\xc3\x14\xa0\x04\x81\x74\x66\x64\x47\x54\x24\x44\x05"
+        b"\xa7\xdb\xb7\xfa\x87\x99\x97\xb8\xe7\x5f\xf7\x7e\xc7\x1d\xd7\x3c"
+        b"\x26\xd3\x36\xf2\x06\x91\x16\xb0\x66\x57\x76\x76\x46\x15\x56\x34"
+        b"\xd9\x4c\xc9\x6d\xf9\x0e\xe9\x2f\x99\xc8\x89\xe9\xb9\x8a\xa9\xab"
+        b"\x58\x44\x48\x65\x78\x06\x68\x27\x18\xc0\x08\xe1\x38\x82\x28\xa3"
+        b"\xcb\x7d\xdb\x5c\xeb\x3f\xfb\x1e\x8b\xf9\x9b\xd8\xab\xbb\xbb\x9a"
+        b"\x4a\x75\x5a\x54\x6a\x37\x7a\x16\x0a\xf1\x1a\xd0\x2a\xb3\x3a\x92"
+        b"\xfd\x2e\xed\x0f\xdd\x6c\xcd\x4d\xbd\xaa\xad\x8b\x9d\xe8\x8d\xc9"
+        b"\x7c\x26\x6c\x07\x5c\x64\x4c\x45\x3c\xa2\x2c\x83\x1c\xe0\x0c\xc1"
+        b"\xef\x1f\xff\x3e\xcf\x5d\xdf\x7c\xaf\x9b\xbf\xba\x8f\xd9\x9f\xf8"
+        b"\x6e\x17\x7e\x36\x4e\x55\x5e\x74\x2e\x93\x3e\xb2\x0e\xd1\x1e\xf0"
+    )
     for i in range(start, len(data) if end is None else end):
-        crc = ((crc << 8) & 0xFF00) ^ t[(crc >> 8) ^ data[i]]
+        x = ((crc >> 8) ^ data[i]) << 1
+        crc = (((crc & 0xFF) ^ t[x]) << 8) | t[x + 1]
     return crc
 
 
@@ -112,27 +129,26 @@ def next_seq(seq):
     return seq % 255 + 1
 
 
-def used_size(buf, offset=0):
-    """Bytes of bluenet's part in use of the buffer at `offset` (2..48): buf[0:used] travels."""
-    n = buf[offset + OFF_USED]
-    return 2 if n < 2 else (n if n <= BLUENET_SIZE else BLUENET_SIZE)
-
-
-def trailer_size(buf, offset=0):
-    """Bytes of the trailer in use: buf[48:48 + trailer_size] travels."""
-    n = buf[offset + OFF_TEXT_LEN]
-    return TRAILER_FIXED + (n if n <= TEXT_MAX else TEXT_MAX)
-
-
-def _spans(buf):
-    """The parts of a buffer that travel: bluenet's bytes in use, and the trailer in use."""
-    return ((0, used_size(buf)), (BLUENET_SIZE, BLUENET_SIZE + trailer_size(buf)))
+def spans(buf):
+    """The parts of a buffer that travel, as (start, end): bluenet's bytes in use (2..48, byte
+    49 says how many), and the trailer in use (10 + the text length of byte 57, at most 40)."""
+    used = buf[OFF_USED]
+    text = buf[OFF_TEXT_LEN]
+    return ((0, 2 if used < 2 else (used if used <= BLUENET_SIZE else BLUENET_SIZE)),
+            (BLUENET_SIZE, BLUENET_SIZE + TRAILER_FIXED + (text if text <= TEXT_MAX else TEXT_MAX)))
 
 
 class Session:
     """One end's state of a session: the shadow copies of both buffers (what the other end holds,
     equal on both ends), the last seq used, the sequence epoch (turns of 255) and the CRC starts
-    it keys. Both ends open it with the same HELLO and advance it once a request."""
+    it keys. Both ends open it with the same HELLO and advance it once a request.
+
+    The predicted ack: after a data frame to_board (a RESUME) or from it (a YIELD), sent or
+    applied, m2b's ack in the shadow becomes what the next frame the other way most likely
+    holds, the app's next request (REQUEST) after a RESUME, the host's SUCCESS after a YIELD.
+    Both ends do it at the same frame, so their shadows stay equal; the sender sends the ack
+    only when it is not the predicted one, and the receiver copies it from the shadow either
+    way."""
 
     def __init__(self):
         self.shadows = (bytearray(BUFFER_SIZE), bytearray(BUFFER_SIZE))
@@ -155,14 +171,6 @@ class Session:
         if self.seq == 1:
             self.epoch += 1
         return self.seq
-
-    def predict(self, to_board):
-        """After a data frame to_board (a RESUME) or from it (a YIELD), sent or applied: m2b's ack
-        in the shadow becomes what the next frame the other way most likely holds, the app's
-        next request (REQUEST) after a RESUME, the host's SUCCESS after a YIELD. Both ends do it
-        at the same frame, so their shadows stay equal; the sender sends the ack only when it is
-        not the predicted one, and the receiver copies it from the shadow either way."""
-        self.shadows[0][1] = REQUEST if to_board else SUCCESS
 
     def crc_start(self, seq, to_board):
         """The CRC start of a data frame of this session with `seq`: the current epoch, or the
@@ -206,7 +214,7 @@ class Encoder:
         pos = 0  # the address after the last run
         base = 0
         for buf, shadow in ((m2b, session.shadows[0]), (b2m, session.shadows[1])):
-            for a, b in _spans(buf):
+            for a, b in spans(buf):
                 i = a
                 while i < b:
                     if buf[i] == shadow[i]:
@@ -229,7 +237,7 @@ class Encoder:
                         i += 1
                     pos = base + j
             base += BUFFER_SIZE
-        session.predict(to_board)
+        session.shadows[0][1] = REQUEST if to_board else SUCCESS  # the predicted ack (Session)
         return self._finish(n, session.crc_start(seq, to_board))
 
     def _finish(self, n, crc):
@@ -280,8 +288,7 @@ def check(raw, n, session, to_board):
 def apply_delta(raw, n, session, m2b, b2m, to_board):
     """Apply a checked data frame's delta (to_board: a RESUME, else a YIELD) to the shadows,
     then copy the parts of the shadows that travel into m2b and b2m, then predict the next
-    frame's ack (Session.predict). Raises FrameError (nothing applied) when a run is out of
-    bounds."""
+    frame's ack (Session). Raises FrameError (nothing applied) when a run is out of bounds."""
     end = n - CRC_SIZE
     for write in (False, True):
         i = 1
@@ -299,7 +306,7 @@ def apply_delta(raw, n, session, m2b, b2m, to_board):
                 pos += h >> 3
             k = 0 if pos < BUFFER_SIZE else 1
             a = pos - k * BUFFER_SIZE
-            if i + length > end or a + length > BUFFER_SIZE or pos >= _SPAN:
+            if i + length > end or a + length > BUFFER_SIZE:  # (past b2m too: a >= BUFFER_SIZE)
                 raise FrameError("bad run")
             if write:
                 session.shadows[k][a:a + length] = raw[i:i + length]
@@ -307,9 +314,9 @@ def apply_delta(raw, n, session, m2b, b2m, to_board):
             pos += length
     for buf, shadow in ((m2b, session.shadows[0]), (b2m, session.shadows[1])):
         view = memoryview(shadow)
-        for a, b in _spans(shadow):
+        for a, b in spans(shadow):
             buf[a:b] = view[a:b]
-    session.predict(to_board)
+    session.shadows[0][1] = REQUEST if to_board else SUCCESS  # the predicted ack (Session)
 
 
 class FrameReader:
@@ -320,7 +327,6 @@ class FrameReader:
         self._readinto = stream.readinto
         self._one = bytearray(1)
         self.raw = bytearray(MAX_CONTENT)
-        self.oversize = 0
 
     def next(self):
         """The length of the next frame's content in self.raw (unchecked); -1 for wire bytes that
@@ -361,7 +367,6 @@ class FrameReader:
             else:
                 b = w ^ _FLIP
             if n >= limit:
-                self.oversize += 1
                 bad = True
                 continue
             raw[n] = b
@@ -371,7 +376,8 @@ class FrameReader:
 def info_body(status, stack_depth, heap_boot, heap_now, challenge, version, app, error=""):
     """The texts are cut to MAX_INFO_TEXT bytes (a long error text loses its end)."""
     text = ("%s\n%s\n%s" % (version, app, error)).encode()
-    return struct.pack(_INFO_HEAD, status, stack_depth, heap_boot, heap_now) + challenge + text[:MAX_INFO_TEXT]
+    return (bytes((status, stack_depth)) + heap_boot.to_bytes(4, "little")
+            + heap_now.to_bytes(4, "little") + challenge + text[:MAX_INFO_TEXT])
 
 
 def parse_hello(data):
@@ -392,18 +398,6 @@ def text_frames(encoder, seq, text):
     text = text[-MAX_TEXT:]
     out = []
     for offset in range(0, len(text), TEXT_CHUNK):
-        frame = encoder.control(TEXT, seq, struct.pack("<H", offset) + text[offset:offset + TEXT_CHUNK])
+        frame = encoder.control(TEXT, seq, offset.to_bytes(2, "little") + text[offset:offset + TEXT_CHUNK])
         out.append(frame[1:] if out else frame)
     return b"".join(out)
-
-
-if sys.implementation.name != "micropython":
-    # the host's side (CPython): on a board these would only take heap
-    from shared_buffers.serial_host import (  # noqa: E402,F401
-        Splitter, hello_body, parse_info, put_text, unescape,
-    )
-else:
-    def __getattr__(name):
-        # a host running in MicroPython (tests) gets the host's side when it first asks for it
-        from shared_buffers import serial_host
-        return getattr(serial_host, name)

@@ -1,15 +1,14 @@
-# The host's side of the serial frame codec (shared_buffers/serial_frame.py, which re-exports
-# these names): cutting the line into frames and unescaping them, the HELLO the host sends, the
-# INFO and TEXT frames it reads.
-# CPython only: the board never imports this module, so it costs the board's heap nothing.
+# The host's side of the serial frame codec (shared_buffers/serial_frame.py): cutting the line
+# into frames and unescaping them, the HELLO the host sends, the INFO and TEXT frames it reads.
+# The board never imports this module, so it costs the board's heap nothing.
 import struct
 
-from shared_buffers.serial_frame import (
-    _INFO_HEAD, CHALLENGE_SIZE, ESC, INFO_HEAD_SIZE, MAX_WIRE, FrameError,
-)
+from shared_buffers.serial_frame import CHALLENGE_SIZE, ESC, INFO_HEAD_SIZE, MAX_CONTENT, FrameError
 
 _FLIP = 0x80      # serial_frame's (private there: a const() the board inlines)
 _ESC_FLIP = 0xA0
+_INFO_HEAD = "<BBII"  # serial_frame.info_body's
+MAX_WIRE = 2 * MAX_CONTENT + 2  # the longest frame on the wire: everything escaped, two flags
 
 
 class Splitter:

@@ -24,6 +24,7 @@ from mpremote.transport_serial import SerialTransport
 from host import port_lock
 from host.flashing import FlashError
 from shared_buffers import serial_frame as F
+from shared_buffers import serial_host as H
 
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 _IO_TIMEOUT_S = 5.0   # one serial read inside mpremote: a board that stops answering is an error
@@ -103,17 +104,17 @@ class Board:
             _read_for(ser, _PROMPT_S, (b">>> ",))
             ser.write(b"\x04")  # Ctrl-D at an empty prompt: soft reset, main.py starts
             deadline = time.monotonic() + limit_s
-            splitter, raw = F.Splitter(), bytearray(F.MAX_CONTENT)
+            splitter, raw = H.Splitter(), bytearray(F.MAX_CONTENT)
             while time.monotonic() < deadline:
                 pieces, _ = splitter.feed(_read_some(ser))
                 for piece in pieces:
-                    n = F.unescape(piece, raw)
+                    n = H.unescape(piece, raw)
                     try:
                         kind = F.check(raw, n, None, False) if n >= 0 else None
                     except F.FrameError:
                         kind = None
                     if kind == F.INFO and raw[2] == 0:
-                        return F.parse_info(F.control_body(raw, n))
+                        return H.parse_info(F.control_body(raw, n))
                     self.console += piece.decode("utf-8", "replace").splitlines()
             self.console += splitter.rest().decode("utf-8", "replace").splitlines()
         except (serial.SerialException, OSError) as e:

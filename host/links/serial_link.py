@@ -28,6 +28,7 @@ from host import port_lock
 from host.links import AppHung
 from shared_buffers import protocol as P
 from shared_buffers import serial_frame as F
+from shared_buffers import serial_host as H
 from shared_buffers.buffers import new_buffer
 
 # How long one pyserial read may block when nothing arrives (ports without a file descriptor:
@@ -126,7 +127,7 @@ class SerialLink:
         self._encoder = F.Encoder()
         self._session = F.Session()
         self._raw = bytearray(F.MAX_CONTENT)
-        self._splitter = F.Splitter()
+        self._splitter = H.Splitter()
         self._pieces: deque[bytes] = deque()
         self._fd = _fileno(self.serial)
         self._text: bytearray | None = None  # the traceback the board sent with its last YIELD
@@ -256,7 +257,7 @@ class SerialLink:
                 return None
             seq = self._session.advance()
             nonce = os.urandom(4)
-            body = F.hello_body(self._challenge, nonce, self.stack_depth, self.app)
+            body = H.hello_body(self._challenge, nonce, self.stack_depth, self.app)
             n, kind = self._exchange(self._encoder.control(F.HELLO, seq, body), seq, self.hello_s,
                                      expect=(F.INFO,))
             if kind != F.INFO:
@@ -268,7 +269,7 @@ class SerialLink:
         return None
 
     def _take_info(self, n: int) -> tuple:
-        info = F.parse_info(F.control_body(self._raw, n))
+        info = H.parse_info(F.control_body(self._raw, n))
         self._challenge = info[7]
         self.info = info
         return info
@@ -343,7 +344,7 @@ class SerialLink:
             elif kind == F.TEXT and raw[2] == seq:  # the app's traceback, before its YIELD
                 if self._text is None:
                     self._text = bytearray()
-                F.put_text(self._text, F.control_body(raw, n))
+                H.put_text(self._text, F.control_body(raw, n))
             elif kind == F.INFO and raw[2] == 0 and F.YIELD in expect:
                 # A boot banner: the board was reset meanwhile, or an old one replayed by the
                 # line. The request again tells: a reset board NAKs it (no session, above).
@@ -361,7 +362,7 @@ class SerialLink:
         while True:
             while pieces:
                 piece = pieces.popleft()
-                n = F.unescape(piece, self._raw)
+                n = H.unescape(piece, self._raw)
                 if n >= 0:
                     try:
                         return n, F.check(self._raw, n, self._session, False)
@@ -389,7 +390,7 @@ class SerialLink:
         i = piece.rfind(b"\n", 0, k)
         if i < 0:
             return None
-        n = F.unescape(piece[i + 1:], self._raw)
+        n = H.unescape(piece[i + 1:], self._raw)
         if n < 0:
             return None
         try:

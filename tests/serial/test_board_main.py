@@ -18,6 +18,7 @@ HOST = r"""
 from firmware.board_main import Board
 from shared_buffers import protocol as P
 from shared_buffers import serial_frame as F
+from shared_buffers import serial_host as H
 from shared_buffers.buffers import new_buffer
 
 enc = F.Encoder()
@@ -32,7 +33,7 @@ class Host:
     # the frames the board sent since the last one and gives the next input.
     def __init__(self, steps):
         self.steps, self.inp, self.pos = steps, b"", 0
-        self.splitter = F.Splitter()
+        self.splitter = H.Splitter()
         self.frames = []
 
     def write(self, data):
@@ -53,10 +54,10 @@ def show(got):
     # What the board sent: (kind, seq, detail) per frame.
     out = []
     for piece in got:
-        n = F.unescape(piece, raw)
+        n = H.unescape(piece, raw)
         kind = F.check(raw, n, hs, False)
         if kind == F.INFO:
-            info = F.parse_info(F.control_body(raw, n))
+            info = H.parse_info(F.control_body(raw, n))
             state["challenge"] = info[7]
             out.append(("INFO", raw[2], info[0]))
         elif kind == F.NAK:
@@ -72,7 +73,7 @@ def hello(seq, nonce, stale=False):
     def step(got):
         show(got)
         challenge = b"\x00\x01\x02\x03" if stale else state["challenge"]
-        frame = enc.control(F.HELLO, seq, F.hello_body(challenge, nonce, 2, ""))
+        frame = enc.control(F.HELLO, seq, H.hello_body(challenge, nonce, 2, ""))
         state["sent"]["hello%d" % seq] = frame
         return frame
     return step

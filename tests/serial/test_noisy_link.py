@@ -18,6 +18,7 @@ from host.limits import Limits
 from host.links.serial_link import BadLine, BoardError, SerialLink
 from host.simulator import Simulation
 from shared_buffers import serial_frame as F
+from shared_buffers import serial_host as H
 from tests.serial.noisy_port import KeyLossPort, NoisyPort, ReplayPort
 
 APP = """
@@ -142,7 +143,7 @@ def test_a_line_with_no_frame_end_keeps_the_hosts_buffer_bounded():
         serial_link.SerialLink._fill = original
         board.close()
     assert len(sizes) > 100  # it was flooded, many reads long
-    assert max(sizes) <= F.MAX_WIRE + 4096 + 200
+    assert max(sizes) <= H.MAX_WIRE + 4096 + 200
 
 
 def test_a_line_that_delivers_only_corrupt_frames_is_a_bad_line_not_a_hung_app(microapp_board):

@@ -2,6 +2,7 @@
 what changed travels (and only the used bytes and the trailer), the CRC catches corruption and
 keys frames to their session, epoch and direction, the host's splitter is bounded; and the same
 codec in the real MicroPython VM writes the very bytes CPython writes and reads CPython's frames."""
+import binascii
 import io
 import random
 
@@ -11,7 +12,8 @@ from hypothesis import strategies as st
 
 from shared_buffers import protocol as P
 from shared_buffers import serial_frame as F
-from shared_buffers.buffers import new_buffer, trailer_size, used_size
+from shared_buffers import serial_host as H
+from shared_buffers.buffers import new_buffer
 from tests.micropython_vm import run_micropython
 
 REPL_CONTROL = set(range(0x01, 0x06))
@@ -27,7 +29,7 @@ def pair(nonce=b"abcd", seq=9):
 def receive(frame: bytes, session: F.Session, to_board: bool, m2b, b2m) -> int:
     """The receiver's side of one frame: unescape, check, apply; the kind."""
     raw = bytearray(F.MAX_CONTENT)
-    n = F.unescape(frame.strip(b"\x7e"), raw)
+    n = H.unescape(frame.strip(b"\x7e"), raw)
     kind = F.check(raw, n, session, to_board)
     if kind in (F.RESUME, F.YIELD):
         F.apply_delta(raw, n, session, m2b, b2m, to_board)
@@ -40,7 +42,16 @@ def pin_write(m2b, value):
 
 
 def travelling(buf) -> bytes:
-    return bytes(buf[:used_size(buf)]) + bytes(buf[P.BLUENET_SIZE:P.BLUENET_SIZE + trailer_size(buf)])
+    return b"".join(bytes(buf[a:b]) for a, b in F.spans(buf))
+
+
+@pytest.mark.parametrize("used, text_len, expected", [
+    (0, 0, ((0, 2), (48, 58))), (5, 3, ((0, 5), (48, 61))), (48, 40, ((0, 48), (48, 98))),
+    (200, 255, ((0, 48), (48, 98)))])
+def test_what_travels_is_bluenets_bytes_in_use_and_the_trailer_in_use(used, text_len, expected):
+    buf = new_buffer()
+    buf[P.OFF_USED], buf[P.OFF_TEXT_LEN] = used, text_len
+    assert F.spans(buf) == expected  # out-of-range sizes clamped: the header, 48, 40 bytes of text
 
 
 def test_a_pin_write_round_trip_carries_only_what_changed():
@@ -82,14 +93,51 @@ def test_both_ends_hold_the_same_travelling_bytes_after_any_changes(changes, seq
         s = host.advance()
         frame = enc.delta(host, s, True, hm, hb)
         assert not REPL_CONTROL & set(frame)
-        assert len(frame) <= F.MAX_WIRE
+        assert len(frame) <= H.MAX_WIRE
         receive(frame, board, True, bm, bb)
         board.advance()
         assert travelling(bm) == travelling(hm) and travelling(bb) == travelling(hb)
         # bytes outside what travels stay home
-        outside = [j for j in range(P.BUFFER_SIZE)
-                   if used_size(hm) <= j < P.BLUENET_SIZE or j >= P.BLUENET_SIZE + trailer_size(hm)]
+        outside = [j for j in range(P.BUFFER_SIZE) if not any(a <= j < b for a, b in F.spans(hm))]
         assert all(bm[j] == 0 or bm[j] == hm[j] for j in outside)
+
+
+def test_the_longest_frame_is_max_content_and_the_board_reads_it():
+    # every byte that can travel changed, in both buffers: the longest delta there is
+    host, board = pair()
+    m2b, b2m = new_buffer(), new_buffer()
+    for buf in (m2b, b2m):
+        buf[:] = bytes(range(1, P.BUFFER_SIZE + 1))
+        buf[P.OFF_USED], buf[P.OFF_TEXT_LEN] = P.BLUENET_SIZE, P.TEXT_MAX
+    frame = F.Encoder().delta(host, host.advance(), True, m2b, b2m)
+    reader = F.FrameReader(io.BytesIO(frame))
+    assert reader.next() == F.MAX_CONTENT
+    got = new_buffer(), new_buffer()
+    assert F.check(reader.raw, F.MAX_CONTENT, board, True) == F.RESUME
+    F.apply_delta(reader.raw, F.MAX_CONTENT, board, *got, True)
+    assert (travelling(got[0]), travelling(got[1])) == (travelling(m2b), travelling(b2m))
+    # the longest control frames fit too: a TEXT frame, an INFO, a HELLO naming the longest path
+    enc = F.Encoder()
+    for frame in (F.text_frames(enc, 1, b"x" * F.TEXT_CHUNK),
+                  enc.control(F.INFO, 1, F.info_body(0, 0, 0, 0, b"wxyz", "v" * 300, "", "")),
+                  enc.control(F.HELLO, 1, H.hello_body(b"wxyz", b"abcd", 2, "a" * F.MAX_APP_PATH))):
+        assert 0 < F.FrameReader(io.BytesIO(frame)).next() <= F.MAX_CONTENT
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 60), st.integers(0, 60), st.lists(st.booleans(), min_size=2 * P.BUFFER_SIZE,
+                                                        max_size=2 * P.BUFFER_SIZE))
+def test_no_delta_is_longer_than_max_content(used, text_len, changed):
+    # any sizes in use, any pattern of changed bytes (dense ones above all)
+    host, _ = pair()
+    bufs = new_buffer(), new_buffer()
+    for at, flip in enumerate(changed):
+        bufs[at // P.BUFFER_SIZE][at % P.BUFFER_SIZE] = 0x55 if flip else 0
+    for buf in bufs:
+        buf[P.OFF_USED], buf[P.OFF_TEXT_LEN] = used, text_len
+    frame = F.Encoder().delta(host, host.advance(), True, *bufs)
+    assert len(frame) <= H.MAX_WIRE
+    assert 0 < F.FrameReader(io.BytesIO(frame)).next() <= F.MAX_CONTENT
 
 
 @settings(max_examples=200, deadline=None)
@@ -122,16 +170,24 @@ def test_no_control_frame_holds_a_repl_control_byte_and_every_one_decodes_back(s
     frame = F.Encoder().control(F.INFO, seq, body)
     assert not REPL_CONTROL & set(frame)
     raw = bytearray(F.MAX_CONTENT)
-    n = F.unescape(frame[1:-1], raw)
+    n = H.unescape(frame[1:-1], raw)
     assert F.check(raw, n, None, False) == F.INFO and raw[2] == seq
     assert F.control_body(raw, n) == body
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.integers(0, 0xFFFF))
+def test_the_crc_is_crc16_ccitt_from_any_start(data, start):
+    # the table is a bytes constant: binascii computes the same CRC without one
+    assert F.crc16(data, 0, None, start) == binascii.crc_hqx(data, start)
+    assert F.crc16(b"123456789") == 0x29B1  # CRC-16/CCITT-FALSE's check value
 
 
 def _caught(frame):
     """Whether the receiver rejects a damaged line (every piece between flags that unescapes)."""
     raw = bytearray(F.MAX_CONTENT)
     for piece in bytes(frame).split(b"\x7e"):  # a flip may make a flag: two pieces then
-        n = F.unescape(piece, raw)
+        n = H.unescape(piece, raw)
         if n >= 0:
             try:
                 F.check(raw, n, None, True)
@@ -178,7 +234,7 @@ def test_a_frame_checks_only_in_its_own_session_epoch_and_direction():
     seq = host.advance()  # 255
     frame = enc.delta(host, seq, True, m2b, b2m)
     raw = bytearray(F.MAX_CONTENT)
-    n = F.unescape(frame[1:-1], raw)
+    n = H.unescape(frame[1:-1], raw)
     assert F.check(raw, n, board, True) == F.RESUME
     with pytest.raises(F.FrameError):
         F.check(raw, n, board, False)  # the same frame echoed back: not the board's
@@ -194,11 +250,11 @@ def test_a_frame_checks_only_in_its_own_session_epoch_and_direction():
 
 
 def test_the_host_splitter_keeps_no_more_than_a_frame_of_a_line_without_flags():
-    splitter = F.Splitter()
+    splitter = H.Splitter()
     spilled = 0
     for _ in range(1000):
         pieces, spill = splitter.feed(b"x" * 4096)
-        assert pieces == [] and len(splitter) <= F.MAX_WIRE
+        assert pieces == [] and len(splitter) <= H.MAX_WIRE
         spilled += len(spill)
     assert spilled + len(splitter) == 4096 * 1000 and splitter.dropped == spilled
     pieces, _ = splitter.feed(b"tail\x7e\x7e" + F.Encoder().control(F.NAK, 3, b"\x00"))
@@ -228,9 +284,9 @@ def test_the_board_reader_skips_garbage_and_reports_corrupt_frames():
 
 
 def test_info_and_hello_bodies_round_trip():
-    info = F.parse_info(F.info_body(F.INFO_LOAD_ERROR, 3, 1000, 2000, b"wxyz", "fw 1", "app.py", "NameError: x"))
+    info = H.parse_info(F.info_body(F.INFO_LOAD_ERROR, 3, 1000, 2000, b"wxyz", "fw 1", "app.py", "NameError: x"))
     assert info == (F.INFO_LOAD_ERROR, 3, 1000, 2000, "fw 1", "app.py", "NameError: x", b"wxyz")
-    assert F.parse_hello(F.hello_body(b"wxyz", b"abcd", 2, "apps/x.py")) == (b"wxyz", b"abcd", 2, "apps/x.py")
+    assert F.parse_hello(H.hello_body(b"wxyz", b"abcd", 2, "apps/x.py")) == (b"wxyz", b"abcd", 2, "apps/x.py")
     long = F.info_body(F.INFO_LOAD_ERROR, 3, 0, 0, b"wxyz", "fw 1", "app.py", "NameError: " + "x" * 500)
     assert len(long) == F.INFO_HEAD_SIZE + F.MAX_INFO_TEXT  # cut to fit, never an error of its own
 
@@ -250,7 +306,7 @@ def test_micropython_writes_the_bytes_cpython_writes_and_reads_cpythons_frames()
         for k, at, value in changes:
             bufs[k][at] = value
         expected.append(enc.delta(host, host.advance(), True, *bufs).hex())
-    hello = enc.control(F.HELLO, 7, F.hello_body(b"\x00\x01\x02\x03", b"abcd", 2, "a.py"))
+    hello = enc.control(F.HELLO, 7, H.hello_body(b"\x00\x01\x02\x03", b"abcd", 2, "a.py"))
     bad = bytearray(hello)
     bad[6] ^= 0x01
     stream = b"junk" + hello + bytes(bad) + bytes.fromhex(expected[0])
