@@ -85,8 +85,8 @@ def app_bytecode(board: Board) -> int | None:
     """The bytecode to precompile an app for (the board's sys.implementation._mpy), or None
     when the board cannot run a precompiled app in place (no vfs.VfsRom): it gets the source,
     and the tool says so."""
-    mpy = board.eval("getattr(__import__('sys').implementation, '_mpy', -1) if hasattr("
-                     "__import__('vfs'), 'VfsRom') else -1")
+    mpy = int(board.exec("try:\n import vfs, sys\n print(getattr(sys.implementation, '_mpy', -1)"
+                         " if hasattr(vfs, 'VfsRom') else -1)\nexcept ImportError:\n print(-1)"))
     if mpy < 0:
         print(f"{board.port}: the board cannot run a precompiled app (no vfs.VfsRom or no "
               f"sys.implementation._mpy): uploading the app's source")
