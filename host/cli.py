@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="do not print the log lines")
     run.add_argument("--trace", metavar="FILE", help="write both buffers' type/ack/ids at every switch "
                      "(FILE.json: a Chrome trace-event JSON, as `microapp mesh --trace` writes)")
+    run.add_argument("--trace-every-tick", action="store_true",
+                     help="in a .json trace, a slice for each quiet tick (default: quiet ticks in a row are one slice)")
     run.add_argument("--fault-policy", default=DEFAULT_POLICY, metavar="POLICY",
                      help=f"when the app's code raises: stop, restart or restart-up-to-N (default {DEFAULT_POLICY})")
     run.add_argument("--fail-on-fault", action="store_true",
@@ -203,7 +205,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     trace = SwitchTrace(trace_file) if trace_file else None
     if trace_file and args.trace.endswith(".json"):
         from host.trace.perfetto import Recorder
-        trace = Recorder().one_stone(trace_file)  # type: ignore[assignment]
+        trace = Recorder(every_tick=args.trace_every_tick).one_stone(trace_file)  # type: ignore[assignment]
     store = StateStore(args.state)
     if args.app:
         _check_state(store, app_key(args.app))  # before the board is touched

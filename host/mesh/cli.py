@@ -25,6 +25,8 @@ def add_parsers(sub) -> None:
     mesh.add_argument("--trace", metavar="FILE", help="write a Chrome trace-event JSON (open it in ui.perfetto.dev)")
     mesh.add_argument("--trace-from", type=float, default=0.0, metavar="S", help="trace from this time (s; default 0)")
     mesh.add_argument("--trace-to", type=float, default=float("inf"), metavar="S", help="trace up to this time (s; default the end)")
+    mesh.add_argument("--trace-every-tick", action="store_true",
+                      help="a slice for each quiet tick (default: quiet ticks in a row are one slice)")
     mesh.add_argument("--quiet", action="store_true", help="do not print the log lines")
     mesh.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE", help="override a limit for every stone")
     mesh.add_argument("--fault-policy", default=DEFAULT_POLICY, metavar="POLICY",
@@ -89,7 +91,8 @@ def cmd_mesh(args: argparse.Namespace) -> int:
     json_file = _open(args.json) if args.json else None
     trace_file = _open(args.trace) if args.trace else None
     from host.trace.perfetto import Recorder
-    recorder = Recorder(int(args.trace_from * 1e6), args.trace_to * 1e6) if trace_file else None
+    recorder = (Recorder(int(args.trace_from * 1e6), args.trace_to * 1e6, args.trace_every_tick)
+                if trace_file else None)
     try:
         run = MeshRun(scenario, args.seed, limits, policy, args.skip_broken,
                       on_log=None if args.quiet else _print_line, recorder=recorder)

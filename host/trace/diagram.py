@@ -28,7 +28,10 @@ def diagram(trace: dict, stone: int | None, start_s: float, end_s: float) -> str
     elif stone not in stones:
         raise DiagramError(f"no stone {stone} in the trace (stones: {', '.join(map(str, stones))})")
     lo, hi = start_s * 1e6, end_s * 1e6
-    chosen = sorted((e for e in slices if e["tid"] == stone and lo <= e["ts"] <= hi), key=lambda e: e["ts"])
+    # an entry that starts in the window, or a run of quiet ticks that reaches into it
+    chosen = sorted((e for e in slices if e["tid"] == stone and e["ts"] <= hi
+                     and (lo <= e["ts"] or "ticks" in e["args"] and e["ts"] + e["dur"] >= lo)),
+                    key=lambda e: e["ts"])
     flows_in: dict[int, dict] = {}
     for e in events:
         if isinstance(e, dict) and e.get("ph") == "s" and e.get("args", {}).get("to") == stone:
@@ -45,8 +48,14 @@ def diagram(trace: dict, stone: int | None, start_s: float, end_s: float) -> str
 
 def _entry(entry: dict, flow: dict | None) -> list[str]:
     t = entry["ts"] / 1e6
-    what = "a tick" if entry["name"] == "tick" else f"an interrupt ({entry['name'].split()[0]})"
-    lines = [f"\n    Note over b : t={t:.6f} s: {what}, call id {entry['args']['call']}\n"]
+    args = entry["args"]
+    if "ticks" in args:  # host.trace.perfetto's run of quiet ticks: one drawn for all
+        what = (f"{args['ticks']} quiet ticks to t={(entry['ts'] + entry['dur']) / 1e6:.6f} s, "
+                f"call ids {args['call']} to {args['last_call']}, each")
+    else:
+        what = ("a tick" if entry["name"] == "tick" else f"an interrupt ({entry['name'].split()[0]})")
+        what += f", call id {args['call']}"
+    lines = [f"\n    Note over b : t={t:.6f} s: {what}\n"]
     if flow is not None:
         a = flow["args"]
         lines.append(f"    Note over b : a {a['kind']} mesh message from stone {a['from']} (data {a['data']})\n")

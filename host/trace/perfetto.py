@@ -6,6 +6,12 @@ each request is an instant event with the host's ack; each mesh message that rea
 a flow arrow from the sender's entry to the receiver's. Times are the network's virtual time in
 microseconds; inside an entry virtual time stands still, so each switch is drawn 1 us after the
 one before it. host.trace.diagram turns a window of it back into a sequence diagram.
+
+Quiet ticks (a tick whose entry is the resume and the yield alone: no request, no interrupt)
+that follow each other with the same switches are one slice, "quiet ticks", from the first's
+start to the last's end, its args the first and last call id, the count and the switches of one:
+an hour of 100 listening stones is 3.6 million ticks, some 750 MB of JSON written one by one,
+which Perfetto's UI can hardly open. every_tick=True (`--trace-every-tick`) writes each.
 """
 from __future__ import annotations
 
@@ -18,20 +24,23 @@ PID = 1
 
 
 class _Track:
-    __slots__ = ("cursor", "entry", "pending_flows", "request")
+    __slots__ = ("cursor", "entry", "pending_flows", "request", "quiet")
 
     def __init__(self) -> None:
         self.cursor = -1
         self.entry: dict | None = None    # the open slice
         self.pending_flows: list[int] = []  # flow ids that end at this stone's next entry
         self.request: dict | None = None  # the instant waiting for its ack
+        self.quiet: dict | None = None  # the last slice written, while it is a quiet tick (or run)
 
 
 class Recorder:
-    def __init__(self, start_us: int = 0, end_us: float = float("inf")) -> None:
-        """Records what happens from start_us to end_us (a long run's trace is large)."""
+    def __init__(self, start_us: int = 0, end_us: float = float("inf"), every_tick: bool = False) -> None:
+        """Records what happens from start_us to end_us (a long run's trace is large); quiet
+        ticks in a row as one slice unless every_tick."""
         self.start_us = start_us
         self.end_us = end_us
+        self.every_tick = every_tick
         self.clock: Callable[[], int] = lambda: 0  # virtual time, us
         self.events: list[dict] = []
         self.tracks: dict[int, _Track] = {}
@@ -85,9 +94,23 @@ class Recorder:
         self.tracks[receiver].pending_flows.append(self._flows)
 
     def _close(self, track: _Track) -> None:
-        if track.entry is not None:
-            self.events.append(track.entry)
-            track.entry = None
+        entry = track.entry
+        if entry is None:
+            return
+        track.entry = None
+        args = entry["args"]
+        if entry["name"] != "tick" or len(args["switches"]) != 2 or self.every_tick:
+            track.quiet = None
+        elif track.quiet is not None and track.quiet["args"]["switches"] == args["switches"]:
+            run = track.quiet  # one more quiet tick of the run
+            run["name"] = "quiet ticks"
+            run["args"]["ticks"] = run["args"].get("ticks", 1) + 1
+            run["args"]["last_call"] = args["call"]
+            run["dur"] = entry["ts"] + entry["dur"] - run["ts"]
+            return
+        else:
+            track.quiet = entry
+        self.events.append(entry)
 
     def finish(self) -> None:
         """Close the open slices (and flows into stones that never ran again)."""

@@ -25,7 +25,7 @@ b = 2
 
 
 def test_a_mesh_trace_has_a_track_per_stone_slices_instants_and_flows(mesh):
-    recorder = Recorder()
+    recorder = Recorder(every_tick=True)
     mesh(PAIR, {"sender.py": chatty(to=2, every=1000), "listener.py": LISTENER},
          minutes=0.05, recorder=recorder)
     events = json.loads(json.dumps(recorder.trace()))["traceEvents"]
@@ -44,6 +44,41 @@ def test_a_mesh_trace_has_a_track_per_stone_slices_instants_and_flows(mesh):
         assert (s["tid"], ends[fid]["tid"]) == (1, 2) and ends[fid]["ts"] - s["ts"] == 20_000
         entry = next(e for e in events if e["ph"] == "X" and e["tid"] == 2 and e["ts"] == ends[fid]["ts"])
         assert entry["name"] == "MESH interrupt"
+
+
+def test_quiet_ticks_in_a_row_are_one_slice_and_the_diagram_draws_one(mesh, tmp_path, capsys):
+    apps = {"sender.py": chatty(to=2, every=1000), "listener.py": LISTENER}
+    every, runs = Recorder(every_tick=True), Recorder()
+    mesh(PAIR, apps, minutes=0.05, recorder=every)
+    mesh(PAIR, apps, minutes=0.05, recorder=runs)
+    full, events = every.trace()["traceEvents"], runs.trace()["traceEvents"]
+    slices = [e for e in events if e["ph"] == "X"]
+    quiet = [e for e in slices if e["name"] == "quiet ticks"]
+    assert quiet and len(json.dumps(events)) * 3 < len(json.dumps(full))
+    for sid in (1, 2):  # every tick is still there, as a slice of its own or counted in a run
+        ticks = [e for e in full if e["ph"] == "X" and e["tid"] == sid and e["name"] == "tick"]
+        mine = [e for e in slices if e["tid"] == sid]
+        assert sum(e["args"].get("ticks", 1) for e in mine if "tick" in e["name"]) == len(ticks)
+        # the entries that are not quiet ticks are all there, as they were
+        assert ([e for e in mine if e["name"] != "quiet ticks" and len(e["args"]["switches"]) > 2]
+                == [e for e in full if e["ph"] == "X" and e["tid"] == sid and len(e["args"]["switches"]) > 2])
+        for run in (e for e in mine if e["name"] == "quiet ticks"):  # a run spans no other entry
+            first = next(e for e in ticks if e["ts"] == run["ts"])
+            last = next(e for e in ticks if e["args"]["call"] == run["args"]["last_call"] and e["ts"] >= run["ts"])
+            inside = [e for e in full if e["ph"] == "X" and e["tid"] == sid and first["ts"] <= e["ts"] <= last["ts"]]
+            assert len(inside) == run["args"]["ticks"] and all(e["name"] == "tick" for e in inside)
+            assert run["args"]["switches"] == first["args"]["switches"]
+            assert run["ts"] + run["dur"] == last["ts"] + last["dur"]
+    # the MESH interrupt at 1.02 s ends stone 2's run; a window inside the next run draws it once
+    run = next(e for e in quiet if e["tid"] == 2 and e["ts"] > 1_020_000)
+    trace = tmp_path / "t.json"
+    trace.write_text(json.dumps(runs.trace()))
+    mid = (run["ts"] + run["dur"] / 2) / 1e6
+    assert main(["diagram", str(trace), "--stone", "2", "--from", str(mid), "--to", str(mid)]) == 0
+    out = capsys.readouterr().out
+    assert f"{run['args']['ticks']} quiet ticks" in out and out.count("resume the microapp") == 1
+    assert notes(out) == [("b2m", "messageType = CONTINUE <br> ack = NO_REQUEST"),
+                          ("m2b", "messageType = YIELD <br> ack = NO_REQUEST")]
 
 
 def notes(diagram: str) -> list[str]:
