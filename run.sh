@@ -2,7 +2,10 @@
 # Make .venv (Python 3.11) with the project and its test dependencies on first use, then run
 # the given command inside it: ./run.sh microapp run examples/hello.py | ./run.sh pytest
 set -euo pipefail
-cd "$(dirname "$0")"
+# The venv is the project's; the command runs where it was typed (its relative paths are yours).
+root="$(cd "$(dirname "$0")" && pwd)"
+(
+cd "$root"
 stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     python=$(command -v python3.11 || command -v python3)
@@ -19,5 +22,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     touch "$stamp"
     echo "run.sh: .venv ready; running: $*" >&2
 fi
-export PATH="$PWD/.venv/bin:$PATH"
+)
+export PATH="$root/.venv/bin:$PATH"
 exec "$@"
