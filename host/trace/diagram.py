@@ -51,7 +51,7 @@ def _entry(entry: dict, flow: dict | None) -> list[str]:
     args = entry["args"]
     if "ticks" in args:  # host.trace.perfetto's run of quiet ticks: one drawn for all
         what = (f"{args['ticks']} quiet ticks to t={(entry['ts'] + entry['dur']) / 1e6:.6f} s, "
-                f"call ids {args['call']} to {args['last_call']}, each")
+                f"call id {args['call']} first, {args['last_call']} last, each")
     else:
         what = ("a tick" if entry["name"] == "tick" else f"an interrupt ({entry['name'].split()[0]})")
         what += f", call id {args['call']}"
