@@ -101,17 +101,25 @@ def cmd_mesh(args: argparse.Namespace) -> int:
     for sid, why in run.not_started.items():
         print(f"microapp: stone {sid} left out: {why}", file=sys.stderr)
     gc.freeze()  # the stones live as long as the run: keep the collector from walking them
+    interrupted = None
     try:
         result = run.run(args.minutes)
-    except KeyboardInterrupt:  # an interrupted run still reports what it did
+    except KeyboardInterrupt:  # an interrupted run still reports what it did, marked so
+        interrupted = "Ctrl-C"
         result = run.result(run.network.now_us / 60e6, run.network.now_us)
     _print_summary(result)
     if json_file:
         with json_file:
-            json.dump(result.to_json(), json_file, indent=1)
+            json.dump({**result.to_json(), "interrupted": interrupted}, json_file, indent=1)
     if trace_file and recorder is not None:
         with trace_file:
             recorder.write(trace_file)
+    if interrupted:
+        where = f"; the summary (marked interrupted) is in {args.json}" if args.json else ""
+        print(f"microapp: mesh run interrupted at {result.minutes:.3f} simulated minutes: "
+              f"{interrupted}{where}", file=sys.stderr)
+        from host.cli import EXIT_CTRL_C
+        return EXIT_CTRL_C
     return 1 if result.failures else 0
 
 

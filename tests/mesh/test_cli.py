@@ -112,3 +112,24 @@ def test_bad_arguments_get_one_line(scenario, capsys, argv, what):
     assert main(["mesh", scenario(GOOD)] + argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and what in err
+
+
+def test_ctrl_c_writes_the_summary_and_trace_marked_interrupted(scenario, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    path = scenario(GOOD.replace("minutes = 0.05", "minutes = 600"))
+    out, trace = tmp_path / "out.json", tmp_path / "t.json"
+    proc = subprocess.Popen([sys.executable, "-m", "host.cli", "mesh", path, "--json", str(out),
+                             "--trace", str(trace)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=str(tmp_path))
+    assert proc.stdout.readline().startswith("t=")  # it runs: a stone logged
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    summary = json.loads(out.read_text())
+    assert summary["interrupted"] == "Ctrl-C" and 0 < summary["minutes"] < 600
+    assert err.splitlines()[-1] == (f"microapp: mesh run interrupted at {summary['minutes']:.3f} simulated "
+                                    f"minutes: Ctrl-C; the summary (marked interrupted) is in {out}")
+    assert "Traceback" not in err
+    assert any(e["ph"] == "X" for e in json.loads(trace.read_text())["traceEvents"])
