@@ -142,7 +142,6 @@ def _firmware(args: argparse.Namespace) -> int:
 
 
 def _app(args: argparse.Namespace, board: Board, slots: AppSlots, source: bytes) -> int:
-    free_used = repl_heap(board)
     mpy = None if args.source else app_bytecode(board)
     report = upload_app(slots, source, args.slot, progress=Progress("app"), mpy=mpy)
     form = "source" if mpy is None else "precompiled (.mpy)"
@@ -163,7 +162,7 @@ def _app(args: argparse.Namespace, board: Board, slots: AppSlots, source: bytes)
         raise FlashError(f"the app is in slot {args.slot} and enabled but does not load on the "
                          f"board: {info[6]}")
     try:
-        figures = _app_heap(board, info, free_used)
+        figures = _app_heap(board, info)
     except FlashError:
         board.reenter_raw_repl()
         AppSlots(board).disable(args.slot)
@@ -182,13 +181,13 @@ def _app(args: argparse.Namespace, board: Board, slots: AppSlots, source: bytes)
     return 0
 
 
-def _app_heap(board: Board, boot: tuple, free_used: tuple[int, int, float]) -> HeapFigures:
+def _app_heap(board: Board, boot: tuple) -> HeapFigures:
     """Run the installed app's setup() on the firmware, then read what the firmware measured;
-    the board is back at its raw REPL afterwards."""
+    the board is back at its raw REPL afterwards (its fresh heap measured again)."""
     run_setup(board.transport.serial)
     board.reenter_raw_repl()
-    return HeapFigures(free_used[0], boot[2] - free_used[1], recorded_app_ram(board, INSTALLED_APP),
-                       free_used[2])
+    free, _used, scale = repl_heap(board)
+    return HeapFigures(free, firmware_heap(board, boot), recorded_app_ram(board, INSTALLED_APP), scale)
 
 
 def _info(args: argparse.Namespace, board: Board, slots: AppSlots) -> int:
