@@ -28,6 +28,12 @@ and the heap (not timed):
     app_heap_bytes_source    the same, the app as source (app.py, as `microapp run --port` sends
                              it): compiled on the board when it loads
 
+`python benchmarks/flash_bench.py heap` prints the heap figures alone; `heap --split` adds
+heap_32bit_MODULE for each module a boot loads (32-bit, ROMFS): the heap its import adds, the
+modules imported one at a time in dependency order, then heap_32bit_Board() and
+heap_32bit_app_lookup. The interned-name table grows in pools, each allocated whole by the step
+that fills the last one: a module's figure can hold a pool that all share.
+
 Each install is a fresh process (interpreter start and imports count, as for the user) onto a
 fresh empty board; starting the board is not timed.
 """
@@ -102,6 +108,11 @@ sys.path.insert(0, '/rom')
 def heap_32bit(romfs: bool) -> int:
     """FIRMWARE_HEAP_PROBE's figure in the 32-bit WASI VM, the firmware's modules precompiled
     as .mpy files in its /flash or in a ROMFS image."""
+    return int(_run_32bit(FIRMWARE_HEAP_PROBE, romfs))
+
+
+def _run_32bit(probe: str, romfs: bool) -> str:
+    """What `probe` prints in the 32-bit WASI VM, the firmware installed as heap_32bit says."""
     from host.board_install import VIRTUAL_BOARD_MPY
     from host.flashing.mpy import precompiled
     from host.flashing.romfs import romfs_image
@@ -117,11 +128,84 @@ def heap_32bit(romfs: bool) -> int:
             with open(os.path.join(flash, path), "wb") as f:
                 f.write(data)
         prologue = "import sys, os\nos.chdir('/flash')\nsys.path[:] = ['/flash']\n"
-        code, out, err = run_micropython(prologue + (_MOUNT_ROMFS if romfs else "")
-                                         + FIRMWARE_HEAP_PROBE, flash_dir=flash)
+        code, out, err = run_micropython(prologue + (_MOUNT_ROMFS if romfs else "") + probe,
+                                         flash_dir=flash)
     if code or err:
         raise RuntimeError(f"the WASI VM failed: {err}")
-    return int(out)
+    return out
+
+
+# The firmware's modules FIRMWARE_HEAP_PROBE leaves loaded (on the board: what a boot loads).
+_LOADED_PROBE = FIRMWARE_HEAP_PROBE.replace(
+    "print(gc.mem_alloc() - base)",
+    "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in ('firmware', 'shared_buffers'))))")
+# The heap each step adds: STEPS is one import line per module (the WASI build's collector
+# frees what a loop over them would hold in wasm locals), then the probe's Board() and app lookup.
+_SPLIT_PROBE = """
+import gc, sys
+last = 0
+def step(what):
+    global last
+    gc.collect()
+    now = gc.mem_alloc()
+    if what:
+        print(what, now - last)
+    last = gc.mem_alloc()
+step('')
+STEPS
+from firmware.board_main import Board, _app_source, run_flag
+board = Board(sys.stdin.buffer, sys.stdout.buffer, run_flag.RunFlag())
+step('Board()')
+try:
+    _app_source("app.py")
+except OSError:
+    pass
+step('app_lookup')
+"""
+
+
+def _import_order(modules: list[str]) -> list[str]:
+    """`modules` ordered so that each comes after its package and the firmware modules it
+    imports at its top level (under any `if` or `try`): imported in this order, each step adds
+    its own heap."""
+    import ast
+    deps: dict[str, set[str]] = {}
+    for name in modules:
+        path = os.path.join(ROOT, *name.split("."))
+        with open(os.path.join(path, "__init__.py") if os.path.isdir(path) else path + ".py",
+                  encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+        found: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                continue
+            if isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+                found.update(f"{node.module}.{a.name}" for a in node.names)
+        found.add(name.rpartition(".")[0])  # its package, imported before it
+        deps[name] = {d for d in found if d in modules and d != name}
+    order: list[str] = []
+    def visit(name: str) -> None:
+        if name not in order:
+            for dep in sorted(deps[name]):
+                visit(dep)
+            order.append(name)
+    for name in sorted(modules):
+        visit(name)
+    return order
+
+
+def heap_split_32bit() -> dict[str, int]:
+    """firmware_heap_bytes_32bit (ROMFS) split by module, in import order, and what Board()
+    and the app lookup then add (the split's sum is within a few hundred bytes of the figure:
+    the steps' own names)."""
+    loaded = _run_32bit(_LOADED_PROBE, True).split()
+    steps = _import_order(loaded)
+    lines = "".join(f"import {m}\nstep({m!r})\n" for m in steps)
+    out = _run_32bit(_SPLIT_PROBE.replace("STEPS\n", lines), True)
+    return {f"heap_32bit_{what.split('.')[-1]}": int(n) for what, n in (line.split() for line in out.splitlines())}
 
 
 def heap_figures() -> dict[str, int]:
@@ -186,8 +270,11 @@ def figures() -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["heap"]:  # the heap figures alone (no install timing)
-        for name, value in heap_figures().items():
+    if sys.argv[1:] in (["heap"], ["heap", "--split"]):  # the heap figures alone (no install timing)
+        heap = heap_figures()
+        if sys.argv[2:]:
+            heap.update(heap_split_32bit())
+        for name, value in heap.items():
             print(f"{name}: {value}")
         sys.exit(0)
     for name, value in figures().items():
