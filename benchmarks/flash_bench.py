@@ -25,8 +25,8 @@ and the heap (not timed):
     app_heap_bytes           what examples/hello.py holds after setup(), as the firmware measures
                              it, on a pca10040 board (firmware in ROMFS), the app as
                              `tools/flash.py app` stores it (precompiled; the figure it prints)
-    app_heap_bytes_source    the same, the app as source (app.py, as `microapp run --port` sends
-                             it): compiled on the board when it loads
+    app_heap_bytes_source    the same, the app as source (app.py): compiled on the board when it
+                             loads
 
 `python benchmarks/flash_bench.py heap` prints the heap figures alone; `heap --split` adds
 heap_32bit_MODULE for each module a boot loads (32-bit, ROMFS): the heap its import adds, the

@@ -240,7 +240,8 @@ _NOT_THE_APPS = (_NewSession, _PortClosed, KeyboardInterrupt)
 
 def _app_source(path):
     """The installed app is the app store's enabled slot (enabled, validated, CRC intact: what
-    tools/flash.py app leaves); app.py (a file a user or a test put there) when no slot is."""
+    tools/flash.py app leaves); app.py (a file a user or a test put there) when no slot is.
+    An app's file holds its source, or its ROMFS image (the bytes: firmware/loader.py runs it)."""
     if path == INSTALLED_APP:
         # the store's slot (firmware/app_slot.py: the store itself, its control commands for
         # tools/flash.py, is not loaded for this)
@@ -249,6 +250,10 @@ def _app_source(path):
         if found is not None:
             return found[1]
     try:
+        with open(path, "rb") as f:  # precompiled (microapp run --port): a ROMFS image
+            if f.read(3) == b"\xd2\xcd\x31":
+                f.seek(0)
+                return f.read()
         with open(path) as f:
             return f.read()
     except OSError:

@@ -62,18 +62,19 @@ def install_to_dir(flash_dir: str, app: bytes | None = None, firmware: bool = Tr
         os.replace(target + ".tmp", target)  # a board booting meanwhile sees old or new, not half
 
 
-def send_app(port: str, app: bytes, app_name: str, baud: int = 115200) -> None:
+def send_app(port: str, app: bytes, app_name: str, baud: int = 115200, run: bool = False) -> None:
     """Write the app as app_name through the board's raw REPL (mpremote), then leave the board
-    at its friendly REPL (a soft reset there starts main.py)."""
+    at its friendly REPL (a soft reset there starts main.py). run: in its run form
+    (run_form)."""
     from mpremote.transport import TransportError
     from mpremote.transport_serial import SerialTransport
-    files = [(app_name, app)]
     try:
         transport = SerialTransport(port, baudrate=baud)
     except Exception as e:  # mpremote raises its own TransportError or pyserial's
         raise InstallError(f"cannot open {port}: {e}") from None
     try:
         transport.enter_raw_repl(soft_reset=False)
+        files = [(app_name, run_form(transport.exec, app) if run else app)]
         for folder in sorted({os.path.dirname(path) for path, _ in files} - {""}):
             if not transport.fs_exists(folder):
                 transport.fs_mkdir(folder)
@@ -87,11 +88,26 @@ def send_app(port: str, app: bytes, app_name: str, baud: int = 115200) -> None:
 
 
 def connect_with_app(port: str, app: bytes, baud: int = 115200, **link_options) -> SerialLink:
-    """`microapp run --port`: send the app to the board's firmware (as run_app.py, over the raw
-    REPL), soft-reset the board and open a session running it. Raises InstallError or
-    BoardError with a one-line reason."""
-    send_app(port, app, RUN_APP_NAME, baud)
+    """A board stone of `microapp mesh`: send the app to the board's firmware (as run_app.py, in
+    its run form, over the raw REPL), soft-reset the board and open a session running it.
+    Raises InstallError or BoardError with a one-line reason."""
+    send_app(port, app, RUN_APP_NAME, baud, run=True)
     return SerialLink(port, RUN_APP_NAME, baud=baud, reset=True, **link_options)
+
+
+def run_form(exec_, app: bytes) -> bytes:
+    """The app as a run sends it: precompiled for the board's bytecode (asked through `exec_`,
+    a raw REPL's exec), so that nothing is compiled on the board, as tools/flash.py app stores
+    it; its source when the board cannot run it so (no vfs.VfsRom) or its first line begins a
+    compound statement (host/flashing/app_image.py, run_image)."""
+    from host.flashing import FlashError
+    from host.flashing.app_image import run_image
+    from host.flashing.apps import board_bytecode
+    mpy = board_bytecode(exec_)
+    try:
+        return (run_image(app, mpy) if mpy is not None else None) or app
+    except (SyntaxError, ValueError, FlashError):  # the board's own compiler says what is wrong
+        return app
 
 
 FIRMWARE_HINT = "install it with: python tools/flash.py firmware --port {port}"
@@ -100,8 +116,8 @@ FIRMWARE_HINT = "install it with: python tools/flash.py firmware --port {port}"
 def prepare_board(port: str, app: bytes | None, baud: int = 115200) -> tuple[tuple, str | None]:
     """`microapp run --port`: over the board's raw REPL (a short probe: a dead port, a device
     that is not a MicroPython board and a board without the firmware are told apart within a
-    few seconds), check that the firmware is there, write the app as run_app.py (None: run the
-    installed app), and soft-reset so the firmware starts. Its boot INFO, and for the installed
+    few seconds), check that the firmware is there, write the app as run_app.py in its run form
+    (run_form; None: run the installed app), and soft-reset so the firmware starts. Its boot INFO, and for the installed
     app its state's key (host/app_state.py, installed_app_key). InstallError with a
     one-line reason that says what to do."""
     from host.flashing import FlashError
@@ -113,7 +129,7 @@ def prepare_board(port: str, app: bytes | None, baud: int = 115200) -> tuple[tup
                                    + FIRMWARE_HINT.format(port=port))
             ident = None
             if app is not None:
-                board.transport.fs_writefile(RUN_APP_NAME, app)
+                board.transport.fs_writefile(RUN_APP_NAME, run_form(board.exec, app))
             else:
                 ident = installed_app_key(port, board.literal(board.exec(_INSTALLED_APP)))
             info = board.restart_firmware()

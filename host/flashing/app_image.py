@@ -4,6 +4,7 @@ image holding its .mpy, which the board runs in place: nothing is compiled on th
 with --source, its source; CRC16-CCITT over header and body."""
 from __future__ import annotations
 
+import ast
 import binascii
 
 from firmware.app_store import HEADER_PREFIX, SDK_VERSION, parse_header
@@ -35,10 +36,33 @@ def build_image(source: bytes, mpy: int | None = None) -> bytes:
         body = source
     if mpy is None:
         return header + body
+    return header + _image(PROLOGUE + body, mpy)
+
+
+def _image(code: bytes, mpy: int) -> bytes:
+    """The ROMFS image of `code` (the prologue and the app) compiled for bytecode `mpy`."""
     from host.flashing.mpy import compile_source, compiler_for
     from host.flashing.romfs import romfs_image
-    code = compile_source(compiler_for(mpy), "<string>", PROLOGUE + body)
-    return header + romfs_image([(APP_MODULE + ".mpy", code)])
+    return romfs_image([(APP_MODULE + ".mpy", compile_source(compiler_for(mpy), "<string>", code))])
+
+
+def run_image(source: bytes, mpy: int) -> bytes | None:
+    """The app as `microapp run --port` sends it (no header: it is not stored): precompiled for
+    bytecode `mpy`, the prologue joined to the app's first line by a semicolon so that its
+    frames number the file's own lines; None when that line begins a compound statement (def,
+    class, if, a decorator...), which nothing can stand before on its line: it goes as source."""
+    tree = ast.parse(source)
+    starts = [min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", ())])
+              for node in tree.body]
+    if starts and starts[0] == 1 and not isinstance(tree.body[0], _SIMPLE):
+        return None
+    return _image(PROLOGUE.rstrip(b"\n") + b";" + source, mpy)
+
+
+# the statements that may follow another on its line (the rest are compound)
+_SIMPLE = (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Import, ast.ImportFrom, ast.Pass,
+           ast.Break, ast.Continue, ast.Return, ast.Raise, ast.Global, ast.Nonlocal, ast.Assert,
+           ast.Delete)
 
 
 def crc16_ccitt(data: bytes) -> int:

@@ -8,6 +8,7 @@ data is there, chunked upload, validate, enable.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from firmware import app_store as S
 from firmware.version import VERSION as FIRMWARE_VERSION
@@ -85,13 +86,18 @@ def app_bytecode(board: Board) -> int | None:
     """The bytecode to precompile an app for (the board's sys.implementation._mpy), or None
     when the board cannot run a precompiled app in place (no vfs.VfsRom): it gets the source,
     and the tool says so."""
-    mpy = int(board.exec("try:\n import vfs, sys\n print(getattr(sys.implementation, '_mpy', -1)"
-                         " if hasattr(vfs, 'VfsRom') else -1)\nexcept ImportError:\n print(-1)"))
-    if mpy < 0:
+    mpy = board_bytecode(board.exec)
+    if mpy is None:
         print(f"{board.port}: the board cannot run a precompiled app (no vfs.VfsRom or no "
               f"sys.implementation._mpy): uploading the app's source")
-        return None
     return mpy
+
+
+def board_bytecode(exec_: Callable[[str], bytes]) -> int | None:
+    """app_bytecode's figure, asked through `exec_` (a raw REPL's exec), without a word."""
+    mpy = int(exec_("try:\n import vfs, sys\n print(getattr(sys.implementation, '_mpy', -1)"
+                    " if hasattr(vfs, 'VfsRom') else -1)\nexcept ImportError:\n print(-1)"))
+    return None if mpy < 0 else mpy
 
 
 def upload_app(slots: AppSlots, source: bytes, slot: int = 0,

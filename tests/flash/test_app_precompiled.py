@@ -4,12 +4,15 @@ Both forms run alike: the same log, the same contained builtins, the same line n
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
 
 from firmware import app_store as S
 from host.board import VirtualBoard
+from host.board_install import RUN_APP_NAME, finish_run, prepare_board
 from host.flashing.app_image import build_image, crc16_ccitt
 from host.flashing.apps import AppSlots, app_bytecode
 from host.flashing.board import connect
@@ -21,6 +24,7 @@ from tests.flash.conftest import BOARD_MPY, flash_py
 from tests.flash.test_app_upload import chunks_of, run_on_board
 
 pytestmark = pytest.mark.slow
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # setup() makes 5 requests, more than an entry allows (bluenet's 4): flash.py app runs it over
 # two ticks to its end (one tick left the board's run flag set: the app was refused at boot)
@@ -147,6 +151,40 @@ def test_an_app_the_board_cannot_compile_runs_precompiled(tmp_path) -> None:
         done = upload(board, app, "--source", "--ram-budget", "30000")
         assert done.returncode == 2, done.stdout
         assert "does not load on the board: MemoryError" in done.stderr
+
+
+def test_a_run_sends_the_app_precompiled_unless_its_first_line_begins_a_compound_statement(
+        firmware_board: VirtualBoard) -> None:
+    """`microapp run --port` (prepare_board) writes run_app.py as a ROMFS image: the prologue
+    joined to the app's first line (a docstring, an import, a comment); a first line that
+    begins a def cannot take it, and that app goes as source."""
+    on_board = os.path.join(firmware_board.flash_dir, RUN_APP_NAME)
+    for app, precompiled in ((b'"""doc"""\n' + CONTAINED, True), (CONTAINED, True),
+                             (b"# a comment\n" + CONTAINED, True),
+                             (b"def setup():\n    pass\n", False),
+                             (b"@micropython.native\ndef setup():\n    pass\n", False)):
+        prepare_board(firmware_board.port, app)
+        with open(on_board, "rb") as f:
+            sent = f.read()
+        assert (sent[:3] == b"\xd2\xcd\x31") is precompiled, app
+        assert (sent == app) is not precompiled
+        finish_run(firmware_board.port)
+
+
+def test_microapp_run_runs_an_app_the_board_cannot_compile(tmp_path) -> None:
+    """`microapp run --port` sends the app precompiled: the 6 KB app that runs only precompiled
+    on a PCA10040 (above) runs, as tools/flash.py app stores it."""
+    app = tmp_path / "big.py"
+    app.write_bytes(big_app(70))
+    with VirtualBoard.for_profile("pca10040", str(tmp_path / "flash"), paced=False,
+                                  log=lambda message: None) as board:
+        with connect(board.port) as b:
+            install_firmware_romfs(b)
+        done = subprocess.run([sys.executable, "-m", "host.cli", "run", str(app), "--port", board.port,
+                               "--ticks", "1", "--state", str(tmp_path / "state.json")],
+                              capture_output=True, text=True, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+        assert any(line.split(" ", 1)[1].startswith("big ") for line in done.stdout.splitlines())
 
 
 def test_a_board_without_vfsrom_gets_the_source(firmware_board: VirtualBoard, capsys) -> None:

@@ -81,16 +81,20 @@ def test_the_board_gives_the_simulators_output_and_keeps_no_copy(board_under_tes
 
 
 @pytest.mark.slow
-def test_a_fault_on_the_board_names_the_users_file(board_under_test, tmp_path, capsys):
+@pytest.mark.parametrize("head", ["", '"""Sent precompiled: its first line takes the prologue."""\n'])
+def test_a_fault_on_the_board_names_the_users_file(board_under_test, tmp_path, capsys, head):
+    """As source (a first line that begins a def) and precompiled (host/flashing/app_image.py,
+    run_image): the same file and line."""
     app = tmp_path / "faulty.py"
-    app.write_text("def setup():\n    pass\n\ndef loop():\n    {}['sensor']\n")
+    app.write_text(head + "def setup():\n    pass\n\ndef loop():\n    {}['sensor']\n")
+    line = 5 + head.count("\n")
     out_json = tmp_path / "out.json"
     code, out, err = run_cli(capsys, "run", str(app), "--ticks", "2", "--port", board_under_test.port,
                              "--state", str(tmp_path / "state.json"), "--json", str(out_json))
     assert code == 0, err
-    assert f"t=0.100s fault in loop: {app}:5: KeyError: sensor" in err.splitlines()
+    assert f"t=0.100s fault in loop: {app}:{line}: KeyError: sensor" in err.splitlines()
     fault = json.loads(out_json.read_text())["faults"][0]
-    assert fault["at"] == f"{app}:5" and f'File "{app}", line 5, in loop' in fault["traceback"]
+    assert fault["at"] == f"{app}:{line}" and f'File "{app}", line {line}, in loop' in fault["traceback"]
     assert "run_app.py" not in err + out_json.read_text()
 
 
