@@ -5,8 +5,8 @@
 # always SUCCESS, instead of the ack), or returns nothing, ours returns what the host answered
 # (docs/sdk.md). Runs under MicroPython and CPython.
 from firmware.runtime import SDK_CELL as _C
+from shared_buffers import names as _names  # a module name is one global, its 3 names would be 3
 from shared_buffers import protocol as _P  # its numbers: the board's build folds them in
-from shared_buffers.names import ACKS as _ACKS, SIGNALS as _SIGNALS, nth as _nth
 
 # -- constants (Arduino.h) --------------------------------------------------------------------
 LOW = 0
@@ -50,7 +50,7 @@ class RequestError(Exception):
 
 def _refused(what, ack):
     # MicroPython has no Exception.__init__ to call from a subclass: build, then annotate.
-    e = RequestError("%s refused: %s" % (what, _nth(_ACKS, ack) or "0x%02X" % ack))
+    e = RequestError("%s refused: %s" % (what, _names.nth(_names.ACKS, ack) or "0x%02X" % ack))
     e.ack = ack
     return e
 
@@ -81,12 +81,10 @@ def _state(_c=_C):
 
 
 # -- raw messages (microapp.h) ----------------------------------------------------------------
-def _out(_c=_C):
-    """The microapp-to-bluenet buffer: write bluenet's struct at its offsets, then sendMessage()."""
+def getOutgoingMessagePayload(_c=_C):
+    """The microapp-to-bluenet buffer: write bluenet's struct at its offsets, then sendMessage().
+    The SDK's own calls write theirs there too (_out in firmware/sdk_world.py, sdk_radio.py)."""
     return _c[0].m2b
-
-
-getOutgoingMessagePayload = _out
 
 
 def getIncomingMessagePayload(_c=_C):
@@ -106,21 +104,8 @@ def sendMessage(used=_P.BLUENET_SIZE, _c=_C):
 
 
 # -- Serial (Serial.cpp) ----------------------------------------------------------------------
-def _log(kind, flags, data, size):
-    m2b = _out()
-    m2b[_P.OFF_LOG_TYPE] = kind
-    m2b[_P.OFF_LOG_FLAGS] = flags
-    m2b[_P.OFF_LOG_SIZE] = size
-    m2b[_P.OFF_LOG_VALUE:_P.OFF_LOG_VALUE + len(data)] = data
-    _request(_P.LOG, _P.OFF_LOG_VALUE + len(data))
-    return m2b[_P.OFF_LOG_SIZE]
-
-
-def _le(value, n):
-    return bytes((value >> (8 * i)) & 0xFF for i in range(n))
-
-
 def _log_value(value, kind, flags):
+    """One LOG request: the value as `kind` (None: typed by the value); the size it sent."""
     if kind is None:
         if isinstance(value, float):
             kind = _P.LOG_FLOAT
@@ -132,21 +117,26 @@ def _log_value(value, kind, flags):
             kind = _P.LOG_STR
     if kind == _P.LOG_STR:
         data = str(value).encode()[:_P.LOG_MAX_STRING]  # the SDK truncates (Serial.cpp:175-186)
-        return _log(kind, flags, data, len(data))
-    if kind == _P.LOG_ARR:
+    elif kind == _P.LOG_ARR:
         data = bytes(value)[:_P.LOG_MAX_ARRAY]
-        return _log(kind, flags, data, len(data))
-    if kind == _P.LOG_FLOAT or kind == _P.LOG_DOUBLE:
+    elif kind == _P.LOG_FLOAT or kind == _P.LOG_DOUBLE:
         import struct
         data = struct.pack("<f" if kind == _P.LOG_FLOAT else "<d", value)
-        return _log(kind, flags, data, len(data))
-    size = 1 if kind == _P.LOG_CHAR else 2 if kind == _P.LOG_SHORT else 4
-    if kind == _P.LOG_CHAR and isinstance(value, str):
-        value = ord(value[0])
-    return _log(kind, flags, _le(int(value), size), size)
+    else:  # little-endian, cut to the type's size (a negative value in two's complement)
+        size = 1 if kind == _P.LOG_CHAR else 2 if kind == _P.LOG_SHORT else 4
+        if kind == _P.LOG_CHAR and isinstance(value, str):
+            value = ord(value[0])
+        data = (int(value) & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+    m2b = getOutgoingMessagePayload()
+    m2b[_P.OFF_LOG_TYPE] = kind
+    m2b[_P.OFF_LOG_FLAGS] = flags
+    m2b[_P.OFF_LOG_SIZE] = len(data)
+    m2b[_P.OFF_LOG_VALUE:_P.OFF_LOG_VALUE + len(data)] = data
+    _request(_P.LOG, _P.OFF_LOG_VALUE + len(data))
+    return m2b[_P.OFF_LOG_SIZE]
 
 
-class _Serial:
+class Serial:  # its one instance takes its name: a class and an object, one global
     """Serial.print / println / write: one LOG request each, typed by the value (int: INT or
     UINT past 2^31, float: FLOAT, bytes: ARR, anything else: its str), or by `kind`
     (Serial.CHAR, SHORT, UINT, DOUBLE...). Returns the bytes sent, as the real SDK does."""
@@ -172,7 +162,7 @@ class _Serial:
         return _log_value(value, kind, _P.LOG_FLAG_NEWLINE)
 
 
-Serial = _Serial()
+Serial = Serial()  # type: ignore[misc, assignment]
 
 
 def log(*values, sep=" ", end="\n"):
@@ -180,16 +170,9 @@ def log(*values, sep=" ", end="\n"):
     _log_value(sep.join([str(v) for v in values]), _P.LOG_STR, _P.LOG_FLAG_NEWLINE if "\n" in end else 0)
 
 
-def _void(fn):
-    # The SDK's handlers are void: what the user's function returns is not the ack.
-    def handler(frame):
-        fn()
-    return handler
-
-
 # -- pins (Arduino.c) -------------------------------------------------------------------------
 def _pin(pin, kind, direction=0, polarity=0, action=0, value=0):
-    m2b = _out()
+    m2b = getOutgoingMessagePayload()
     m2b[_P.OFF_PIN_PIN] = pin
     m2b[_P.OFF_PIN_TYPE] = kind
     m2b[_P.OFF_PIN_DIRECTION] = direction
@@ -235,7 +218,7 @@ def digitalRead(pin):
         return -1
     if _pin(pin, _P.PIN_ACTION, action=_P.PIN_READ) != _P.SUCCESS:
         return -1
-    return _out()[_P.OFF_PIN_VALUE]
+    return getOutgoingMessagePayload()[_P.OFF_PIN_VALUE]
 
 
 analogRead = digitalRead
@@ -253,8 +236,10 @@ def attachInterrupt(pin, isr, mode):
     if not 0 <= pin < _P.PIN_COUNT:
         return False
     key = (_P.PIN << 8) | pin
+    def handler(frame):  # the SDK's handlers are void: what isr() returns is not the ack
+        isr()
     fresh = key not in _handlers()
-    if fresh and _register(key, _void(isr)) != _P.SUCCESS:
+    if fresh and _register(key, handler) != _P.SUCCESS:
         return False
     if _pin(pin, _P.PIN_INIT, _P.PIN_INPUT_PULLUP, mode) != _P.SUCCESS:
         if fresh:
@@ -287,12 +272,12 @@ def _mesh_interrupt(frame):
     return _P.ERR_NO_SPACE
 
 
-class _Mesh:
+class Mesh:  # as Serial: its one instance takes its name
     def listen(self):
         """Register for mesh messages; False if the host refused (a second listen: ERROR)."""
         if _register((_P.MESH << 8) | _P.MESH_READ, _mesh_interrupt) != _P.SUCCESS:
             return False
-        _out()[_P.OFF_MESH_TYPE] = _P.MESH_LISTEN
+        getOutgoingMessagePayload()[_P.OFF_MESH_TYPE] = _P.MESH_LISTEN
         return _request(_P.MESH, _P.OFF_MESH_TYPE + 1) == _P.SUCCESS
 
     def setIncomingMeshMsgHandler(self, handler):
@@ -318,7 +303,7 @@ class _Mesh:
         if isinstance(data, str):
             data = data.encode()
         data = data[:_P.MESH_MAX_DATA]
-        m2b = _out()
+        m2b = getOutgoingMessagePayload()
         m2b[_P.OFF_MESH_TYPE] = _P.MESH_SEND
         m2b[_P.OFF_MESH_STONE] = stoneId
         m2b[_P.OFF_MESH_OPTIONS] = _P.MESH_DO_NOT_RELAY if doNotRelay else 0
@@ -330,14 +315,14 @@ class _Mesh:
         """This stone's id, asked once and cached (0 if the host refused)."""
         state = _state()
         if not state.get("stone_id"):
-            m2b = _out()
+            m2b = getOutgoingMessagePayload()
             m2b[_P.OFF_MESH_TYPE] = _P.MESH_READ_CONFIG
             if _request(_P.MESH, _P.OFF_MESH_STONE + 1) == _P.SUCCESS:
                 state["stone_id"] = m2b[_P.OFF_MESH_STONE]
         return state.get("stone_id", 0)
 
 
-Mesh = _Mesh()
+Mesh = Mesh()  # type: ignore[misc, assignment]
 
 
 # -- BLE event names (ArduinoBLE.h): the BLE objects are in firmware/sdk_radio.py --------------
@@ -366,7 +351,7 @@ def on_signal(handler):
     def signalled(f):
         handler(f[_P.OFF_SIGNAL_SOURCE] | (f[_P.OFF_SIGNAL_SOURCE + 1] << 8), f[_P.OFF_SIGNAL_CODE])
     _handlers()[(_P.SIGNAL << 8) | _P.SIGNAL_EVENT] = signalled
-    _out()[_P.OFF_SIGNAL_OP] = _P.SIGNAL_REGISTER
+    getOutgoingMessagePayload()[_P.OFF_SIGNAL_OP] = _P.SIGNAL_REGISTER
     ack = _request(_P.SIGNAL, _P.OFF_SIGNAL_OP + 1)
     if ack != _P.SUCCESS:
         raise _refused("on_signal", ack)
@@ -374,7 +359,7 @@ def on_signal(handler):
 
 def reserve_signal_budget(n):
     """Let the host deliver up to n signals per tick (0: none; they are skipped, and counted)."""
-    m2b = _out()
+    m2b = getOutgoingMessagePayload()
     m2b[_P.OFF_SIGNAL_OP] = _P.SIGNAL_RESERVE
     m2b[_P.OFF_SIGNAL_VALUE] = n
     ack = _request(_P.SIGNAL, _P.OFF_SIGNAL_VALUE + 1)
@@ -383,7 +368,7 @@ def reserve_signal_budget(n):
 
 
 def signal_name(code):
-    return _nth(_SIGNALS, code) or str(code)
+    return _names.nth(_names.SIGNALS, code) or str(code)
 
 
 # -- imported at first use: BLE (firmware/sdk_radio.py) and the stone's world
@@ -427,8 +412,10 @@ BluenetInternal = _World("BluenetInternal")
 
 
 def registerInterrupt(msg_type, sub_id, handler):
-    """microapp.h's registerInterrupt (firmware/sdk_world.py)."""
-    return _world().registerInterrupt(msg_type, sub_id, handler)
+    """microapp.h's registerInterrupt: handler(frame) runs for interrupts (msg_type, sub_id),
+    frame being bluenet's bytes; it returns an ack (None: SUCCESS). For what has no wrapper
+    (ASSETS, with a raw REGISTER_INTERRUPT request)."""
+    return _register((msg_type << 8) | sub_id, handler)
 
 
 # -- what the loader gives an app beside the SDK (firmware/loader.py) --------------------------

@@ -2,7 +2,8 @@
 # microapp.py and imported there at their first use: an app that does not scan does not pay
 # their heap. They serve the runtime bound in microapp.py (through its _request & co.),
 # whichever app is running. Runs under MicroPython and CPython.
-from firmware.microapp import BLEDeviceScanned, _handlers, _out, _register, _request, _state
+from firmware.microapp import BLEDeviceScanned, _handlers, _register, _request, _state
+from firmware.microapp import getOutgoingMessagePayload as _out
 from shared_buffers import protocol as _P
 from shared_buffers import protocol_world as _W
 

@@ -2,16 +2,10 @@
 # PowerUsage.cpp, Presence.cpp, ServiceData.cpp, Wire.cpp, Message.cpp, BluenetInternal.cpp),
 # re-exported by microapp.py. Where the real SDK returns nothing, or loses the ack by checking
 # sendMessage(), ours returns what the host answered (docs/simulator.md). Runs under MicroPython.
-from firmware.microapp import _handlers, _out, _register, _request, _state
+from firmware.microapp import _handlers, _register, _request, _state
+from firmware.microapp import getOutgoingMessagePayload as _out
 from shared_buffers import protocol as _P
 from shared_buffers import protocol_world as _W
-
-
-def registerInterrupt(msg_type, sub_id, handler):
-    """microapp.h's registerInterrupt: handler(frame) runs for interrupts (msg_type, sub_id),
-    frame being bluenet's bytes; it returns an ack (None: SUCCESS). For what has no wrapper
-    (ASSETS, with a raw REGISTER_INTERRUPT request)."""
-    return _register((msg_type << 8) | sub_id, handler)
 
 
 # -- CrownstoneSwitch -------------------------------------------------------------------------
