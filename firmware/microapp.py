@@ -36,12 +36,24 @@ GATED = _P.SIG_GATED
 CPU_BUSY = _P.SIG_CPU_BUSY
 
 
-class _Unbound:
-    def __getattr__(self, name):
-        raise RuntimeError("microapp calls work in setup(), loop() and handlers, not at import")
+class _Lazy:
+    """An SDK object of a module imported at its first use: BLE's (firmware/sdk_radio.py) and the
+    stone's world's (firmware/sdk_world.py); an app that does not use them does not pay their
+    heap. One of no module stands for the runtime while none is bound: SDK calls raise."""
 
+    def __init__(self, name, module="firmware.sdk_world"):
+        self._name = name
+        self._module = module
 
-_C[0] = _Unbound()  # the Runtime serving this app; set by the link with bind()
+    def __getattr__(self, attr, _c=_C):
+        if self._module is None:
+            raise RuntimeError("microapp calls work in setup(), loop() and handlers, not at import")
+        _c[1] = True  # the import hook lets the SDK's own import through (firmware/loader.py)
+        try:
+            module = __import__(self._module, None, None, (self._name,))
+        finally:
+            _c[1] = False
+        return getattr(getattr(module, self._name), attr)
 
 
 class RequestError(Exception):
@@ -58,7 +70,10 @@ def _refused(what, ack):
 def bind(runtime, _c=_C):
     """Serve SDK calls with `runtime`; None while an app is being imported. (An app that
     reaches it can bind its own SDK to an object of its own, never read the runtime.)"""
-    _c[0] = _Unbound() if runtime is None else runtime
+    _c[0] = _Lazy(None, None) if runtime is None else runtime
+
+
+bind(None)  # the Runtime serving this app ([0]) comes with the link's bind()
 
 
 # The SDK's ways to the runtime: each holds the cell as a default argument, does one thing an
@@ -371,44 +386,16 @@ def signal_name(code):
     return _names.nth(_names.SIGNALS, code) or str(code)
 
 
-# -- imported at first use: BLE (firmware/sdk_radio.py) and the stone's world
-# (firmware/sdk_world.py). An app that does not use them does not pay their heap --------------
-def _world(_c=_C):
-    _c[1] = True  # the import hook lets the SDK's own import through (firmware/loader.py)
-    try:
-        from firmware import sdk_world
-    finally:
-        _c[1] = False
-    return sdk_world
-
-
-def _radio(_c=_C):
-    _c[1] = True
-    try:
-        from firmware import sdk_radio
-    finally:
-        _c[1] = False
-    return sdk_radio
-
-
-class _World:
-    def __init__(self, name, module=_world):
-        self._name = name
-        self._module = module
-
-    def __getattr__(self, attr):
-        return getattr(getattr(self._module(), self._name), attr)
-
-
-BLE = _World("BLE", _radio)
-BleDevice = _World("BleDevice", _radio)
-CrownstoneSwitch = _World("CrownstoneSwitch")
-PowerUsage = _World("PowerUsage")
-Presence = _World("Presence")
-ServiceData = _World("ServiceData")
-Wire = _World("Wire")
-Message = _World("Message")
-BluenetInternal = _World("BluenetInternal")
+# -- imported at first use (_Lazy): BLE (firmware/sdk_radio.py) and the stone's world ------------
+BLE = _Lazy("BLE", "firmware.sdk_radio")
+BleDevice = _Lazy("BleDevice", "firmware.sdk_radio")
+CrownstoneSwitch = _Lazy("CrownstoneSwitch")
+PowerUsage = _Lazy("PowerUsage")
+Presence = _Lazy("Presence")
+ServiceData = _Lazy("ServiceData")
+Wire = _Lazy("Wire")
+Message = _Lazy("Message")
+BluenetInternal = _Lazy("BluenetInternal")
 
 
 def registerInterrupt(msg_type, sub_id, handler):
