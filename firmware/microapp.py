@@ -80,11 +80,20 @@ bind(None)  # the Runtime serving this app ([0]) comes with the link's bind()
 # app could do with the public SDK anyway, and none returns the runtime (firmware/runtime.py,
 # SDK_CELL: an app that walks to this module's globals reaches these, not the runtime).
 def _request(msg_type, used, _c=_C):
-    return _c[0].request(msg_type, used)
+    """Send the request whose struct is in the outgoing buffer (bytes 2..used-1); its ack."""
+    m2b = _c[0].m2b
+    m2b[0] = msg_type
+    m2b[1] = _P.REQUEST
+    return sendMessage(used)
 
 
-def _register(key, handler, _c=_C):
-    return _c[0].register(key, handler)
+def _register(key, handler):
+    """The SDK's registerInterrupt(): at most 6 registrations (microapp.h)."""
+    handlers = _handlers()
+    if key not in handlers and len(handlers) >= _P.SDK_MAX_REGISTRATIONS:
+        return _P.ERR_NO_SPACE
+    handlers[key] = handler
+    return _P.SUCCESS
 
 
 def _handlers(_c=_C):
@@ -110,11 +119,19 @@ def sendMessage(used=_P.BLUENET_SIZE, _c=_C):
     """Send the request in the outgoing buffer as it is (its type and ack set by the caller, as
     in C) and return the ack the host wrote (the real SDK returns SUCCESS whatever it was).
     used: how many of bluenet's 48 bytes it fills (what travels on a serial link)."""
-    rt = _c[0]
+    rt = _c[0]  # literal numbers on this hot path: OFF_CALL_ID 48, OFF_USED 49, REQUEST 2
     m2b = rt.m2b
-    m2b[_P.OFF_CALL_ID] = rt.call_id
-    m2b[_P.OFF_USED] = used
-    rt._wait()
+    m2b[48] = rt.call_id
+    m2b[49] = used
+    b2m = rt.b2m
+    to_host = rt._yield  # an attribute, not a method: looked up faster as one
+    to_host()
+    # An interrupt written meanwhile (ack REQUEST) is served on top of this request first; the
+    # host's resume names this context's id for the entry.
+    while b2m[1] == 2:
+        rt._interrupt()
+        to_host()
+    rt.call_id = b2m[48]
     return m2b[1]
 
 
@@ -205,8 +222,8 @@ def pinMode(pin, mode):
 
 def digitalWrite(pin, value, _c=_C):
     if 0 <= pin < 18:  # PIN_COUNT
-        # The fields Arduino.c writes for an ACTION, then Runtime.request inlined: the busiest
-        # request of all pays for one Python call, not two. Literals on this hot path.
+        # The fields Arduino.c writes for an ACTION, then _request and sendMessage inlined: the
+        # busiest request of all pays for one Python call, not three. Literals on this hot path.
         rt = _c[0]
         m2b = rt.m2b
         m2b[0] = 2  # PIN
@@ -348,13 +365,21 @@ BLEDisconnected = 3
 
 # -- time -------------------------------------------------------------------------------------
 def delay(ms, _c=_C):
-    """bluenet's delay(): one ASYNC yield per 100 ms, rounded down (delay(50) does not yield)."""
-    _c[0].delay(ms)
+    """bluenet's delay(): one ASYNC yield per 100 ms tick, rounded down (Arduino.c:9-20;
+    delay(50) does not yield), each ending this entry."""
+    final = _c[0].final
+    for _ in range(ms // 100):
+        final(_P.YIELD_ASYNC)
 
 
 def millis(_c=_C):
     """Ours: the host's clock at this entry, in ms (the real SDK has no millis())."""
-    return _c[0].millis()
+    rt = _c[0]
+    b = rt.b2m
+    t = b[_P.OFF_TIME] | b[_P.OFF_TIME + 1] << 8 | b[_P.OFF_TIME + 2] << 16 | b[_P.OFF_TIME + 3] << 24
+    if b[_P.OFF_GRANT]:  # inside a grant: the idle ticks run so far (the host adopts them later)
+        t += rt.m2b[_P.OFF_GRANT_DONE] * 100
+    return t
 
 
 # -- signals (ours, seed 003) -----------------------------------------------------------------
