@@ -187,8 +187,7 @@ class Serial:  # its one instance takes its name: a class and an object, one glo
     def print(self, value="", kind=None):
         return _log_value(value, kind, 0)
 
-    def write(self, value="", kind=None):
-        return _log_value(value, kind, 0)
+    write = print  # the same call in Serial.cpp
 
     def println(self, value="", kind=None):
         return _log_value(value, kind, _P.LOG_FLAG_NEWLINE)
@@ -372,13 +371,12 @@ def delay(ms, _c=_C):
         final(_P.YIELD_ASYNC)
 
 
-def millis(_c=_C):
+def millis():
     """Ours: the host's clock at this entry, in ms (the real SDK has no millis())."""
-    rt = _c[0]
-    b = rt.b2m
+    b = getIncomingMessagePayload()
     t = b[_P.OFF_TIME] | b[_P.OFF_TIME + 1] << 8 | b[_P.OFF_TIME + 2] << 16 | b[_P.OFF_TIME + 3] << 24
     if b[_P.OFF_GRANT]:  # inside a grant: the idle ticks run so far (the host adopts them later)
-        t += rt.m2b[_P.OFF_GRANT_DONE] * 100
+        t += getOutgoingMessagePayload()[_P.OFF_GRANT_DONE] * 100
     return t
 
 
