@@ -87,15 +87,6 @@ def _request(msg_type, used, _c=_C):
     return sendMessage(used)
 
 
-def _register(key, handler):
-    """The SDK's registerInterrupt(): at most 6 registrations (microapp.h)."""
-    handlers = _handlers()
-    if key not in handlers and len(handlers) >= _P.SDK_MAX_REGISTRATIONS:
-        return _P.ERR_NO_SPACE
-    handlers[key] = handler
-    return _P.SUCCESS
-
-
 def _handlers(_c=_C):
     return _c[0].handlers  # this app's dispatch table (its registrations)
 
@@ -270,7 +261,7 @@ def attachInterrupt(pin, isr, mode):
     def handler(frame):  # the SDK's handlers are void: what isr() returns is not the ack
         isr()
     fresh = key not in _handlers()
-    if fresh and _register(key, handler) != _P.SUCCESS:
+    if fresh and registerInterrupt(_P.PIN, pin, handler) != _P.SUCCESS:
         return False
     if _pin(pin, _P.PIN_INIT, _P.PIN_INPUT_PULLUP, mode) != _P.SUCCESS:
         if fresh:
@@ -306,7 +297,7 @@ def _mesh_interrupt(frame):
 class Mesh:  # as Serial: its one instance takes its name
     def listen(self):
         """Register for mesh messages; False if the host refused (a second listen: ERROR)."""
-        if _register((_P.MESH << 8) | _P.MESH_READ, _mesh_interrupt) != _P.SUCCESS:
+        if registerInterrupt(_P.MESH, _P.MESH_READ, _mesh_interrupt) != _P.SUCCESS:
             return False
         getOutgoingMessagePayload()[_P.OFF_MESH_TYPE] = _P.MESH_LISTEN
         return _request(_P.MESH, _P.OFF_MESH_TYPE + 1) == _P.SUCCESS
@@ -423,9 +414,15 @@ BluenetInternal = _Lazy("BluenetInternal")
 
 def registerInterrupt(msg_type, sub_id, handler):
     """microapp.h's registerInterrupt: handler(frame) runs for interrupts (msg_type, sub_id),
-    frame being bluenet's bytes; it returns an ack (None: SUCCESS). For what has no wrapper
-    (ASSETS, with a raw REGISTER_INTERRUPT request)."""
-    return _register((msg_type << 8) | sub_id, handler)
+    frame being bluenet's bytes; it returns an ack (None: SUCCESS). At most 6 registrations
+    (microapp.h). For what has no wrapper (ASSETS, with a raw REGISTER_INTERRUPT request); the
+    SDK's own objects register through it too."""
+    handlers = _handlers()
+    key = (msg_type << 8) | sub_id
+    if key not in handlers and len(handlers) >= _P.SDK_MAX_REGISTRATIONS:
+        return _P.ERR_NO_SPACE
+    handlers[key] = handler
+    return _P.SUCCESS
 
 
 # -- what the loader gives an app beside the SDK (firmware/loader.py) --------------------------
