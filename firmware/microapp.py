@@ -5,8 +5,8 @@
 # always SUCCESS, instead of the ack), or returns nothing, ours returns what the host answered
 # (docs/sdk.md). Runs under MicroPython and CPython.
 from firmware.runtime import SDK_CELL as _C
+from shared_buffers import names as _names  # a module name is one global, its 3 names would be 3
 from shared_buffers import protocol as _P  # its numbers: the board's build folds them in
-from shared_buffers.names import ACKS as _ACKS, SIGNALS as _SIGNALS, nth as _nth
 
 # -- constants (Arduino.h) --------------------------------------------------------------------
 LOW = 0
@@ -36,12 +36,24 @@ GATED = _P.SIG_GATED
 CPU_BUSY = _P.SIG_CPU_BUSY
 
 
-class _Unbound:
-    def __getattr__(self, name):
-        raise RuntimeError("microapp calls work in setup(), loop() and handlers, not at import")
+class _Lazy:
+    """An SDK object of a module imported at its first use: BLE's (firmware/sdk_radio.py) and the
+    stone's world's (firmware/sdk_world.py); an app that does not use them does not pay their
+    heap. One of no module stands for the runtime while none is bound: SDK calls raise."""
 
+    def __init__(self, name, module="firmware.sdk_world"):
+        self._name = name
+        self._module = module
 
-_C[0] = _Unbound()  # the Runtime serving this app; set by the link with bind()
+    def __getattr__(self, attr, _c=_C):
+        if self._module is None:
+            raise RuntimeError("microapp calls work in setup(), loop() and handlers, not at import")
+        _c[1] = True  # the import hook lets the SDK's own import through (firmware/loader.py)
+        try:
+            module = __import__(self._module, None, None, (self._name,))
+        finally:
+            _c[1] = False
+        return getattr(getattr(module, self._name), attr)
 
 
 class RequestError(Exception):
@@ -50,7 +62,7 @@ class RequestError(Exception):
 
 def _refused(what, ack):
     # MicroPython has no Exception.__init__ to call from a subclass: build, then annotate.
-    e = RequestError("%s refused: %s" % (what, _nth(_ACKS, ack) or "0x%02X" % ack))
+    e = RequestError("%s refused: %s" % (what, _names.nth(_names.ACKS, ack) or "0x%02X" % ack))
     e.ack = ack
     return e
 
@@ -58,18 +70,21 @@ def _refused(what, ack):
 def bind(runtime, _c=_C):
     """Serve SDK calls with `runtime`; None while an app is being imported. (An app that
     reaches it can bind its own SDK to an object of its own, never read the runtime.)"""
-    _c[0] = _Unbound() if runtime is None else runtime
+    _c[0] = _Lazy(None, None) if runtime is None else runtime
+
+
+bind(None)  # the Runtime serving this app ([0]) comes with the link's bind()
 
 
 # The SDK's ways to the runtime: each holds the cell as a default argument, does one thing an
 # app could do with the public SDK anyway, and none returns the runtime (firmware/runtime.py,
 # SDK_CELL: an app that walks to this module's globals reaches these, not the runtime).
 def _request(msg_type, used, _c=_C):
-    return _c[0].request(msg_type, used)
-
-
-def _register(key, handler, _c=_C):
-    return _c[0].register(key, handler)
+    """Send the request whose struct is in the outgoing buffer (bytes 2..used-1); its ack."""
+    m2b = _c[0].m2b
+    m2b[0] = msg_type
+    m2b[1] = _P.REQUEST
+    return sendMessage(used)
 
 
 def _handlers(_c=_C):
@@ -81,12 +96,10 @@ def _state(_c=_C):
 
 
 # -- raw messages (microapp.h) ----------------------------------------------------------------
-def _out(_c=_C):
-    """The microapp-to-bluenet buffer: write bluenet's struct at its offsets, then sendMessage()."""
+def getOutgoingMessagePayload(_c=_C):
+    """The microapp-to-bluenet buffer: write bluenet's struct at its offsets, then sendMessage().
+    The SDK's own calls write theirs there too (_out in firmware/sdk_world.py, sdk_radio.py)."""
     return _c[0].m2b
-
-
-getOutgoingMessagePayload = _out
 
 
 def getIncomingMessagePayload(_c=_C):
@@ -97,30 +110,25 @@ def sendMessage(used=_P.BLUENET_SIZE, _c=_C):
     """Send the request in the outgoing buffer as it is (its type and ack set by the caller, as
     in C) and return the ack the host wrote (the real SDK returns SUCCESS whatever it was).
     used: how many of bluenet's 48 bytes it fills (what travels on a serial link)."""
-    rt = _c[0]
+    rt = _c[0]  # literal numbers on this hot path: OFF_CALL_ID 48, OFF_USED 49, REQUEST 2
     m2b = rt.m2b
-    m2b[_P.OFF_CALL_ID] = rt.call_id
-    m2b[_P.OFF_USED] = used
-    rt._wait()
+    m2b[48] = rt.call_id
+    m2b[49] = used
+    b2m = rt.b2m
+    to_host = rt._yield  # an attribute, not a method: looked up faster as one
+    to_host()
+    # An interrupt written meanwhile (ack REQUEST) is served on top of this request first; the
+    # host's resume names this context's id for the entry.
+    while b2m[1] == 2:
+        rt._interrupt()
+        to_host()
+    rt.call_id = b2m[48]
     return m2b[1]
 
 
 # -- Serial (Serial.cpp) ----------------------------------------------------------------------
-def _log(kind, flags, data, size):
-    m2b = _out()
-    m2b[_P.OFF_LOG_TYPE] = kind
-    m2b[_P.OFF_LOG_FLAGS] = flags
-    m2b[_P.OFF_LOG_SIZE] = size
-    m2b[_P.OFF_LOG_VALUE:_P.OFF_LOG_VALUE + len(data)] = data
-    _request(_P.LOG, _P.OFF_LOG_VALUE + len(data))
-    return m2b[_P.OFF_LOG_SIZE]
-
-
-def _le(value, n):
-    return bytes((value >> (8 * i)) & 0xFF for i in range(n))
-
-
 def _log_value(value, kind, flags):
+    """One LOG request: the value as `kind` (None: typed by the value); the size it sent."""
     if kind is None:
         if isinstance(value, float):
             kind = _P.LOG_FLOAT
@@ -132,21 +140,26 @@ def _log_value(value, kind, flags):
             kind = _P.LOG_STR
     if kind == _P.LOG_STR:
         data = str(value).encode()[:_P.LOG_MAX_STRING]  # the SDK truncates (Serial.cpp:175-186)
-        return _log(kind, flags, data, len(data))
-    if kind == _P.LOG_ARR:
+    elif kind == _P.LOG_ARR:
         data = bytes(value)[:_P.LOG_MAX_ARRAY]
-        return _log(kind, flags, data, len(data))
-    if kind == _P.LOG_FLOAT or kind == _P.LOG_DOUBLE:
+    elif kind == _P.LOG_FLOAT or kind == _P.LOG_DOUBLE:
         import struct
         data = struct.pack("<f" if kind == _P.LOG_FLOAT else "<d", value)
-        return _log(kind, flags, data, len(data))
-    size = 1 if kind == _P.LOG_CHAR else 2 if kind == _P.LOG_SHORT else 4
-    if kind == _P.LOG_CHAR and isinstance(value, str):
-        value = ord(value[0])
-    return _log(kind, flags, _le(int(value), size), size)
+    else:  # little-endian, cut to the type's size (a negative value in two's complement)
+        size = 1 if kind == _P.LOG_CHAR else 2 if kind == _P.LOG_SHORT else 4
+        if kind == _P.LOG_CHAR and isinstance(value, str):
+            value = ord(value[0])
+        data = (int(value) & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+    m2b = getOutgoingMessagePayload()
+    m2b[_P.OFF_LOG_TYPE] = kind
+    m2b[_P.OFF_LOG_FLAGS] = flags
+    m2b[_P.OFF_LOG_SIZE] = len(data)
+    m2b[_P.OFF_LOG_VALUE:_P.OFF_LOG_VALUE + len(data)] = data
+    _request(_P.LOG, _P.OFF_LOG_VALUE + len(data))
+    return m2b[_P.OFF_LOG_SIZE]
 
 
-class _Serial:
+class Serial:  # its one instance takes its name: a class and an object, one global
     """Serial.print / println / write: one LOG request each, typed by the value (int: INT or
     UINT past 2^31, float: FLOAT, bytes: ARR, anything else: its str), or by `kind`
     (Serial.CHAR, SHORT, UINT, DOUBLE...). Returns the bytes sent, as the real SDK does."""
@@ -165,14 +178,13 @@ class _Serial:
     def print(self, value="", kind=None):
         return _log_value(value, kind, 0)
 
-    def write(self, value="", kind=None):
-        return _log_value(value, kind, 0)
+    write = print  # the same call in Serial.cpp
 
     def println(self, value="", kind=None):
         return _log_value(value, kind, _P.LOG_FLAG_NEWLINE)
 
 
-Serial = _Serial()
+Serial = Serial()  # type: ignore[misc, assignment]
 
 
 def log(*values, sep=" ", end="\n"):
@@ -180,16 +192,9 @@ def log(*values, sep=" ", end="\n"):
     _log_value(sep.join([str(v) for v in values]), _P.LOG_STR, _P.LOG_FLAG_NEWLINE if "\n" in end else 0)
 
 
-def _void(fn):
-    # The SDK's handlers are void: what the user's function returns is not the ack.
-    def handler(frame):
-        fn()
-    return handler
-
-
 # -- pins (Arduino.c) -------------------------------------------------------------------------
 def _pin(pin, kind, direction=0, polarity=0, action=0, value=0):
-    m2b = _out()
+    m2b = getOutgoingMessagePayload()
     m2b[_P.OFF_PIN_PIN] = pin
     m2b[_P.OFF_PIN_TYPE] = kind
     m2b[_P.OFF_PIN_DIRECTION] = direction
@@ -207,8 +212,8 @@ def pinMode(pin, mode):
 
 def digitalWrite(pin, value, _c=_C):
     if 0 <= pin < 18:  # PIN_COUNT
-        # The fields Arduino.c writes for an ACTION, then Runtime.request inlined: the busiest
-        # request of all pays for one Python call, not two. Literals on this hot path.
+        # The fields Arduino.c writes for an ACTION, then _request and sendMessage inlined: the
+        # busiest request of all pays for one Python call, not three. Literals on this hot path.
         rt = _c[0]
         m2b = rt.m2b
         m2b[0] = 2  # PIN
@@ -235,7 +240,7 @@ def digitalRead(pin):
         return -1
     if _pin(pin, _P.PIN_ACTION, action=_P.PIN_READ) != _P.SUCCESS:
         return -1
-    return _out()[_P.OFF_PIN_VALUE]
+    return getOutgoingMessagePayload()[_P.OFF_PIN_VALUE]
 
 
 analogRead = digitalRead
@@ -253,8 +258,10 @@ def attachInterrupt(pin, isr, mode):
     if not 0 <= pin < _P.PIN_COUNT:
         return False
     key = (_P.PIN << 8) | pin
+    def handler(frame):  # the SDK's handlers are void: what isr() returns is not the ack
+        isr()
     fresh = key not in _handlers()
-    if fresh and _register(key, _void(isr)) != _P.SUCCESS:
+    if fresh and registerInterrupt(_P.PIN, pin, handler) != _P.SUCCESS:
         return False
     if _pin(pin, _P.PIN_INIT, _P.PIN_INPUT_PULLUP, mode) != _P.SUCCESS:
         if fresh:
@@ -287,12 +294,12 @@ def _mesh_interrupt(frame):
     return _P.ERR_NO_SPACE
 
 
-class _Mesh:
+class Mesh:  # as Serial: its one instance takes its name
     def listen(self):
         """Register for mesh messages; False if the host refused (a second listen: ERROR)."""
-        if _register((_P.MESH << 8) | _P.MESH_READ, _mesh_interrupt) != _P.SUCCESS:
+        if registerInterrupt(_P.MESH, _P.MESH_READ, _mesh_interrupt) != _P.SUCCESS:
             return False
-        _out()[_P.OFF_MESH_TYPE] = _P.MESH_LISTEN
+        getOutgoingMessagePayload()[_P.OFF_MESH_TYPE] = _P.MESH_LISTEN
         return _request(_P.MESH, _P.OFF_MESH_TYPE + 1) == _P.SUCCESS
 
     def setIncomingMeshMsgHandler(self, handler):
@@ -318,7 +325,7 @@ class _Mesh:
         if isinstance(data, str):
             data = data.encode()
         data = data[:_P.MESH_MAX_DATA]
-        m2b = _out()
+        m2b = getOutgoingMessagePayload()
         m2b[_P.OFF_MESH_TYPE] = _P.MESH_SEND
         m2b[_P.OFF_MESH_STONE] = stoneId
         m2b[_P.OFF_MESH_OPTIONS] = _P.MESH_DO_NOT_RELAY if doNotRelay else 0
@@ -330,14 +337,14 @@ class _Mesh:
         """This stone's id, asked once and cached (0 if the host refused)."""
         state = _state()
         if not state.get("stone_id"):
-            m2b = _out()
+            m2b = getOutgoingMessagePayload()
             m2b[_P.OFF_MESH_TYPE] = _P.MESH_READ_CONFIG
             if _request(_P.MESH, _P.OFF_MESH_STONE + 1) == _P.SUCCESS:
                 state["stone_id"] = m2b[_P.OFF_MESH_STONE]
         return state.get("stone_id", 0)
 
 
-Mesh = _Mesh()
+Mesh = Mesh()  # type: ignore[misc, assignment]
 
 
 # -- BLE event names (ArduinoBLE.h): the BLE objects are in firmware/sdk_radio.py --------------
@@ -348,13 +355,20 @@ BLEDisconnected = 3
 
 # -- time -------------------------------------------------------------------------------------
 def delay(ms, _c=_C):
-    """bluenet's delay(): one ASYNC yield per 100 ms, rounded down (delay(50) does not yield)."""
-    _c[0].delay(ms)
+    """bluenet's delay(): one ASYNC yield per 100 ms tick, rounded down (Arduino.c:9-20;
+    delay(50) does not yield), each ending this entry."""
+    final = _c[0].final
+    for _ in range(ms // 100):
+        final(_P.YIELD_ASYNC)
 
 
-def millis(_c=_C):
+def millis():
     """Ours: the host's clock at this entry, in ms (the real SDK has no millis())."""
-    return _c[0].millis()
+    b = getIncomingMessagePayload()
+    t = b[_P.OFF_TIME] | b[_P.OFF_TIME + 1] << 8 | b[_P.OFF_TIME + 2] << 16 | b[_P.OFF_TIME + 3] << 24
+    if b[_P.OFF_GRANT]:  # inside a grant: the idle ticks run so far (the host adopts them later)
+        t += getOutgoingMessagePayload()[_P.OFF_GRANT_DONE] * 100
+    return t
 
 
 # -- signals (ours, seed 003) -----------------------------------------------------------------
@@ -366,7 +380,7 @@ def on_signal(handler):
     def signalled(f):
         handler(f[_P.OFF_SIGNAL_SOURCE] | (f[_P.OFF_SIGNAL_SOURCE + 1] << 8), f[_P.OFF_SIGNAL_CODE])
     _handlers()[(_P.SIGNAL << 8) | _P.SIGNAL_EVENT] = signalled
-    _out()[_P.OFF_SIGNAL_OP] = _P.SIGNAL_REGISTER
+    getOutgoingMessagePayload()[_P.OFF_SIGNAL_OP] = _P.SIGNAL_REGISTER
     ack = _request(_P.SIGNAL, _P.OFF_SIGNAL_OP + 1)
     if ack != _P.SUCCESS:
         raise _refused("on_signal", ack)
@@ -374,7 +388,7 @@ def on_signal(handler):
 
 def reserve_signal_budget(n):
     """Let the host deliver up to n signals per tick (0: none; they are skipped, and counted)."""
-    m2b = _out()
+    m2b = getOutgoingMessagePayload()
     m2b[_P.OFF_SIGNAL_OP] = _P.SIGNAL_RESERVE
     m2b[_P.OFF_SIGNAL_VALUE] = n
     ack = _request(_P.SIGNAL, _P.OFF_SIGNAL_VALUE + 1)
@@ -383,52 +397,32 @@ def reserve_signal_budget(n):
 
 
 def signal_name(code):
-    return _nth(_SIGNALS, code) or str(code)
+    return _names.nth(_names.SIGNALS, code) or str(code)
 
 
-# -- imported at first use: BLE (firmware/sdk_radio.py) and the stone's world
-# (firmware/sdk_world.py). An app that does not use them does not pay their heap --------------
-def _world(_c=_C):
-    _c[1] = True  # the import hook lets the SDK's own import through (firmware/loader.py)
-    try:
-        from firmware import sdk_world
-    finally:
-        _c[1] = False
-    return sdk_world
-
-
-def _radio(_c=_C):
-    _c[1] = True
-    try:
-        from firmware import sdk_radio
-    finally:
-        _c[1] = False
-    return sdk_radio
-
-
-class _World:
-    def __init__(self, name, module=_world):
-        self._name = name
-        self._module = module
-
-    def __getattr__(self, attr):
-        return getattr(getattr(self._module(), self._name), attr)
-
-
-BLE = _World("BLE", _radio)
-BleDevice = _World("BleDevice", _radio)
-CrownstoneSwitch = _World("CrownstoneSwitch")
-PowerUsage = _World("PowerUsage")
-Presence = _World("Presence")
-ServiceData = _World("ServiceData")
-Wire = _World("Wire")
-Message = _World("Message")
-BluenetInternal = _World("BluenetInternal")
+# -- imported at first use (_Lazy): BLE (firmware/sdk_radio.py) and the stone's world ------------
+BLE = _Lazy("BLE", "firmware.sdk_radio")
+BleDevice = _Lazy("BleDevice", "firmware.sdk_radio")
+CrownstoneSwitch = _Lazy("CrownstoneSwitch")
+PowerUsage = _Lazy("PowerUsage")
+Presence = _Lazy("Presence")
+ServiceData = _Lazy("ServiceData")
+Wire = _Lazy("Wire")
+Message = _Lazy("Message")
+BluenetInternal = _Lazy("BluenetInternal")
 
 
 def registerInterrupt(msg_type, sub_id, handler):
-    """microapp.h's registerInterrupt (firmware/sdk_world.py)."""
-    return _world().registerInterrupt(msg_type, sub_id, handler)
+    """microapp.h's registerInterrupt: handler(frame) runs for interrupts (msg_type, sub_id),
+    frame being bluenet's bytes; it returns an ack (None: SUCCESS). At most 6 registrations
+    (microapp.h). For what has no wrapper (ASSETS, with a raw REGISTER_INTERRUPT request); the
+    SDK's own objects register through it too."""
+    handlers = _handlers()
+    key = (msg_type << 8) | sub_id
+    if key not in handlers and len(handlers) >= _P.SDK_MAX_REGISTRATIONS:
+        return _P.ERR_NO_SPACE
+    handlers[key] = handler
+    return _P.SUCCESS
 
 
 # -- what the loader gives an app beside the SDK (firmware/loader.py) --------------------------

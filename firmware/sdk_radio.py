@@ -2,7 +2,8 @@
 # microapp.py and imported there at their first use: an app that does not scan does not pay
 # their heap. They serve the runtime bound in microapp.py (through its _request & co.),
 # whichever app is running. Runs under MicroPython and CPython.
-from firmware.microapp import BLEDeviceScanned, _handlers, _out, _register, _request, _state
+from firmware.microapp import BLEDeviceScanned, _handlers, _request, _state, registerInterrupt
+from firmware.microapp import getOutgoingMessagePayload as _out
 from shared_buffers import protocol as _P
 from shared_buffers import protocol_world as _W
 
@@ -100,7 +101,7 @@ class _Ble:
         if state.get("ble_registered"):
             return True
         key = (_P.BLE << 8) | _W.BLE_SCAN
-        if _register(key, _ble_interrupt) != _P.SUCCESS:
+        if registerInterrupt(_P.BLE, _W.BLE_SCAN, _ble_interrupt) != _P.SUCCESS:
             return False
         if _ble_scan_request(_W.BLE_SCAN_REGISTER) != _P.SUCCESS:
             del _handlers()[key]

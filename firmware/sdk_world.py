@@ -2,16 +2,10 @@
 # PowerUsage.cpp, Presence.cpp, ServiceData.cpp, Wire.cpp, Message.cpp, BluenetInternal.cpp),
 # re-exported by microapp.py. Where the real SDK returns nothing, or loses the ack by checking
 # sendMessage(), ours returns what the host answered (docs/simulator.md). Runs under MicroPython.
-from firmware.microapp import _handlers, _out, _register, _request, _state
+from firmware.microapp import _handlers, _request, _state, registerInterrupt
+from firmware.microapp import getOutgoingMessagePayload as _out
 from shared_buffers import protocol as _P
 from shared_buffers import protocol_world as _W
-
-
-def registerInterrupt(msg_type, sub_id, handler):
-    """microapp.h's registerInterrupt: handler(frame) runs for interrupts (msg_type, sub_id),
-    frame being bluenet's bytes; it returns an ack (None: SUCCESS). For what has no wrapper
-    (ASSETS, with a raw REGISTER_INTERRUPT request)."""
-    return _register((msg_type << 8) | sub_id, handler)
 
 
 # -- CrownstoneSwitch -------------------------------------------------------------------------
@@ -192,7 +186,7 @@ class _Message:
         if state.get("message_registered"):
             return True
         key = (_P.MESSAGE << 8) | _W.MESSAGE_RECEIVED
-        if _register(key, _message_interrupt) != _P.SUCCESS:
+        if registerInterrupt(_P.MESSAGE, _W.MESSAGE_RECEIVED, _message_interrupt) != _P.SUCCESS:
             return False
         _out()[_W.OFF_MESSAGE_TYPE] = _W.MESSAGE_REGISTER
         if _request(_P.MESSAGE, _W.OFF_MESSAGE_TYPE + 1) != _P.SUCCESS:
@@ -250,7 +244,8 @@ class _BluenetInternal:
     def setEventHandler(self, handler):
         """handler(bluenetType, data) runs for each event subscribed to."""
         key = (_P.BLUENET_EVENT << 8) | _W.EVENT_EVENT
-        if key not in _handlers() and _register(key, _event_interrupt) != _P.SUCCESS:
+        if key not in _handlers() and registerInterrupt(
+                _P.BLUENET_EVENT, _W.EVENT_EVENT, _event_interrupt) != _P.SUCCESS:
             return False
         _state()["event_handler"] = handler
         return True

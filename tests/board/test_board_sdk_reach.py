@@ -18,6 +18,10 @@ from host.simulator import Simulation
 WALKER = textwrap.dedent("""
     import microapp
 
+    # A PCA10040 holds the lazy SDK modules (.mpy, in its heap) and the walk's lists only just:
+    # a block kept from before their import leaves the walk room that they cannot fragment.
+    _room = bytearray(3072)
+
     def kind(o):
         if hasattr(o, "call_id") and hasattr(o, "handlers"):
             return "runtime"
@@ -57,7 +61,10 @@ WALKER = textwrap.dedent("""
         return found
 
     def setup():
-        seen, todo, found = set(), roots(), []
+        global _room
+        todo = roots()
+        _room = None
+        seen, found = set(), []
         while todo and len(seen) < 3000:
             o = todo.pop()
             if id(o) in seen:
