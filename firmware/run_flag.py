@@ -32,6 +32,7 @@ def _read(path):
 class RunFlag:
     def __init__(self, path=FLAG_FILE):
         self.found = _read(path)  # (state, app) as the last run left them
+        # the app the board does not start on its own (it was running at a reset)
         self.rebooted = self.found[1] if self.found[0] == REBOOTED else ""
         self._file = open(path, "wb")
         self._armed = False  # the file says RUNNING
@@ -50,10 +51,6 @@ class RunFlag:
             self.rebooted = app
             self._write(REBOOTED, app)
         return app
-
-    def refuses(self, app):
-        """Not to be started by the board on its own: it was running at a reset."""
-        return app == self.rebooted
 
     def start(self, app):
         """A session for `app` (the host's HELLO, which clears the file's blame)."""

@@ -26,9 +26,8 @@
 # Runs under MicroPython and CPython.
 try:
     from micropython import const
-except ImportError:  # CPython
-    def const(x):  # type: ignore[misc]
-        return x
+except ImportError:  # CPython: const(n) is n
+    const = int
 
 from shared_buffers.protocol import (
     BLUENET_SIZE, BUFFER_SIZE, OFF_TEXT_LEN, OFF_USED, REQUEST, SUCCESS, TEXT_MAX, TRAILER_FIXED,
@@ -183,89 +182,85 @@ class Session:
         return crc16(key)
 
 
-class FrameError(ValueError):
-    """Content that is not a valid frame (a bad escape, too short, a bad CRC, a bad delta)."""
+# What content that is not a valid frame raises (a bad escape, too short, a bad CRC, a bad delta):
+# ValueError itself, which a HELLO's path that is not UTF-8 (UnicodeError) raises too; a class of
+# its own would take a board's heap.
+FrameError = ValueError
 
 
-class Encoder:
-    """Builds frames in a preallocated scratch buffer. Each frame comes as a bytearray of its own
-    that begins with a flag: send frame[1:] the first time, the whole frame when resending."""
+def control(raw, kind, seq, body=b""):
+    """A control frame, built in `raw` (a bytearray(MAX_CONTENT); the board passes its reader's,
+    whose content it has copied or parsed before it answers: one buffer less of heap). Every
+    frame comes as a bytearray of its own that begins with a flag: send frame[1:] the first time,
+    the whole frame when resending."""
+    raw[0] = 0
+    raw[1] = kind
+    raw[2] = seq
+    n = _CONTROL_HEAD + len(body)
+    raw[_CONTROL_HEAD:n] = body
+    return _finish(raw, n, 0xFFFF)
 
-    def __init__(self, scratch=None):
-        """scratch: a bytearray(MAX_CONTENT) to build frames in; the board passes its reader's,
-        whose content it has copied or parsed before it answers (one buffer less of heap)."""
-        self._raw = bytearray(MAX_CONTENT) if scratch is None else scratch
 
-    def control(self, kind, seq, body=b""):
-        raw = self._raw
-        raw[0] = 0
-        raw[1] = kind
-        raw[2] = seq
-        n = _CONTROL_HEAD + len(body)
-        raw[_CONTROL_HEAD:n] = body
-        return self._finish(n, 0xFFFF)
+def delta(raw, session, seq, to_board, m2b, b2m):
+    """A data frame with `seq` carrying what changed in m2b and b2m since the session's shadows,
+    built in `raw` as control()'s; the shadows are brought up to date."""
+    raw[0] = seq
+    n = 1
+    pos = 0  # the address after the last run
+    base = 0
+    for buf, shadow in ((m2b, session.shadows[0]), (b2m, session.shadows[1])):
+        for a, b in spans(buf):
+            i = a
+            while i < b:
+                if buf[i] == shadow[i]:
+                    i += 1
+                    continue
+                j = i + 1
+                while j < b and j - i < _RUN and buf[j] != shadow[j]:
+                    j += 1
+                skip = base + i - pos
+                if skip < 31:
+                    raw[n] = (skip << 3) | (j - i - 1)
+                    n += 1
+                else:
+                    raw[n] = 0xF8 | (j - i - 1)
+                    raw[n + 1] = skip
+                    n += 2
+                while i < j:
+                    raw[n] = shadow[i] = buf[i]
+                    n += 1
+                    i += 1
+                pos = base + j
+        base += BUFFER_SIZE
+    session.shadows[0][1] = REQUEST if to_board else SUCCESS  # the predicted ack (Session)
+    return _finish(raw, n, session.crc_start(seq, to_board))
 
-    def delta(self, session, seq, to_board, m2b, b2m):
-        """A data frame with `seq` carrying what changed in m2b and b2m since the shadows; the
-        shadows are brought up to date."""
-        raw = self._raw
-        raw[0] = seq
-        n = 1
-        pos = 0  # the address after the last run
-        base = 0
-        for buf, shadow in ((m2b, session.shadows[0]), (b2m, session.shadows[1])):
-            for a, b in spans(buf):
-                i = a
-                while i < b:
-                    if buf[i] == shadow[i]:
-                        i += 1
-                        continue
-                    j = i + 1
-                    while j < b and j - i < _RUN and buf[j] != shadow[j]:
-                        j += 1
-                    skip = base + i - pos
-                    if skip < 31:
-                        raw[n] = (skip << 3) | (j - i - 1)
-                        n += 1
-                    else:
-                        raw[n] = 0xF8 | (j - i - 1)
-                        raw[n + 1] = skip
-                        n += 2
-                    while i < j:
-                        raw[n] = shadow[i] = buf[i]
-                        n += 1
-                        i += 1
-                    pos = base + j
-            base += BUFFER_SIZE
-        session.shadows[0][1] = REQUEST if to_board else SUCCESS  # the predicted ack (Session)
-        return self._finish(n, session.crc_start(seq, to_board))
 
-    def _finish(self, n, crc):
-        raw = self._raw
-        crc = crc16(raw, 0, n, crc) ^ 0xFFFF
-        raw[n] = crc >> 8
-        raw[n + 1] = crc & 0xFF
-        n += CRC_SIZE
-        # the frame is sized first (a scratch buffer of MAX_WIRE would hold heap for good)
-        size = n + 2
-        for i in range(n):
-            b = raw[i] ^ _FLIP
-            if b == FLAG or b == ESC or 0 < b < 6:
-                size += 1
-        wire = bytearray(size)
-        wire[0] = FLAG
-        j = 1
-        for i in range(n):
-            b = raw[i] ^ _FLIP
-            if b == FLAG or b == ESC or 0 < b < 6:
-                wire[j] = ESC
-                wire[j + 1] = b ^ 0x20
-                j += 2
-            else:
-                wire[j] = b
-                j += 1
-        wire[j] = FLAG
-        return wire
+def _finish(raw, n, crc):
+    crc = crc16(raw, 0, n, crc) ^ 0xFFFF
+    raw[n] = crc >> 8
+    raw[n + 1] = crc & 0xFF
+    n += CRC_SIZE
+    # the frame is sized first (a scratch buffer of MAX_WIRE would hold heap for good)
+    size = n + 2
+    for i in range(n):
+        b = raw[i] ^ _FLIP
+        if b == FLAG or b == ESC or 0 < b < 6:
+            size += 1
+    wire = bytearray(size)
+    wire[0] = FLAG
+    j = 1
+    for i in range(n):
+        b = raw[i] ^ _FLIP
+        if b == FLAG or b == ESC or 0 < b < 6:
+            wire[j] = ESC
+            wire[j + 1] = b ^ 0x20
+            j += 2
+        else:
+            wire[j] = b
+            j += 1
+    wire[j] = FLAG
+    return wire
 
 
 def check(raw, n, session, to_board):
@@ -319,58 +314,50 @@ def apply_delta(raw, n, session, m2b, b2m, to_board):
     session.shadows[0][1] = REQUEST if to_board else SUCCESS  # the predicted ack (Session)
 
 
-class FrameReader:
-    """The board's side: reads frames from a stream with readinto() (sys.stdin.buffer, a UART,
-    io.BytesIO), a byte at a time, unescaping as it goes, skipping whatever is not a frame."""
-
-    def __init__(self, stream):
-        self._readinto = stream.readinto
-        self._one = bytearray(1)
-        self.raw = bytearray(MAX_CONTENT)
-
-    def next(self):
-        """The length of the next frame's content in self.raw (unchecked); -1 for wire bytes that
-        are not a frame (a bad escape, too long: the caller NAKs them). Empty and one-byte pieces
-        between flags (a flag doubled, line noise) are skipped. Raises EOFError at the end."""
-        readinto, one, raw = self._readinto, self._one, self.raw
-        limit = MAX_CONTENT
-        n = 0
-        esc = False
-        bad = False
-        while True:
-            got = readinto(one)
-            if got is None:  # a UART read that timed out
-                continue
-            if not got:
-                raise EOFError()
-            w = one[0]
-            if w == FLAG:
-                if bad:
-                    return -1
-                if esc:
-                    return -1
-                if n > 1:
-                    return n
-                n = 0
-                continue
+def read_frame(readinto, one, raw):
+    """The board's side: the length of the next frame's content, read into `raw` (a
+    bytearray(MAX_CONTENT); unchecked) a byte at a time with `readinto` (of sys.stdin.buffer, a
+    UART, io.BytesIO) into `one` (a bytearray(1)), unescaping as it goes, skipping whatever is
+    not a frame; -1 for wire bytes that are not a frame (a bad escape, too long: the caller NAKs
+    them). Empty and one-byte pieces between flags (a flag doubled, line noise) are skipped.
+    Raises EOFError at the end."""
+    n = 0
+    esc = False
+    bad = False
+    while True:
+        got = readinto(one)
+        if got is None:  # a UART read that timed out
+            continue
+        if not got:
+            raise EOFError()
+        w = one[0]
+        if w == FLAG:
             if bad:
-                continue
+                return -1
             if esc:
-                b = w ^ _ESC_FLIP
-                esc = False
-                if not (b == 0xFE or b == 0xFD or 0x80 < b < 0x86):
-                    bad = True
-                    continue
-            elif w == ESC:
-                esc = True
-                continue
-            else:
-                b = w ^ _FLIP
-            if n >= limit:
+                return -1
+            if n > 1:
+                return n
+            n = 0
+            continue
+        if bad:
+            continue
+        if esc:
+            b = w ^ _ESC_FLIP
+            esc = False
+            if not (b == 0xFE or b == 0xFD or 0x80 < b < 0x86):
                 bad = True
                 continue
-            raw[n] = b
-            n += 1
+        elif w == ESC:
+            esc = True
+            continue
+        else:
+            b = w ^ _FLIP
+        if n >= MAX_CONTENT:
+            bad = True
+            continue
+        raw[n] = b
+        n += 1
 
 
 def info_body(status, stack_depth, heap_boot, heap_now, challenge, version, app, error=""):
@@ -392,12 +379,12 @@ def control_body(raw, n):
     return bytes(raw[_CONTROL_HEAD:n - CRC_SIZE])
 
 
-def text_frames(encoder, seq, text):
-    """TEXT frames carrying `text` (bytes, its last MAX_TEXT), one after the other: the first
-    with its leading flag, as every frame from the Encoder."""
+def text_frames(raw, seq, text):
+    """TEXT frames carrying `text` (bytes, its last MAX_TEXT), one after the other, built in
+    `raw` as control()'s: the first with its leading flag, as every frame."""
     text = text[-MAX_TEXT:]
     out = []
     for offset in range(0, len(text), TEXT_CHUNK):
-        frame = encoder.control(TEXT, seq, offset.to_bytes(2, "little") + text[offset:offset + TEXT_CHUNK])
+        frame = control(raw, TEXT, seq, offset.to_bytes(2, "little") + text[offset:offset + TEXT_CHUNK])
         out.append(frame[1:] if out else frame)
     return b"".join(out)
