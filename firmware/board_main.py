@@ -47,7 +47,9 @@ class _Unwind(BaseException):
     BaseException, as apps may catch Exception."""
 
 
-class Board:
+class Board(F.Session):
+    """The board's end of the serial session (a Session: its shadows, seq and key)."""
+
     def __init__(self, reader, writer, flag):
         """reader: a stream with readinto(b) (sys.stdin.buffer, a machine.UART); writer: write();
         flag: the run flag (firmware/run_flag.py's RunFlag; tests that drive Board directly give
@@ -58,7 +60,7 @@ class Board:
         self._write = writer.write
         self.m2b = bytearray(BUFFER_SIZE)
         self.b2m = bytearray(BUFFER_SIZE)
-        self._session = F.Session()
+        F.Session.__init__(self)
         self._last = None          # the content of the last request handled, for its repeats
         self._reply = None         # the frame sent in answer to it (with its leading flag)
         self._challenge = bytearray(F.CHALLENGE_SIZE)
@@ -105,8 +107,8 @@ class Board:
         self.flag.start(app)
         if not (self._entry is not None and app == self.app and depth == self._depth):
             self._load(app, depth)
-        self._session.open = self._entry is not None
-        self._answer(F.control(self.raw, F.INFO, self._session.seq, self._info(None, self._entry is None)))
+        self.open = self._entry is not None
+        self._answer(F.control(self.raw, F.INFO, self.seq, self._info(None, self._entry is None)))
 
     def _load(self, path, depth):
         self.runtime = None
@@ -157,13 +159,12 @@ class Board:
     # -- the yield primitive ----------------------------------------------------------------
     def _yield(self):
         self.flag.leave(self.m2b)
-        s = self._session
-        reply = F.delta(self.raw, s, s.seq, False, self.m2b, self.b2m)
+        reply = F.delta(self.raw, self, self.seq, False, self.m2b, self.b2m)
         error = self.runtime.last_error
         if error is not None:  # the app's exception: its whole traceback goes first, in TEXT frames
             self.runtime.last_error = None
             try:
-                reply = F.text_frames(self.raw, s.seq, _traceback(error)) + reply[1:]
+                reply = F.text_frames(self.raw, self.seq, _traceback(error)) + reply[1:]
             except Exception:  # a MemoryError above all: the YIELD's error text still says what raised
                 pass
         self._answer(reply)
@@ -181,7 +182,7 @@ class Board:
         (applied to the buffers). A repeat of the last request gets the kept answer; a frame
         that does not check a NAK; a replayed or out-of-order one is dropped. Raises _Unwind
         when the stream ends."""
-        session, raw, dropped = self._session, self.raw, self.dropped
+        raw, dropped = self.raw, self.dropped
         while True:
             try:
                 n = F.read_frame(self._read, self._one, raw)
@@ -193,7 +194,7 @@ class Board:
             try:
                 if n < 0:
                     raise F.FrameError()  # not a frame
-                kind = F.check(raw, n, session, True)
+                kind = F.check(raw, n, self, True)
                 if kind == F.HELLO:
                     body = F.control_body(raw, n)  # empty: the host asks for the challenge
                     fields = F.parse_hello(body) if body else None
@@ -202,22 +203,22 @@ class Board:
                             dropped[_STALE_HELLO] += 1
                         self._write(F.control(raw, F.INFO, raw[2], self._info(F.INFO_CHALLENGE, False)))
                         continue
-                    session.start(fields[1], raw[2])
+                    self.start(fields[1], raw[2])
                     _stir(self._challenge, fields[1])  # a replay of this HELLO no longer opens one
                     self._hello = fields[2:]
                 elif kind == F.RESUME:
                     seq = raw[0]
-                    if seq != F.next_seq(session.seq):
-                        dropped[_REPLAYED if seq == session.seq else _OUT_OF_ORDER] += 1
+                    if seq != F.next_seq(self.seq):
+                        dropped[_REPLAYED if seq == self.seq else _OUT_OF_ORDER] += 1
                         continue
-                    F.apply_delta(raw, n, session, self.m2b, self.b2m, True)
-                    session.advance()
+                    F.apply_delta(raw, n, self, self.m2b, self.b2m, True)
+                    self.advance()
                 else:
                     continue  # a board's kind: our own frame echoed
             except F.FrameError:  # (a HELLO's path that is not UTF-8 too)
                 dropped[_CORRUPT] += 1
-                status = F.NAK_IN_SESSION if session.open else F.NAK_NO_SESSION
-                self._write(F.control(raw, F.NAK, session.seq, bytes((status,))))
+                status = F.NAK_IN_SESSION if self.open else F.NAK_NO_SESSION
+                self._write(F.control(raw, F.NAK, self.seq, bytes((status,))))
                 continue
             self._last = bytes(raw[:n])
             return kind
