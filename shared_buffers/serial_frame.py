@@ -150,15 +150,15 @@ class Session:
     way."""
 
     def __init__(self):
-        self.shadows = (bytearray(BUFFER_SIZE), bytearray(BUFFER_SIZE))
+        # both shadows in one buffer, m2b's then b2m's: the delta's address space
+        self.shadows = bytearray(2 * BUFFER_SIZE)
         self.seq = 0
         self.epoch = 0
         self._key = bytearray(7)  # nonce (4), epoch u16 LE, direction
         self.open = False
 
     def start(self, nonce, seq):
-        for s in self.shadows:
-            s[:] = bytes(BUFFER_SIZE)
+        self.shadows[:] = bytes(2 * BUFFER_SIZE)
         self._key[0:4] = nonce
         self.seq = seq
         self.epoch = 0
@@ -207,16 +207,17 @@ def delta(raw, session, seq, to_board, m2b, b2m):
     raw[0] = seq
     n = 1
     pos = 0  # the address after the last run
-    base = 0
-    for buf, shadow in ((m2b, session.shadows[0]), (b2m, session.shadows[1])):
+    base = 0  # the buffer's first address
+    shadows = session.shadows
+    for buf in (m2b, b2m):
         for a, b in spans(buf):
             i = a
             while i < b:
-                if buf[i] == shadow[i]:
+                if buf[i] == shadows[base + i]:
                     i += 1
                     continue
                 j = i + 1
-                while j < b and j - i < _RUN and buf[j] != shadow[j]:
+                while j < b and j - i < _RUN and buf[j] != shadows[base + j]:
                     j += 1
                 skip = base + i - pos
                 if skip < 31:
@@ -227,12 +228,12 @@ def delta(raw, session, seq, to_board, m2b, b2m):
                     raw[n + 1] = skip
                     n += 2
                 while i < j:
-                    raw[n] = shadow[i] = buf[i]
+                    raw[n] = shadows[base + i] = buf[i]
                     n += 1
                     i += 1
                 pos = base + j
         base += BUFFER_SIZE
-    session.shadows[0][1] = REQUEST if to_board else SUCCESS  # the predicted ack (Session)
+    shadows[1] = REQUEST if to_board else SUCCESS  # m2b's ack: the predicted one (Session)
     return _finish(raw, n, session.crc_start(seq, to_board))
 
 
@@ -285,6 +286,7 @@ def apply_delta(raw, n, session, m2b, b2m, to_board):
     then copy the parts of the shadows that travel into m2b and b2m, then predict the next
     frame's ack (Session). Raises FrameError (nothing applied) when a run is out of bounds."""
     end = n - CRC_SIZE
+    shadows = session.shadows
     for write in (False, True):
         i = 1
         pos = 0
@@ -299,19 +301,18 @@ def apply_delta(raw, n, session, m2b, b2m, to_board):
                 i += 1
             else:
                 pos += h >> 3
-            k = 0 if pos < BUFFER_SIZE else 1
-            a = pos - k * BUFFER_SIZE
+            a = pos if pos < BUFFER_SIZE else pos - BUFFER_SIZE  # in its buffer
             if i + length > end or a + length > BUFFER_SIZE:  # (past b2m too: a >= BUFFER_SIZE)
                 raise FrameError("bad run")
             if write:
-                session.shadows[k][a:a + length] = raw[i:i + length]
+                shadows[pos:pos + length] = raw[i:i + length]
             i += length
             pos += length
-    for buf, shadow in ((m2b, session.shadows[0]), (b2m, session.shadows[1])):
-        view = memoryview(shadow)
+    view = memoryview(shadows)
+    for buf, shadow in ((m2b, view[:BUFFER_SIZE]), (b2m, view[BUFFER_SIZE:])):
         for a, b in spans(shadow):
-            buf[a:b] = view[a:b]
-    session.shadows[0][1] = REQUEST if to_board else SUCCESS  # the predicted ack (Session)
+            buf[a:b] = shadow[a:b]
+    shadows[1] = REQUEST if to_board else SUCCESS  # m2b's ack: the predicted one (Session)
 
 
 def read_frame(readinto, one, raw):
