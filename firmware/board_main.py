@@ -70,7 +70,6 @@ class Board(F.Session):
         self.runtime = None
         self.app = ""
         self._entry = None         # (setup, loop) of the app loaded and not run yet, else None
-        self._depth = 0
         self._error = ""
         self.heap_boot = 0  # heap in use once the firmware is imported and set up
         self.flag = flag
@@ -105,7 +104,7 @@ class Board(F.Session):
         app = app or INSTALLED_APP
         depth = depth or DEFAULT_STACK_DEPTH
         self.flag.start(app)
-        if not (self._entry is not None and app == self.app and depth == self._depth):
+        if not (self._entry is not None and app == self.app and depth == self.runtime.max_depth):
             self._load(app, depth)
         self.open = self._entry is not None
         self._answer(F.control(self.raw, F.INFO, self.seq, self._info(None, self._entry is None)))
@@ -117,7 +116,6 @@ class Board(F.Session):
         if _COLLECT:
             gc.collect()
         self.app = path
-        self._depth = depth
         self._error = ""
         base = gc.mem_alloc()
         try:
