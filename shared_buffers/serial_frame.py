@@ -123,11 +123,6 @@ def crc16(data, start=0, end=None, crc=0xFFFF):
     return crc
 
 
-def next_seq(seq):
-    """1..255, wrapping (0 marks control frames)."""
-    return seq % 255 + 1
-
-
 def spans(buf):
     """The parts of a buffer that travel, as (start, end): bluenet's bytes in use (2..48, byte
     49 says how many), and the trailer in use (10 + the text length of byte 57, at most 40)."""
@@ -166,7 +161,7 @@ class Session:
 
     def advance(self):
         """The next request's seq (the epoch turns when it wraps)."""
-        self.seq = next_seq(self.seq)
+        self.seq = self.seq % 255 + 1  # 1..255, wrapping (0 marks control frames)
         if self.seq == 1:
             self.epoch += 1
         return self.seq
@@ -268,16 +263,16 @@ def check(raw, n, session, to_board):
     """The kind of checked content raw[:n] (HELLO, INFO, NAK; RESUME or YIELD for a data frame
     of `session`, which must be open), or raise FrameError."""
     if n < 1 + CRC_SIZE:
-        raise FrameError("too short")
+        raise FrameError  # too short
     sent = ((raw[n - 2] << 8) | raw[n - 1]) ^ 0xFFFF
     if raw[0] == 0:
         if n < _CONTROL_HEAD + CRC_SIZE or crc16(raw, 0, n - CRC_SIZE) != sent:
-            raise FrameError("bad CRC")
+            raise FrameError  # bad CRC
         return raw[1]
     if session is None or not session.open:
-        raise FrameError("no session")
+        raise FrameError  # no session
     if crc16(raw, 0, n - CRC_SIZE, session.crc_start(raw[0], to_board)) != sent:
-        raise FrameError("bad CRC")
+        raise FrameError  # bad CRC
     return RESUME if to_board else YIELD
 
 
@@ -296,14 +291,14 @@ def apply_delta(raw, n, session, m2b, b2m, to_board):
             length = (h & 7) + 1
             if h >= 0xF8:
                 if i >= end:
-                    raise FrameError("cut run")
+                    raise FrameError  # cut run
                 pos += raw[i]
                 i += 1
             else:
                 pos += h >> 3
             a = pos if pos < BUFFER_SIZE else pos - BUFFER_SIZE  # in its buffer
             if i + length > end or a + length > BUFFER_SIZE:  # (past b2m too: a >= BUFFER_SIZE)
-                raise FrameError("bad run")
+                raise FrameError  # bad run
             if write:
                 shadows[pos:pos + length] = raw[i:i + length]
             i += length
@@ -363,7 +358,7 @@ def read_frame(readinto, one, raw):
 
 def info_body(status, stack_depth, heap_boot, heap_now, challenge, version, app, error=""):
     """The texts are cut to MAX_INFO_TEXT bytes (a long error text loses its end)."""
-    text = ("%s\n%s\n%s" % (version, app, error)).encode()
+    text = "\n".join((version, app, error)).encode()
     return (bytes((status, stack_depth)) + heap_boot.to_bytes(4, "little")
             + heap_now.to_bytes(4, "little") + challenge + text[:MAX_INFO_TEXT])
 
@@ -371,7 +366,7 @@ def info_body(status, stack_depth, heap_boot, heap_now, challenge, version, app,
 def parse_hello(data):
     """(challenge, nonce, stack depth, app path) of a HELLO body."""
     if len(data) < HELLO_HEAD_SIZE:
-        raise FrameError("HELLO too short")
+        raise FrameError  # HELLO too short
     return (bytes(data[0:4]), bytes(data[4:8]), data[8], bytes(data[HELLO_HEAD_SIZE:]).decode())
 
 

@@ -334,8 +334,8 @@ print(F.check(raw, n, None, True), F.parse_hello(F.control_body(raw, n)))
 n = F.read_frame(stream.readinto, one, raw)
 try:
     F.check(raw, n, None, True)
-except F.FrameError as e:
-    print("corrupt", e)
+except F.FrameError:
+    print("corrupt")
 r = F.Session()
 r.start(b"\\x81\\x82\\x7e\\x03", 250)
 n = F.read_frame(stream.readinto, one, raw)
@@ -348,7 +348,7 @@ print(bytes(m2b).hex(), bytes(b2m).hex())
     lines = out.splitlines()
     assert lines[:40] == expected
     assert lines[40] == f"{F.HELLO} (b'\\x00\\x01\\x02\\x03', b'abcd', 2, 'a.py')"
-    assert lines[41] == "corrupt bad CRC"
+    assert lines[41] == "corrupt"
     assert lines[42] == str(F.RESUME)
     sender, receiver = pair(b"\x81\x82\x7e\x03", 250)
     m2b, b2m, first = new_buffer(), new_buffer(), [new_buffer(), new_buffer()]
