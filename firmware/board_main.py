@@ -107,7 +107,9 @@ class Board(F.Session):
         if not (self._entry is not None and app == self.app and depth == self.runtime.max_depth):
             self._load(app, depth)
         self.open = self._entry is not None
-        self._answer(F.control(self.raw, F.INFO, self.seq, self._info(None, self._entry is None)))
+        # the answer, kept for a repeat (its leading flag goes with repeats only)
+        self._reply = F.control(self.raw, F.INFO, self.seq, self._info(None, self._entry is None))
+        self._write(memoryview(self._reply)[1:])
 
     def _load(self, path, depth):
         self.runtime = None
@@ -129,12 +131,19 @@ class Board(F.Session):
                 self.flag.leave()
         except (Exception, SystemExit) as e:
             self._error = "%s: %s" % (type(e).__name__, e)
+            # where in the app's file (the host names the file): the line of the app's innermost
+            # frame in its traceback (the app runs from source text: its frames say "<string>")
             try:
-                line = _last_line(_traceback(e))
+                tb = _traceback(e)
             except Exception:  # no heap left to format it: the error text without its line
-                line = ""
-            if line:  # where in the app's file (the host names the file)
-                self._error = "%s (line %s)" % (self._error, line)
+                return
+            mark = b'"<string>", line '
+            at = tb.rfind(mark)
+            start = end = at + len(mark)
+            while at >= 0 and end < len(tb) and 48 <= tb[end] <= 57:
+                end += 1
+            if end > start:
+                self._error = "%s (line %s)" % (self._error, tb[start:end].decode())
             return
         self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth, unwind=_NOT_THE_APPS)
         microapp.bind(self.runtime)
@@ -165,15 +174,11 @@ class Board(F.Session):
                 reply = F.text_frames(self.raw, self.seq, _traceback(error)) + reply[1:]
             except Exception:  # a MemoryError above all: the YIELD's error text still says what raised
                 pass
-        self._answer(reply)
+        self._reply = reply  # the answer, kept for a repeat (as _open's)
+        self._write(memoryview(reply)[1:])
         if self._next_request() == F.HELLO:
             raise _Unwind()
         self.flag.enter()
-
-    def _answer(self, reply):
-        """Send (and keep, for a repeat) the answer to the last request."""
-        self._reply = reply
-        self._write(memoryview(reply)[1:])  # its leading flag goes with repeats only
 
     def _next_request(self):
         """Block until the next request arrives: HELLO (its fields in self._hello) or RESUME
@@ -270,19 +275,6 @@ def _measured(setup, path, base):
         except OSError:
             pass
     return setup_and_measure
-
-
-def _last_line(traceback):
-    """The line number of the app's innermost frame in a traceback ("" when none is the app's:
-    the app runs from source text, its frames say "<string>")."""
-    mark = b'"<string>", line '
-    at = traceback.rfind(mark)
-    if at < 0:
-        return ""
-    start = end = at + len(mark)
-    while end < len(traceback) and 48 <= traceback[end] <= 57:
-        end += 1
-    return traceback[start:end].decode()
 
 
 def _traceback(exc):
