@@ -112,6 +112,8 @@ class Board(F.Session):
         self._write(memoryview(self._reply)[1:])
 
     def _load(self, path, depth):
+        """Load the app (its setup() then records the heap the app holds in APP_RAM_FILE), or
+        keep why it did not load."""
         self.runtime = None
         self._entry = None
         microapp.bind(None)
@@ -147,7 +149,18 @@ class Board(F.Session):
             return
         self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth, unwind=_NOT_THE_APPS)
         microapp.bind(self.runtime)
-        self._entry = (_measured(entry[0], path, base), entry[1])
+        setup = entry[0]
+
+        def setup_and_measure():  # the heap the app holds: from `base`, the heap before it loaded
+            setup()
+            if _COLLECT:
+                gc.collect()
+            try:
+                with loader.firmware_open(APP_RAM_FILE, "w") as f:  # in the app's call: not its open()
+                    f.write("%s %d\n" % (path, gc.mem_alloc() - base))
+            except OSError:
+                pass
+        self._entry = (setup_and_measure, entry[1])
 
     def _info(self, status, texts):
         """An INFO body (status None: READY or LOAD_ERROR, whether the app loaded). Answers to a
@@ -261,20 +274,6 @@ def _app_source(path):
         if path == INSTALLED_APP:
             raise OSError("no app enabled")
         raise
-
-
-def _measured(setup, path, base):
-    """setup, then record the heap the app holds (from `base`, the heap before it loaded)."""
-    def setup_and_measure():
-        setup()
-        if _COLLECT:
-            gc.collect()
-        try:
-            with loader.firmware_open(APP_RAM_FILE, "w") as f:  # in the app's call: not its open()
-                f.write("%s %d\n" % (path, gc.mem_alloc() - base))
-        except OSError:
-            pass
-    return setup_and_measure
 
 
 def _traceback(exc):
