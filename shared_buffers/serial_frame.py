@@ -183,7 +183,7 @@ class Session:
 FrameError = ValueError
 
 
-def control(raw, kind, seq, body=b""):
+def control(raw, kind, seq, body):
     """A control frame, built in `raw` (a bytearray(MAX_CONTENT); the board passes its reader's,
     whose content it has copied or parsed before it answers: one buffer less of heap). Every
     frame comes as a bytearray of its own that begins with a flag: send frame[1:] the first time,
@@ -356,7 +356,7 @@ def read_frame(readinto, one, raw):
         n += 1
 
 
-def info_body(status, stack_depth, heap_boot, heap_now, challenge, version, app, error=""):
+def info_body(status, stack_depth, heap_boot, heap_now, challenge, version, app, error):
     """The texts are cut to MAX_INFO_TEXT bytes (a long error text loses its end)."""
     text = "\n".join((version, app, error)).encode()
     return (bytes((status, stack_depth)) + heap_boot.to_bytes(4, "little")
