@@ -64,7 +64,7 @@ class RunFlag:
         loader.in_app = True
         if not self._armed:
             self._armed = True
-            self._mark(_RUNNING)
+            self._write(_RUNNING, None)
 
     def leave(self, m2b=None):
         """The app yielded (m2b: its buffer) or its code ended. The file is cleared only when
@@ -73,16 +73,16 @@ class RunFlag:
         loader.in_app = False
         if self._armed and (m2b is None or m2b[1] != REQUEST):
             self._armed = False
-            self._mark(_IDLE)
-
-    def _mark(self, state):
-        f = self._file
-        f.seek(0)
-        f.write(state)  # the file system's own write: no flush (on a posix VFS flush is fsync)
+            self._write(_IDLE, None)
 
     def _write(self, state, app):
+        """The state, then `app`'s name (None: the state alone, the write per entry: the file
+        system's own, no flush; on a posix VFS flush is fsync)."""
         f = self._file
         f.seek(0)
-        f.write(state + app.encode() + b"\n")  # the name ends at the newline: the file is not truncated
-        f.flush()
+        if app is None:
+            f.write(state)
+        else:
+            f.write(state + app.encode() + b"\n")  # the name ends at the newline: the file is not truncated
+            f.flush()
 
