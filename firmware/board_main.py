@@ -55,8 +55,9 @@ class Board(F.Session):
         flag: the run flag (firmware/run_flag.py's RunFlag; tests that drive Board directly give
         one of their own with its methods)."""
         self._read = reader.readinto
-        self._one = bytearray(1)
-        self.raw = bytearray(F.MAX_CONTENT)  # the frame read, and the frames built (serial_frame)
+        # the frame read, and the frames built (serial_frame); the byte read last after them
+        self.raw = bytearray(F.MAX_CONTENT + 1)
+        self._one = memoryview(self.raw)[F.MAX_CONTENT:]
         self._write = writer.write
         self.m2b = bytearray(BUFFER_SIZE)
         self.b2m = bytearray(BUFFER_SIZE)
