@@ -89,13 +89,13 @@ class Board(F.Session):
             if self._hello is not None:
                 self._open()
             elif self._entry is not None:  # a RESUME of the session a HELLO opened: run it
-                setup, loop = self._entry
+                entry = self._entry
                 self._entry = None  # a session runs once; a new one needs a HELLO (and a load)
                 try:
                     self.flag.enter()
-                    self.runtime.run(setup, loop)
-                except _Unwind:
-                    pass
+                    self.runtime.run(entry[0], entry[1])
+                except _Unwind:  # (run() returns no other way but KeyboardInterrupt)
+                    entry = None  # this frame lives on: the next app must load without this one
 
     def _open(self):
         """Handle the HELLO taken: (re)load the app unless it is loaded and not run yet, open the
