@@ -18,7 +18,7 @@ import time
 try:
     from micropython import const
 except ImportError:  # CPython: const(n) is n
-    const = int
+    const = int  # type: ignore[assignment]
 
 from firmware import loader, microapp, run_flag
 from firmware.runtime import Runtime

@@ -14,7 +14,7 @@
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(value):
+    def const(value):  # type: ignore[misc]
         return value
 
 from firmware import loader

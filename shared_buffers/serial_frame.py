@@ -27,7 +27,7 @@
 try:
     from micropython import const
 except ImportError:  # CPython: const(n) is n
-    const = int
+    const = int  # type: ignore[assignment]
 
 from shared_buffers.protocol import (
     BLUENET_SIZE, BUFFER_SIZE, OFF_TEXT_LEN, OFF_USED, REQUEST, SUCCESS, TEXT_MAX, TRAILER_FIXED,
