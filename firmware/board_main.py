@@ -53,7 +53,7 @@ class Board(F.Session):
     def __init__(self, reader, writer, flag):
         """reader: a stream with readinto(b) (sys.stdin.buffer, a machine.UART); writer: write();
         flag: the run flag (firmware/run_flag.py's RunFlag; tests that drive Board directly give
-        one of their own with its methods)."""
+        one of their own with its methods and `rebooted`)."""
         self._read = reader.readinto
         # the frame read, and the frames built (serial_frame); the byte read last after them
         self.raw = bytearray(F.MAX_CONTENT + 1)

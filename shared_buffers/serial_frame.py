@@ -184,10 +184,10 @@ FrameError = ValueError
 
 
 def control(raw, kind, seq, body):
-    """A control frame, built in `raw` (a bytearray(MAX_CONTENT); the board passes its reader's,
-    whose content it has copied or parsed before it answers: one buffer less of heap). Every
-    frame comes as a bytearray of its own that begins with a flag: send frame[1:] the first time,
-    the whole frame when resending."""
+    """A control frame, built in `raw` (a bytearray of at least MAX_CONTENT bytes; the board
+    passes the one it reads frames into, whose content it has copied or parsed before it
+    answers: one buffer less of heap). Every frame comes as a bytearray of its own that begins
+    with a flag: send frame[1:] the first time, the whole frame when resending."""
     raw[0] = 0
     raw[1] = kind
     raw[2] = seq
