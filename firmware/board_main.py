@@ -9,10 +9,16 @@
 # repeat of the last request gets the kept reply again and is not handled twice; replayed and
 # out-of-order frames are counted and dropped; a frame that does not check gets a NAK.
 # The board's main.py is `from firmware.board_main import main` + `main()`.
-# Runs under MicroPython (and CPython, for tests).
+# Runs under MicroPython (the host imports it under CPython for its names: VERSION,
+# INSTALLED_APP, APP_RAM_FILE).
 import gc
 import sys
 import time
+
+try:
+    from micropython import const
+except ImportError:  # CPython: const(n) is n
+    const = int  # type: ignore[assignment]
 
 from firmware import loader, microapp, run_flag
 from firmware.runtime import Runtime
@@ -28,40 +34,43 @@ APP_RAM_FILE = "app_ram.txt"
 # collection can free live objects: there the firmware never collects, and the virtual board
 # runs with a heap big enough for a session. Real boards collect between apps.
 _COLLECT = getattr(sys.implementation, "_build", "") != "wasi"
+# Board.dropped: the frames dropped, by why (docs/protocol.md, "Sequence numbers and replies")
+_REPLAYED = const(0)
+_OUT_OF_ORDER = const(1)
+_STALE_HELLO = const(2)
+_CORRUPT = const(3)
 
 
-class _NewSession(BaseException):
-    """A HELLO came while an app runs: unwind it. A BaseException, as apps may catch Exception."""
+class _Unwind(BaseException):
+    """The app's run ends from outside: a HELLO came (the serve loop takes it next), or the
+    serial stream ended (tests feed a finite one; the serve loop's next read says so). A
+    BaseException, as apps may catch Exception."""
 
 
-class _PortClosed(BaseException):
-    """The serial stream ended (tests feed a finite stream)."""
+class Board(F.Session):
+    """The board's end of the serial session (a Session: its shadows, seq and key)."""
 
-
-class Board:
     def __init__(self, reader, writer, flag):
         """reader: a stream with readinto(b) (sys.stdin.buffer, a machine.UART); writer: write();
         flag: the run flag (firmware/run_flag.py's RunFlag; tests that drive Board directly give
-        one of their own with its five methods)."""
-        self._frames = F.FrameReader(reader)
+        one of their own with its methods and `rebooted`)."""
+        self._read = reader.readinto
+        # the frame read, and the frames built (serial_frame); the byte read last after them
+        self.raw = bytearray(F.MAX_CONTENT + 1)
+        self._one = memoryview(self.raw)[F.MAX_CONTENT:]
         self._write = writer.write
         self.m2b = bytearray(BUFFER_SIZE)
         self.b2m = bytearray(BUFFER_SIZE)
-        self._encoder = F.Encoder(self._frames.raw)  # a request is copied or parsed before any answer
-        self._session = F.Session()
+        F.Session.__init__(self)
         self._last = None          # the content of the last request handled, for its repeats
         self._reply = None         # the frame sent in answer to it (with its leading flag)
         self._challenge = bytearray(F.CHALLENGE_SIZE)
         _stir(self._challenge, b"")
-        self._pending = False      # a HELLO arrived while the app ran
-        self._hello_fields = None  # (challenge, nonce, depth, app) of the HELLO taken last
-        self.dropped = {"replayed": 0, "out_of_order": 0, "stale_hello": 0, "corrupt": 0}
+        self._hello = None         # (stack depth, app) of a HELLO taken and not yet handled
+        self.dropped = [0, 0, 0, 0]  # replayed, out of order, stale HELLO, corrupt (_REPLAYED...)
         self.runtime = None
         self.app = ""
-        self._entry = None         # (setup, loop) of the loaded app, None when it did not load
-        self._depth = 0
-        self._fresh = False        # loaded and not run yet: a HELLO for it need not reload it
-        self._opened = False       # a HELLO opened a session the next RESUME starts
+        self._entry = None         # (setup, loop) of the app loaded and not run yet, else None
         self._error = ""
         self.heap_boot = 0  # heap in use once the firmware is imported and set up
         self.flag = flag
@@ -70,52 +79,52 @@ class Board:
     def serve(self):
         """Load the installed app, announce the board, then serve until the stream ends."""
         self._load(INSTALLED_APP, DEFAULT_STACK_DEPTH)
-        self._write(self._encoder.control(F.INFO, 0, self._info()))
-        try:
-            while True:
-                kind = F.HELLO if self._pending else self._next_request()
-                self._pending = False
-                if kind == F.HELLO:
-                    self._hello()
-                elif self._opened:
-                    self._run()
-        except _PortClosed:
-            pass
+        self._write(F.control(self.raw, F.INFO, 0, self._info(None, True)))
+        while True:
+            if self._hello is None:
+                try:
+                    self._next_request()
+                except _Unwind:  # the stream ended
+                    return
+            if self._hello is not None:
+                self._open()
+            elif self._entry is not None:  # a RESUME of the session a HELLO opened: run it
+                entry = self._entry
+                self._entry = None  # a session runs once; a new one needs a HELLO (and a load)
+                try:
+                    self.flag.enter()
+                    self.runtime.run(entry[0], entry[1])
+                except _Unwind:  # (run() returns no other way but KeyboardInterrupt)
+                    entry = None  # this frame lives on: the next app must load without this one
 
-    def _run(self):
-        setup, loop = self._entry
-        self._opened = self._fresh = False  # a session runs once; a new one needs a HELLO
-        try:
-            self.flag.enter()
-            self.runtime.run(setup, loop)
-        except _NewSession:
-            pass
-
-    def _hello(self):
-        challenge, nonce, depth, app = self._hello_fields
+    def _open(self):
+        """Handle the HELLO taken: (re)load the app unless it is loaded and not run yet, open the
+        session when it loaded, answer with INFO."""
+        depth, app = self._hello
+        self._hello = None
         app = app or INSTALLED_APP
         depth = depth or DEFAULT_STACK_DEPTH
         self.flag.start(app)
-        if not (self._fresh and app == self.app and depth == self._depth):
+        if not (self._entry is not None and app == self.app and depth == self.runtime.max_depth):
             self._load(app, depth)
-        self._opened = self._entry is not None
-        self._session.open = self._opened
-        self._answer(self._encoder.control(F.INFO, self._session.seq,
-                                           self._info(None, self._entry is None)))
+        self.open = self._entry is not None
+        # the answer, kept for a repeat (its leading flag goes with repeats only)
+        self._reply = F.control(self.raw, F.INFO, self.seq, self._info(None, self._entry is None))
+        self._write(memoryview(self._reply)[1:])
 
     def _load(self, path, depth):
+        """Load the app (its setup() then records the heap the app holds in APP_RAM_FILE), or
+        keep why it did not load."""
         self.runtime = None
         self._entry = None
-        self._fresh = False
         microapp.bind(None)
         if _COLLECT:
             gc.collect()
         self.app = path
-        self._depth = depth
         self._error = ""
-        base = _heap_used()
+        base = gc.mem_alloc()
         try:
-            if self.flag.refuses(path):
+            if path == self.flag.rebooted:  # it was running at a reset: not started by the board
                 raise RuntimeError("it was running when the board reset (did-reboot)")
             source = _app_source(path)
             self.flag.enter()
@@ -125,21 +134,39 @@ class Board:
                 self.flag.leave()
         except (Exception, SystemExit) as e:
             self._error = "%s: %s" % (type(e).__name__, e)
+            # where in the app's file (the host names the file): the line of the app's innermost
+            # frame in its traceback (the app runs from source text: its frames say "<string>")
             try:
-                line = _last_line(_traceback(e))
+                tb = _traceback(e)
             except Exception:  # no heap left to format it: the error text without its line
-                line = ""
-            if line:  # where in the app's file (the host names the file)
-                self._error = "%s (line %s)" % (self._error, line)
+                return
+            mark = b'"<string>", line '
+            at = tb.rfind(mark)
+            start = end = at + len(mark)
+            while at >= 0 and end < len(tb) and 48 <= tb[end] <= 57:
+                end += 1
+            if end > start:
+                self._error = "%s (line %s)" % (self._error, tb[start:end].decode())
             return
         self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth, unwind=_NOT_THE_APPS)
         microapp.bind(self.runtime)
-        self._entry = (_measured(entry[0], path, base), entry[1])
-        self._fresh = True
+        setup = entry[0]
 
-    def _info(self, status=None, texts=True):
-        """An INFO body. Answers to a HELLO leave out the texts unless the app did not load: on a
-        noisy line every byte of a frame is a chance to lose it."""
+        def setup_and_measure():  # the heap the app holds: from `base`, the heap before it loaded
+            setup()
+            if _COLLECT:
+                gc.collect()
+            try:
+                with loader.firmware_open(APP_RAM_FILE, "w") as f:  # in the app's call: not its open()
+                    f.write("%s %d\n" % (path, gc.mem_alloc() - base))
+            except OSError:
+                pass
+        self._entry = (setup_and_measure, entry[1])
+
+    def _info(self, status, texts):
+        """An INFO body (status None: READY or LOAD_ERROR, whether the app loaded). Answers to a
+        HELLO leave out the texts unless the app did not load: on a noisy line every byte of a
+        frame is a chance to lose it."""
         if status is None:
             status = F.INFO_READY if self._entry else F.INFO_LOAD_ERROR
         depth = self.runtime.max_depth if self.runtime else 0
@@ -147,75 +174,68 @@ class Board:
             version, app, error = VERSION, self.app, self._error
         else:
             version = app = error = ""
-        return F.info_body(status, depth, self.heap_boot, _heap_used(), self._challenge, version,
+        return F.info_body(status, depth, self.heap_boot, gc.mem_alloc(), self._challenge, version,
                            app, error)
 
     # -- the yield primitive ----------------------------------------------------------------
     def _yield(self):
         self.flag.leave(self.m2b)
-        s = self._session
-        reply = self._encoder.delta(s, s.seq, False, self.m2b, self.b2m)
+        reply = F.delta(self.raw, self, self.seq, False, self.m2b, self.b2m)
         error = self.runtime.last_error
         if error is not None:  # the app's exception: its whole traceback goes first, in TEXT frames
             self.runtime.last_error = None
             try:
-                reply = F.text_frames(self._encoder, s.seq, _traceback(error)) + reply[1:]
+                reply = F.text_frames(self.raw, self.seq, _traceback(error)) + reply[1:]
             except Exception:  # a MemoryError above all: the YIELD's error text still says what raised
                 pass
-        self._answer(reply)
+        self._reply = reply  # the answer, kept for a repeat (as _open's)
+        self._write(memoryview(reply)[1:])
         if self._next_request() == F.HELLO:
-            self._pending = True
-            raise _NewSession()
+            raise _Unwind()
         self.flag.enter()
 
-    def _answer(self, reply):
-        """Send (and keep, for a repeat) the answer to the last request."""
-        self._reply = reply
-        self._write(memoryview(reply)[1:])  # its leading flag goes with repeats only
-
     def _next_request(self):
-        """Block until the next request arrives: HELLO (its fields in self._hello_fields) or
-        RESUME (applied to the buffers). A repeat of the last request gets the kept answer; a
-        frame that does not check a NAK; a replayed or out-of-order one is dropped."""
-        frames, session, raw = self._frames, self._session, self._frames.raw
+        """Block until the next request arrives: HELLO (its fields in self._hello) or RESUME
+        (applied to the buffers). A repeat of the last request gets the kept answer; a frame
+        that does not check a NAK; a replayed or out-of-order one is dropped. Raises _Unwind
+        when the stream ends."""
+        raw, dropped = self.raw, self.dropped
         while True:
             try:
-                n = frames.next()
+                n = F.read_frame(self._read, self._one, raw)
             except EOFError:
-                raise _PortClosed()
+                raise _Unwind()
             if n >= 0 and self._last is not None and len(self._last) == n and raw[:n] == self._last:
                 self._write(self._reply)  # a repeat: the kept answer, flag first
                 continue
             try:
                 if n < 0:
-                    raise F.FrameError("not a frame")
-                kind = F.check(raw, n, session, True)
+                    raise F.FrameError()  # not a frame
+                kind = F.check(raw, n, self, True)
                 if kind == F.HELLO:
-                    body = F.control_body(raw, n)
-                    if not body:  # the host asks for the challenge
-                        self._write(self._encoder.control(F.INFO, raw[2], self._info(F.INFO_CHALLENGE, False)))
+                    body = F.control_body(raw, n)  # empty: the host asks for the challenge
+                    fields = F.parse_hello(body) if body else None
+                    if fields is None or fields[0] != bytes(self._challenge):
+                        if fields is not None:
+                            dropped[_STALE_HELLO] += 1
+                        self._write(F.control(raw, F.INFO, raw[2], self._info(F.INFO_CHALLENGE, False)))
                         continue
-                    fields = F.parse_hello(body)
-                    if fields[0] != bytes(self._challenge):
-                        self.dropped["stale_hello"] += 1
-                        self._write(self._encoder.control(F.INFO, raw[2], self._info(F.INFO_CHALLENGE, False)))
-                        continue
-                    session.start(fields[1], raw[2])
+                    self.start(fields[1], raw[2])
                     _stir(self._challenge, fields[1])  # a replay of this HELLO no longer opens one
-                    self._hello_fields = fields
+                    self._hello = fields[2:]
                 elif kind == F.RESUME:
                     seq = raw[0]
-                    if seq != F.next_seq(session.seq):
-                        self.dropped["replayed" if seq == session.seq else "out_of_order"] += 1
+                    if seq != self.seq % 255 + 1:  # not the next (Session.advance)
+                        dropped[_REPLAYED if seq == self.seq else _OUT_OF_ORDER] += 1
                         continue
-                    F.apply_delta(raw, n, session, self.m2b, self.b2m, True)
-                    session.advance()
+                    F.apply_delta(raw, n, self, self.m2b, self.b2m, True)
+                    self.advance()
                 else:
                     continue  # a board's kind: our own frame echoed
-            except (F.FrameError, UnicodeError):
-                self.dropped["corrupt"] += 1
-                status = F.NAK_IN_SESSION if session.open else F.NAK_NO_SESSION
-                self._write(self._encoder.control(F.NAK, session.seq, bytes((status,))))
+            except F.FrameError:  # (a HELLO's path that is not UTF-8 too)
+                dropped[_CORRUPT] += 1
+                status = F.NAK_IN_SESSION if self.open else F.NAK_NO_SESSION
+                self._write(F.control(raw, F.NAK, self.seq, bytes((status,))))
                 continue
             self._last = bytes(raw[:n])
             return kind
@@ -224,7 +244,7 @@ class Board:
 def _stir(challenge, data):
     """A new challenge from the old one, `data` and the clock: two CRC-16s (the board may have
     no random source; what it must not do is take the same HELLO twice)."""
-    t = time.ticks_us() if hasattr(time, "ticks_us") else int(time.time() * 1000000) & 0x3FFFFFFF
+    t = time.ticks_us()
     a = F.crc16(data, 0, None, F.crc16(challenge, 0, None, t & 0xFFFF))
     b = F.crc16(data, 0, None, F.crc16(challenge, 0, None, (t >> 14) & 0xFFFF) ^ 0x5A5A)
     challenge[0] = a >> 8
@@ -235,7 +255,7 @@ def _stir(challenge, data):
 
 # A new session, a closed port and the host's Ctrl-C (its watchdog's reset) end the app from
 # outside; anything else out of it is its fault.
-_NOT_THE_APPS = (_NewSession, _PortClosed, KeyboardInterrupt)
+_NOT_THE_APPS = (_Unwind, KeyboardInterrupt)
 
 
 def _app_source(path):
@@ -262,57 +282,12 @@ def _app_source(path):
         raise
 
 
-def _measured(setup, path, base):
-    """setup, then record the heap the app holds (from `base`, the heap before it loaded)."""
-    def setup_and_measure():
-        setup()
-        if _COLLECT:
-            gc.collect()
-        try:
-            with loader.firmware_open(APP_RAM_FILE, "w") as f:  # in the app's call: not its open()
-                f.write("%s %d\n" % (path, _heap_used() - base))
-        except OSError:
-            pass
-    return setup_and_measure
-
-
-def _last_line(traceback):
-    """The line number of the app's innermost frame in a traceback ("" when none is the app's:
-    the app runs from source text, its frames say "<string>")."""
-    mark = b'"<string>", line '
-    at = traceback.rfind(mark)
-    if at < 0:
-        return ""
-    start = end = at + len(mark)
-    while end < len(traceback) and 48 <= traceback[end] <= 57:
-        end += 1
-    return traceback[start:end].decode()
-
-
 def _traceback(exc):
-    """The exception's traceback as MicroPython prints it (under CPython, in tests, in the
-    same format, from the exception's frames)."""
-    print_exception = getattr(sys, "print_exception", None)
-    if print_exception is not None:
-        import io
-        out = io.StringIO()
-        print_exception(exc, out)
-        return out.getvalue().encode()
-    lines = ["Traceback (most recent call last):\n"]
-    tb = getattr(exc, "__traceback__", None)
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        lines.append('  File "%s", line %d, in %s\n' % (code.co_filename, tb.tb_lineno, code.co_name))
-        tb = tb.tb_next
-    lines.append("%s: %s\n" % (type(exc).__name__, exc))
-    return "".join(lines).encode()
-
-
-def _heap_used():
-    try:
-        return gc.mem_alloc()
-    except AttributeError:  # CPython (tests): no MicroPython heap
-        return 0
+    """The exception's traceback as MicroPython prints it."""
+    import io
+    out = io.StringIO()
+    sys.print_exception(exc, out)
+    return out.getvalue().encode()
 
 
 def main(reader=None, writer=None):
@@ -331,7 +306,7 @@ def main(reader=None, writer=None):
         del app_store  # this frame's name held it too
     if _COLLECT:
         gc.collect()
-    board.heap_boot = _heap_used()
+    board.heap_boot = gc.mem_alloc()
     try:
         board.serve()
     finally:

@@ -11,61 +11,60 @@
 # watchdog is such a reset: the app was running when it came.
 # While the flag is up, the loader's open() refuses (firmware/loader.py).
 # Runs under MicroPython (and CPython, for tests).
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(value):  # type: ignore[misc]
+        return value
+
 from firmware import loader
 from shared_buffers.protocol import REQUEST
 
-FLAG_FILE = "microapp_running"
-RUNNING = b"R"
-IDLE = b"-"
-REBOOTED = b"D"
-
-
-def _read(path):
-    try:
-        with open(path, "rb") as f:
-            data = f.read(200)
-    except OSError:
-        return b"", ""
-    return data[:1], data[1:].split(b"\n")[0].decode()
+_FLAG_FILE = const("microapp_running")
+_RUNNING = const(b"R")
+_IDLE = const(b"-")
+_REBOOTED = const(b"D")
 
 
 class RunFlag:
-    def __init__(self, path=FLAG_FILE):
-        self.found = _read(path)  # (state, app) as the last run left them
-        self.rebooted = self.found[1] if self.found[0] == REBOOTED else ""
-        self._file = open(path, "wb")
+    def __init__(self):
+        try:
+            with open(_FLAG_FILE, "rb") as f:
+                data = f.read(200)
+        except OSError:
+            data = b""
+        self.found = (data[:1], data[1:].split(b"\n")[0].decode())  # (state, app) the last run left
+        # the app the board does not start on its own (it was running at a reset)
+        self.rebooted = self.found[1] if self.found[0] == _REBOOTED else ""
+        self._file = open(_FLAG_FILE, "wb")
         self._armed = False  # the file says RUNNING
-        self._write(REBOOTED if self.rebooted else IDLE, self.rebooted)
+        self._write(_REBOOTED if self.rebooted else _IDLE, self.rebooted)
 
     def at_boot(self, store, installed):
         """Blame the app that was running when the board reset: did-reboot in the app store
         (`installed` came from its enabled slot) or in this file. Returns the app's name."""
         state, app = self.found
-        if state != RUNNING:
+        if state != _RUNNING:
             return ""
         found = store.enabled_app() if app == installed else None
         if found is not None:
             store.set_flag(found[0], "did_reboot")
         else:
             self.rebooted = app
-            self._write(REBOOTED, app)
+            self._write(_REBOOTED, app)
         return app
-
-    def refuses(self, app):
-        """Not to be started by the board on its own: it was running at a reset."""
-        return app == self.rebooted
 
     def start(self, app):
         """A session for `app` (the host's HELLO, which clears the file's blame)."""
         self.rebooted = ""
-        self._write(IDLE, app)
+        self._write(_IDLE, app)
 
     def enter(self):
         """The firmware hands control to the app."""
         loader.in_app = True
         if not self._armed:
             self._armed = True
-            self._mark(RUNNING)
+            self._write(_RUNNING, None)
 
     def leave(self, m2b=None):
         """The app yielded (m2b: its buffer) or its code ended. The file is cleared only when
@@ -74,16 +73,16 @@ class RunFlag:
         loader.in_app = False
         if self._armed and (m2b is None or m2b[1] != REQUEST):
             self._armed = False
-            self._mark(IDLE)
-
-    def _mark(self, state):
-        f = self._file
-        f.seek(0)
-        f.write(state)  # the file system's own write: no flush (on a posix VFS flush is fsync)
+            self._write(_IDLE, None)
 
     def _write(self, state, app):
+        """The state, then `app`'s name (None: the state alone, the write per entry: the file
+        system's own, no flush; on a posix VFS flush is fsync)."""
         f = self._file
         f.seek(0)
-        f.write(state + app.encode() + b"\n")  # the name ends at the newline: the file is not truncated
-        f.flush()
+        if app is None:
+            f.write(state)
+        else:
+            f.write(state + app.encode() + b"\n")  # the name ends at the newline: the file is not truncated
+            f.flush()
 

@@ -26,9 +26,8 @@
 # Runs under MicroPython and CPython.
 try:
     from micropython import const
-except ImportError:  # CPython
-    def const(x):  # type: ignore[misc]
-        return x
+except ImportError:  # CPython: const(n) is n
+    const = int  # type: ignore[assignment]
 
 from shared_buffers.protocol import (
     BLUENET_SIZE, BUFFER_SIZE, OFF_TEXT_LEN, OFF_USED, REQUEST, SUCCESS, TEXT_MAX, TRAILER_FIXED,
@@ -124,11 +123,6 @@ def crc16(data, start=0, end=None, crc=0xFFFF):
     return crc
 
 
-def next_seq(seq):
-    """1..255, wrapping (0 marks control frames)."""
-    return seq % 255 + 1
-
-
 def spans(buf):
     """The parts of a buffer that travel, as (start, end): bluenet's bytes in use (2..48, byte
     49 says how many), and the trailer in use (10 + the text length of byte 57, at most 40)."""
@@ -151,15 +145,15 @@ class Session:
     way."""
 
     def __init__(self):
-        self.shadows = (bytearray(BUFFER_SIZE), bytearray(BUFFER_SIZE))
+        # both shadows in one buffer, m2b's then b2m's: the delta's address space
+        self.shadows = bytearray(2 * BUFFER_SIZE)
         self.seq = 0
         self.epoch = 0
         self._key = bytearray(7)  # nonce (4), epoch u16 LE, direction
         self.open = False
 
     def start(self, nonce, seq):
-        for s in self.shadows:
-            s[:] = bytes(BUFFER_SIZE)
+        self.shadows[:] = bytes(2 * BUFFER_SIZE)
         self._key[0:4] = nonce
         self.seq = seq
         self.epoch = 0
@@ -167,7 +161,7 @@ class Session:
 
     def advance(self):
         """The next request's seq (the epoch turns when it wraps)."""
-        self.seq = next_seq(self.seq)
+        self.seq = self.seq % 255 + 1  # 1..255, wrapping (0 marks control frames)
         if self.seq == 1:
             self.epoch += 1
         return self.seq
@@ -183,105 +177,102 @@ class Session:
         return crc16(key)
 
 
-class FrameError(ValueError):
-    """Content that is not a valid frame (a bad escape, too short, a bad CRC, a bad delta)."""
+# What content that is not a valid frame raises (a bad escape, too short, a bad CRC, a bad delta):
+# ValueError itself, which a HELLO's path that is not UTF-8 (UnicodeError) raises too; a class of
+# its own would take a board's heap.
+FrameError = ValueError
 
 
-class Encoder:
-    """Builds frames in a preallocated scratch buffer. Each frame comes as a bytearray of its own
-    that begins with a flag: send frame[1:] the first time, the whole frame when resending."""
+def control(raw, kind, seq, body):
+    """A control frame, built in `raw` (a bytearray of at least MAX_CONTENT bytes; the board
+    passes the one it reads frames into, whose content it has copied or parsed before it
+    answers: one buffer less of heap). Every frame comes as a bytearray of its own that begins
+    with a flag: send frame[1:] the first time, the whole frame when resending."""
+    raw[0] = 0
+    raw[1] = kind
+    raw[2] = seq
+    n = _CONTROL_HEAD + len(body)
+    raw[_CONTROL_HEAD:n] = body
+    return _finish(raw, n, 0xFFFF)
 
-    def __init__(self, scratch=None):
-        """scratch: a bytearray(MAX_CONTENT) to build frames in; the board passes its reader's,
-        whose content it has copied or parsed before it answers (one buffer less of heap)."""
-        self._raw = bytearray(MAX_CONTENT) if scratch is None else scratch
 
-    def control(self, kind, seq, body=b""):
-        raw = self._raw
-        raw[0] = 0
-        raw[1] = kind
-        raw[2] = seq
-        n = _CONTROL_HEAD + len(body)
-        raw[_CONTROL_HEAD:n] = body
-        return self._finish(n, 0xFFFF)
+def delta(raw, session, seq, to_board, m2b, b2m):
+    """A data frame with `seq` carrying what changed in m2b and b2m since the session's shadows,
+    built in `raw` as control()'s; the shadows are brought up to date."""
+    raw[0] = seq
+    n = 1
+    pos = 0  # the address after the last run
+    base = 0  # the buffer's first address
+    shadows = session.shadows
+    for buf in (m2b, b2m):
+        for a, b in spans(buf):
+            i = a
+            while i < b:
+                if buf[i] == shadows[base + i]:
+                    i += 1
+                    continue
+                j = i + 1
+                while j < b and j - i < _RUN and buf[j] != shadows[base + j]:
+                    j += 1
+                skip = base + i - pos
+                if skip < 31:
+                    raw[n] = (skip << 3) | (j - i - 1)
+                    n += 1
+                else:
+                    raw[n] = 0xF8 | (j - i - 1)
+                    raw[n + 1] = skip
+                    n += 2
+                while i < j:
+                    raw[n] = shadows[base + i] = buf[i]
+                    n += 1
+                    i += 1
+                pos = base + j
+        base += BUFFER_SIZE
+    shadows[1] = REQUEST if to_board else SUCCESS  # m2b's ack: the predicted one (Session)
+    return _finish(raw, n, session.crc_start(seq, to_board))
 
-    def delta(self, session, seq, to_board, m2b, b2m):
-        """A data frame with `seq` carrying what changed in m2b and b2m since the shadows; the
-        shadows are brought up to date."""
-        raw = self._raw
-        raw[0] = seq
-        n = 1
-        pos = 0  # the address after the last run
-        base = 0
-        for buf, shadow in ((m2b, session.shadows[0]), (b2m, session.shadows[1])):
-            for a, b in spans(buf):
-                i = a
-                while i < b:
-                    if buf[i] == shadow[i]:
-                        i += 1
-                        continue
-                    j = i + 1
-                    while j < b and j - i < _RUN and buf[j] != shadow[j]:
-                        j += 1
-                    skip = base + i - pos
-                    if skip < 31:
-                        raw[n] = (skip << 3) | (j - i - 1)
-                        n += 1
-                    else:
-                        raw[n] = 0xF8 | (j - i - 1)
-                        raw[n + 1] = skip
-                        n += 2
-                    while i < j:
-                        raw[n] = shadow[i] = buf[i]
-                        n += 1
-                        i += 1
-                    pos = base + j
-            base += BUFFER_SIZE
-        session.shadows[0][1] = REQUEST if to_board else SUCCESS  # the predicted ack (Session)
-        return self._finish(n, session.crc_start(seq, to_board))
 
-    def _finish(self, n, crc):
-        raw = self._raw
-        crc = crc16(raw, 0, n, crc) ^ 0xFFFF
-        raw[n] = crc >> 8
-        raw[n + 1] = crc & 0xFF
-        n += CRC_SIZE
-        # the frame is sized first (a scratch buffer of MAX_WIRE would hold heap for good)
-        size = n + 2
-        for i in range(n):
-            b = raw[i] ^ _FLIP
-            if b == FLAG or b == ESC or 0 < b < 6:
-                size += 1
-        wire = bytearray(size)
-        wire[0] = FLAG
-        j = 1
-        for i in range(n):
-            b = raw[i] ^ _FLIP
-            if b == FLAG or b == ESC or 0 < b < 6:
-                wire[j] = ESC
-                wire[j + 1] = b ^ 0x20
-                j += 2
-            else:
-                wire[j] = b
-                j += 1
-        wire[j] = FLAG
-        return wire
+def _finish(raw, n, crc):
+    crc = crc16(raw, 0, n, crc) ^ 0xFFFF
+    raw[n] = crc >> 8
+    raw[n + 1] = crc & 0xFF
+    n += CRC_SIZE
+    # the frame is sized first (a scratch buffer of MAX_WIRE would hold heap for good)
+    size = n + 2
+    for i in range(n):
+        b = raw[i] ^ _FLIP
+        if b == FLAG or b == ESC or 0 < b < 6:
+            size += 1
+    wire = bytearray(size)
+    wire[0] = FLAG
+    j = 1
+    for i in range(n):
+        b = raw[i] ^ _FLIP
+        if b == FLAG or b == ESC or 0 < b < 6:
+            wire[j] = ESC
+            wire[j + 1] = b ^ 0x20
+            j += 2
+        else:
+            wire[j] = b
+            j += 1
+    wire[j] = FLAG
+    return wire
 
 
 def check(raw, n, session, to_board):
     """The kind of checked content raw[:n] (HELLO, INFO, NAK; RESUME or YIELD for a data frame
     of `session`, which must be open), or raise FrameError."""
     if n < 1 + CRC_SIZE:
-        raise FrameError("too short")
+        raise FrameError  # too short
     sent = ((raw[n - 2] << 8) | raw[n - 1]) ^ 0xFFFF
     if raw[0] == 0:
         if n < _CONTROL_HEAD + CRC_SIZE or crc16(raw, 0, n - CRC_SIZE) != sent:
-            raise FrameError("bad CRC")
+            raise FrameError  # bad CRC
         return raw[1]
     if session is None or not session.open:
-        raise FrameError("no session")
+        raise FrameError  # no session
     if crc16(raw, 0, n - CRC_SIZE, session.crc_start(raw[0], to_board)) != sent:
-        raise FrameError("bad CRC")
+        raise FrameError  # bad CRC
     return RESUME if to_board else YIELD
 
 
@@ -290,6 +281,7 @@ def apply_delta(raw, n, session, m2b, b2m, to_board):
     then copy the parts of the shadows that travel into m2b and b2m, then predict the next
     frame's ack (Session). Raises FrameError (nothing applied) when a run is out of bounds."""
     end = n - CRC_SIZE
+    shadows = session.shadows
     for write in (False, True):
         i = 1
         pos = 0
@@ -299,83 +291,74 @@ def apply_delta(raw, n, session, m2b, b2m, to_board):
             length = (h & 7) + 1
             if h >= 0xF8:
                 if i >= end:
-                    raise FrameError("cut run")
+                    raise FrameError  # cut run
                 pos += raw[i]
                 i += 1
             else:
                 pos += h >> 3
-            k = 0 if pos < BUFFER_SIZE else 1
-            a = pos - k * BUFFER_SIZE
+            a = pos if pos < BUFFER_SIZE else pos - BUFFER_SIZE  # in its buffer
             if i + length > end or a + length > BUFFER_SIZE:  # (past b2m too: a >= BUFFER_SIZE)
-                raise FrameError("bad run")
+                raise FrameError  # bad run
             if write:
-                session.shadows[k][a:a + length] = raw[i:i + length]
+                shadows[pos:pos + length] = raw[i:i + length]
             i += length
             pos += length
-    for buf, shadow in ((m2b, session.shadows[0]), (b2m, session.shadows[1])):
-        view = memoryview(shadow)
+    view = memoryview(shadows)
+    for buf, shadow in ((m2b, view[:BUFFER_SIZE]), (b2m, view[BUFFER_SIZE:])):
         for a, b in spans(shadow):
-            buf[a:b] = view[a:b]
-    session.shadows[0][1] = REQUEST if to_board else SUCCESS  # the predicted ack (Session)
+            buf[a:b] = shadow[a:b]
+    shadows[1] = REQUEST if to_board else SUCCESS  # m2b's ack: the predicted one (Session)
 
 
-class FrameReader:
-    """The board's side: reads frames from a stream with readinto() (sys.stdin.buffer, a UART,
-    io.BytesIO), a byte at a time, unescaping as it goes, skipping whatever is not a frame."""
-
-    def __init__(self, stream):
-        self._readinto = stream.readinto
-        self._one = bytearray(1)
-        self.raw = bytearray(MAX_CONTENT)
-
-    def next(self):
-        """The length of the next frame's content in self.raw (unchecked); -1 for wire bytes that
-        are not a frame (a bad escape, too long: the caller NAKs them). Empty and one-byte pieces
-        between flags (a flag doubled, line noise) are skipped. Raises EOFError at the end."""
-        readinto, one, raw = self._readinto, self._one, self.raw
-        limit = MAX_CONTENT
-        n = 0
-        esc = False
-        bad = False
-        while True:
-            got = readinto(one)
-            if got is None:  # a UART read that timed out
-                continue
-            if not got:
-                raise EOFError()
-            w = one[0]
-            if w == FLAG:
-                if bad:
-                    return -1
-                if esc:
-                    return -1
-                if n > 1:
-                    return n
-                n = 0
-                continue
+def read_frame(readinto, one, raw):
+    """The board's side: the length of the next frame's content, read into `raw` (a
+    bytearray(MAX_CONTENT); unchecked) a byte at a time with `readinto` (of sys.stdin.buffer, a
+    UART, io.BytesIO) into `one` (a bytearray(1)), unescaping as it goes, skipping whatever is
+    not a frame; -1 for wire bytes that are not a frame (a bad escape, too long: the caller NAKs
+    them). Empty and one-byte pieces between flags (a flag doubled, line noise) are skipped.
+    Raises EOFError at the end."""
+    n = 0
+    esc = False
+    bad = False
+    while True:
+        got = readinto(one)
+        if got is None:  # a UART read that timed out
+            continue
+        if not got:
+            raise EOFError()
+        w = one[0]
+        if w == FLAG:
             if bad:
-                continue
+                return -1
             if esc:
-                b = w ^ _ESC_FLIP
-                esc = False
-                if not (b == 0xFE or b == 0xFD or 0x80 < b < 0x86):
-                    bad = True
-                    continue
-            elif w == ESC:
-                esc = True
-                continue
-            else:
-                b = w ^ _FLIP
-            if n >= limit:
+                return -1
+            if n > 1:
+                return n
+            n = 0
+            continue
+        if bad:
+            continue
+        if esc:
+            b = w ^ _ESC_FLIP
+            esc = False
+            if not (b == 0xFE or b == 0xFD or 0x80 < b < 0x86):
                 bad = True
                 continue
-            raw[n] = b
-            n += 1
+        elif w == ESC:
+            esc = True
+            continue
+        else:
+            b = w ^ _FLIP
+        if n >= MAX_CONTENT:
+            bad = True
+            continue
+        raw[n] = b
+        n += 1
 
 
-def info_body(status, stack_depth, heap_boot, heap_now, challenge, version, app, error=""):
+def info_body(status, stack_depth, heap_boot, heap_now, challenge, version, app, error):
     """The texts are cut to MAX_INFO_TEXT bytes (a long error text loses its end)."""
-    text = ("%s\n%s\n%s" % (version, app, error)).encode()
+    text = "\n".join((version, app, error)).encode()
     return (bytes((status, stack_depth)) + heap_boot.to_bytes(4, "little")
             + heap_now.to_bytes(4, "little") + challenge + text[:MAX_INFO_TEXT])
 
@@ -383,7 +366,7 @@ def info_body(status, stack_depth, heap_boot, heap_now, challenge, version, app,
 def parse_hello(data):
     """(challenge, nonce, stack depth, app path) of a HELLO body."""
     if len(data) < HELLO_HEAD_SIZE:
-        raise FrameError("HELLO too short")
+        raise FrameError  # HELLO too short
     return (bytes(data[0:4]), bytes(data[4:8]), data[8], bytes(data[HELLO_HEAD_SIZE:]).decode())
 
 
@@ -392,12 +375,12 @@ def control_body(raw, n):
     return bytes(raw[_CONTROL_HEAD:n - CRC_SIZE])
 
 
-def text_frames(encoder, seq, text):
-    """TEXT frames carrying `text` (bytes, its last MAX_TEXT), one after the other: the first
-    with its leading flag, as every frame from the Encoder."""
+def text_frames(raw, seq, text):
+    """TEXT frames carrying `text` (bytes, its last MAX_TEXT), one after the other, built in
+    `raw` as control()'s: the first with its leading flag, as every frame."""
     text = text[-MAX_TEXT:]
     out = []
     for offset in range(0, len(text), TEXT_CHUNK):
-        frame = encoder.control(TEXT, seq, offset.to_bytes(2, "little") + text[offset:offset + TEXT_CHUNK])
+        frame = control(raw, TEXT, seq, offset.to_bytes(2, "little") + text[offset:offset + TEXT_CHUNK])
         out.append(frame[1:] if out else frame)
     return b"".join(out)

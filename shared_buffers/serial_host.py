@@ -1,14 +1,29 @@
 # The host's side of the serial frame codec (shared_buffers/serial_frame.py): cutting the line
-# into frames and unescaping them, the HELLO the host sends, the INFO and TEXT frames it reads.
+# into frames and unescaping them, building frames in a buffer of its own, the HELLO the host
+# sends, the INFO and TEXT frames it reads.
 # The board never imports this module, so it costs the board's heap nothing.
 import struct
 
+from shared_buffers import serial_frame as F
 from shared_buffers.serial_frame import CHALLENGE_SIZE, ESC, INFO_HEAD_SIZE, MAX_CONTENT, FrameError
 
 _FLIP = 0x80      # serial_frame's (private there: a const() the board inlines)
 _ESC_FLIP = 0xA0
 _INFO_HEAD = "<BBII"  # serial_frame.info_body's
 MAX_WIRE = 2 * MAX_CONTENT + 2  # the longest frame on the wire: everything escaped, two flags
+
+
+class Encoder:
+    """Builds frames (serial_frame's control() and delta()) in a scratch buffer of its own."""
+
+    def __init__(self):
+        self._raw = bytearray(MAX_CONTENT)
+
+    def control(self, kind, seq, body=b""):
+        return F.control(self._raw, kind, seq, body)
+
+    def delta(self, session, seq, to_board, m2b, b2m):
+        return F.delta(self._raw, session, seq, to_board, m2b, b2m)
 
 
 class Splitter:

@@ -124,7 +124,7 @@ class SerialLink:
         self.bad_line = False
         self.info: tuple | None = None  # the board's last INFO (status, depth, heaps, version, app, error, challenge)
         self._challenge: bytes | None = None  # the board's, from its last INFO
-        self._encoder = F.Encoder()
+        self._encoder = H.Encoder()
         self._session = F.Session()
         self._raw = bytearray(F.MAX_CONTENT)
         self._splitter = H.Splitter()

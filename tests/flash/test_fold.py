@@ -69,10 +69,10 @@ def test_the_board_modules_keep_no_protocol_import_but_the_host_s() -> None:
 def test_the_frame_s_numbers_are_its_own_not_the_protocol_s() -> None:
     # serial_frame's YIELD (a frame kind) is not the protocol's (an ack)
     source = ("from shared_buffers import serial_frame as F\nfrom shared_buffers.protocol import YIELD\n"
-              "x = (F.YIELD, YIELD, F.Encoder)\n")
+              "x = (F.YIELD, YIELD, F.Session)\n")
     out = fold(source, CONSTANTS)
     assert out.splitlines() == ["from shared_buffers import serial_frame as F", "pass",
-                                "x = (%d, %d, F.Encoder)" % (F.YIELD, protocol.YIELD)]
+                                "x = (%d, %d, F.Session)" % (F.YIELD, protocol.YIELD)]
     assert F.YIELD != protocol.YIELD
 
 
