@@ -71,17 +71,17 @@ def compile_source(binary: str, path: str, source: bytes) -> bytes:
 
 def precompiled(files: list[tuple[str, bytes]], mpy: int) -> tuple[list[tuple[str, bytes]], list[str]]:
     """(files with every module as .mpy, the .py paths those replace); main.py stays source.
-    The firmware's modules get the protocol's and the frame's constants folded in first
-    (host/flashing/fold.py)."""
+    The firmware's modules get the protocol's and the frame's constants folded in first, and
+    their _MICROPYTHON flag (host/flashing/fold.py)."""
     binary = compiler_for(mpy)
-    from host.flashing.fold import fold, module_constants
+    from host.flashing.fold import fold, module_constants, on_board
     constants = module_constants()
     out, replaced = [], []
     for path, data in files:
         if path.endswith(".py") and path.rpartition("/")[2] not in KEEP_SOURCE:
             if path.startswith(("firmware/", "shared_buffers/")):  # the protocol's numbers inlined
                 module = path[:-3].replace("/", ".")
-                data = fold(data.decode("utf-8"), constants, module).encode("utf-8")
+                data = fold(on_board(data.decode("utf-8")), constants, module).encode("utf-8")
             out.append((path[:-3] + ".mpy", compile_source(binary, path, data)))
             replaced.append(path)
         else:
