@@ -118,11 +118,6 @@ def release():
         builtins.open = firmware_open
 
 
-class AppLoadFault(Exception):
-    """The app's top-level code raised a BaseException that is not an Exception (SystemExit,
-    KeyboardInterrupt...): a fault of the app at load, like any other."""
-
-
 def load_app(code, name="microapp_app", passthrough=(), extra_modules=()):
     """Execute the app's code (source text, a code object, or on a board a precompiled app's
     image) contained; return (setup, loop).
@@ -153,6 +148,11 @@ def load_app(code, name="microapp_app", passthrough=(), extra_modules=()):
     except BaseException as e:
         if isinstance(e, passthrough):
             raise
+
+        class AppLoadFault(Exception):
+            """The app's top-level code raised a BaseException that is not an Exception
+            (SystemExit, KeyboardInterrupt...): a fault of the app at load, like any other.
+            (Made when raised: a class held by the module would cost the board's heap.)"""
         raise AppLoadFault("%s: %s" % (type(e).__name__, e))
     finally:
         in_app = was
