@@ -69,10 +69,14 @@ def compile_source(binary: str, path: str, source: bytes) -> bytes:
             return f.read()
 
 
-def precompiled(files: list[tuple[str, bytes]], mpy: int) -> tuple[list[tuple[str, bytes]], list[str]]:
+def precompiled(files: list[tuple[str, bytes]], mpy: int,
+                imported_from: str = "") -> tuple[list[tuple[str, bytes]], list[str]]:
     """(files with every module as .mpy, the .py paths those replace); main.py stays source.
     The firmware's modules get the protocol's and the frame's constants folded in first, and
-    their _MICROPYTHON flag (host/flashing/fold.py)."""
+    their _MICROPYTHON flag (host/flashing/fold.py). A module's name in tracebacks is the path
+    the board imports it from, `imported_from` + its .mpy path ("": the working directory,
+    first on the board's sys.path; romfs.ROMFS_ROOT): the board interns that path as the
+    module's __file__, and the same name is one interned name instead of two."""
     binary = compiler_for(mpy)
     from host.flashing.fold import fold, module_constants, on_board
     constants = module_constants()
@@ -82,7 +86,8 @@ def precompiled(files: list[tuple[str, bytes]], mpy: int) -> tuple[list[tuple[st
             if path.startswith(("firmware/", "shared_buffers/")):  # the protocol's numbers inlined
                 module = path[:-3].replace("/", ".")
                 data = fold(on_board(data.decode("utf-8")), constants, module).encode("utf-8")
-            out.append((path[:-3] + ".mpy", compile_source(binary, path, data)))
+            target = path[:-3] + ".mpy"
+            out.append((target, compile_source(binary, imported_from + target, data)))
             replaced.append(path)
         else:
             out.append((path, data))
