@@ -17,7 +17,7 @@ _MICROPYTHON = sys.implementation.name == "micropython"  # the board's build: co
 # codecs.sys), no private name (random._os), no Python class of the host's (json.JSONEncoder,
 # which an app could patch and the host would then run). On a board a module is given whole but
 # sys and micropython (sys.modules reaches the firmware; micropython.kbd_intr would stop the
-# host's Ctrl-C reset): their views' names are _module_view's.
+# host's Ctrl-C reset): their views' names are _app_import's.
 # Withheld: os/uos, vfs, io (the board's files hold main.py, the firmware and the app store),
 # machine, nrf, board, ble, ubluepy, ubluetooth (the firmware owns the hardware: the SDK is the
 # app's way to it), uctypes (raw memory), select, socket, and every CPython-only module.
@@ -28,10 +28,9 @@ if not _MICROPYTHON:
 
 # A precompiled app (tools/flash.py app) is a ROMFS image holding microapp_app.mpy, imported
 # from it in place; its first line (put there by the host, host/flashing/app_image.py) asks for
-# its namespace by importing "__microapp_env__", which the hook answers once per load:
-# `globals().update(__import__("__microapp_env__"))`. (The names are literals here: a global
-# for each would cost the board's heap.)
-_env = None  # the namespace of the app being imported, until its first line took it
+# its namespace by importing "__microapp_env__", which the hook answers once per load from
+# sys.modules, where load_app leaves it: `globals().update(__import__("__microapp_env__"))`.
+# (The names are literals here: a global for each would cost the board's heap.)
 _image = None  # the running precompiled app's image: its bytecode runs from it
 
 _original_import = __import__
@@ -39,13 +38,31 @@ firmware_open = open  # the firmware's own open(), for a write it makes within t
 in_app = False  # the app's code runs (firmware/run_flag.py keeps it): open() refuses
 
 
-def _module_view(name):
-    """A new view at every import (an app that changes one changes only its own), or on a
-    board the module itself."""
+# The app's __import__ and (on a board) open(), and the shadowing functions, made once at boot:
+# an app's RAM is its own objects, not the loader's. They are made by the SDK's module: an app
+# that walks from one to its __globals__ finds the SDK's globals, not the loader's.
+@microapp._closed_over
+def _app_import(name, globals=None, locals=None, fromlist=(), level=0):
+    """The app's __import__: the SDK and the board's modules (u-prefixed names too), else
+    ImportError with MicroPython's message. A module is a new view at every import (an app that
+    changes one changes only its own), or on a board the module itself."""
     if name == "microapp":
         if not _MICROPYTHON:
             return _cpython.sdk_view()
         return microapp  # the board's heap: the SDK itself (it holds the board's runtime only)
+    if name == "__microapp_env__" and name in sys.modules:  # once: the load checks it went
+        return sys.modules.pop(name)
+    if _MICROPYTHON and (not in_app or _SDK[1]):
+        # The hook is all code's there: the firmware's own import, or the SDK's lazy one
+        # (firmware/microapp.py's _world(), _radio(), which say so in the SDK's cell).
+        return _original_import(name, globals, locals, fromlist, level)
+    if level:
+        raise ImportError("no module named '%s'" % name)
+    if name.startswith("u") and name[1:] in APP_MODULES.split():
+        name = name[1:]
+    if not _MICROPYTHON:
+        if name in _cpython.extra:
+            return _original_import(name, globals, locals, fromlist, level)
     if name not in APP_MODULES.split():
         raise ImportError("no module named '%s'" % name)
     names = {"sys": "byteorder implementation maxsize platform version version_info exit "
@@ -60,39 +77,14 @@ def _module_view(name):
                                  if hasattr(module, key)])
 
 
-def app_import(name, globals=None, locals=None, fromlist=(), level=0):
-    """The app's __import__: the SDK and the board's modules (u-prefixed names too), else
-    ImportError with MicroPython's message."""
-    global in_app, _env
-    if name == "microapp":
-        return _module_view(name)
-    if name == "__microapp_env__" and _env is not None:
-        env, _env = _env, None
-        return env
-    if _MICROPYTHON and (not in_app or _SDK[1]):
-        # The hook is all code's there: the firmware's own import, or the SDK's lazy one
-        # (firmware/microapp.py's _world(), _radio(), which say so in the SDK's cell).
-        return _original_import(name, globals, locals, fromlist, level)
-    if level:
-        raise ImportError("no module named '%s'" % name)
-    if name.startswith("u") and name[1:] in APP_MODULES.split():
-        name = name[1:]
-    if not _MICROPYTHON:
-        if name in _cpython.extra:
-            return _original_import(name, globals, locals, fromlist, level)
-    return _module_view(name)
-
-
-def _firmware_open(*args, **kwargs):
+@microapp._closed_over
+def _app_open(*args, **kwargs):
     # MicroPython's open() for all code while the firmware serves: the firmware's, not the app's.
     if in_app:
         raise OSError(1)  # EPERM
     return firmware_open(*args, **kwargs)
 
 
-# The shadowing functions, made once at boot: an app's RAM is its own objects, not the loader's.
-# They, the app's __import__ and (on a board) open() are made by the SDK's module: an app that
-# walks from one to its __globals__ finds the SDK's globals, not the loader's.
 # Withheld builtins (those the board has; CPython's breakpoint and vars MicroPython has not, and
 # the simulator's table holds none of them): files, code from strings (which would also skip the
 # simulator's name check, loader_cpython.compiled), the console, the app's own namespace dicts
@@ -107,8 +99,7 @@ _shadows.update(getattr=microapp._guarded(getattr, _hidden),
                 setattr=microapp._guarded(setattr, _hidden),
                 delattr=microapp._guarded(delattr, _hidden),
                 hasattr=microapp._guarded(hasattr, _hidden))
-_app_import = microapp._closed_over(app_import)
-_app_open = microapp._closed_over(_firmware_open)
+del _hidden  # the guards hold it; its slot in the module's globals goes to the next name
 
 
 def release():
@@ -136,11 +127,34 @@ def load_app(code, name="microapp_app", passthrough=(), extra_modules=()):
         _cpython.extra = tuple(extra_modules)
         code = _cpython.compiled(code)
         namespace["__builtins__"] = _cpython.builtins_table(_app_import, _shadows)
-    global in_app
+    global in_app, _image
     was, in_app = in_app, True  # the app's own code runs (the run flag keeps it after the load)
     try:
         if _MICROPYTHON and not isinstance(code, str):
-            namespace = _imported(code, namespace)
+            # A precompiled app: imported from its image, in `namespace` (its first line takes
+            # it). The image stays referenced while the app runs: its bytecode is the image's
+            # bytes (a collector does not follow pointers into the middle of them).
+            vfs = _original_import("vfs")  # the firmware's import: the app's hook refuses vfs
+            if not hasattr(vfs, "VfsRom"):
+                raise ImportError("this board cannot run a precompiled app (no vfs.VfsRom): "
+                                  "upload it with tools/flash.py app --source")
+            try:
+                vfs.umount("/_microapp")  # left by a load that died in between
+            except OSError:
+                pass
+            vfs.mount(vfs.VfsRom(code), "/_microapp")
+            sys.path.insert(0, "/_microapp")
+            sys.modules["__microapp_env__"], _image = namespace, code
+            try:
+                namespace = _original_import("microapp_app").__dict__
+                if "__microapp_env__" in sys.modules:  # an image tools/flash.py did not build
+                    raise ImportError("the precompiled app does not start with the SDK's first "
+                                      "line (build it with tools/flash.py app)")
+            finally:
+                sys.modules.pop("__microapp_env__", None)
+                sys.path.remove("/_microapp")
+                sys.modules.pop("microapp_app", None)
+                vfs.umount("/_microapp")
         else:
             exec(code, namespace)
     except Exception:
@@ -157,35 +171,6 @@ def load_app(code, name="microapp_app", passthrough=(), extra_modules=()):
     finally:
         in_app = was
     return namespace.get("setup", _nothing), namespace.get("loop", _nothing)
-
-
-def _imported(image, namespace):
-    """Import a precompiled app from its image, in `namespace` (its first line takes it);
-    the module's globals. The image stays referenced while the app runs: its bytecode is
-    the image's bytes (a collector does not follow pointers into the middle of them)."""
-    global _env, _image
-    vfs = _original_import("vfs")  # the firmware's import: the app's hook refuses vfs
-    if not hasattr(vfs, "VfsRom"):
-        raise ImportError("this board cannot run a precompiled app (no vfs.VfsRom): upload it "
-                          "with tools/flash.py app --source")
-    try:
-        vfs.umount("/_microapp")  # left by a load that died in between
-    except OSError:
-        pass
-    vfs.mount(vfs.VfsRom(image), "/_microapp")
-    sys.path.insert(0, "/_microapp")
-    _env, _image = namespace, image
-    try:
-        module = _original_import("microapp_app")
-        if _env is not None:  # an image tools/flash.py did not build: it ran without the SDK's
-            raise ImportError("the precompiled app does not start with the SDK's first line "
-                              "(build it with tools/flash.py app)")
-    finally:
-        _env = None
-        sys.path.remove("/_microapp")
-        sys.modules.pop("microapp_app", None)
-        vfs.umount("/_microapp")
-    return module.__dict__
 
 
 def _nothing():
