@@ -95,10 +95,7 @@ _shadows = {key: microapp._withheld(key) for key in ("open", "exec", "eval", "co
 _hidden = ("__dict__", "__class__")  # getattr & co. refuse them: all MicroPython has of CPython's
 if not _MICROPYTHON:
     _hidden = _cpython.HIDDEN_NAMES  # type: ignore[assignment]
-_shadows.update(getattr=microapp._guarded(getattr, _hidden),
-                setattr=microapp._guarded(setattr, _hidden),
-                delattr=microapp._guarded(delattr, _hidden),
-                hasattr=microapp._guarded(hasattr, _hidden))
+_shadows.update(microapp._guarded(_hidden))
 del _hidden  # the guards hold it; its slot in the module's globals goes to the next name
 
 
