@@ -85,18 +85,16 @@ def _app_open(*args, **kwargs):
     return firmware_open(*args, **kwargs)
 
 
-# Withheld builtins (those the board has; CPython's breakpoint and vars MicroPython has not, and
-# the simulator's table holds none of them): files, code from strings (which would also skip the
-# simulator's name check, loader_cpython.compiled), the console, the app's own namespace dicts
-# (a shadowed name could be deleted through them).
-_shadows = {key: microapp._withheld(key) for key in ("open", "exec", "eval", "compile", "execfile",
-                                                     "input", "help", "globals", "locals")
-            if hasattr(builtins, key)}
-_hidden = ("__dict__", "__class__")  # getattr & co. refuse them: all MicroPython has of CPython's
-if not _MICROPYTHON:
-    _hidden = _cpython.HIDDEN_NAMES  # type: ignore[assignment]
-_shadows.update(microapp._guarded(_hidden))
-del _hidden  # the guards hold it; its slot in the module's globals goes to the next name
+# Withheld builtins, shadowed in the board's app globals (those the port has; CPython's breakpoint
+# and vars MicroPython has not; the simulator's builtins table holds none of them): files, code
+# from strings (which would also skip the simulator's name check, loader_cpython.compiled), the
+# console, the app's own namespace dicts (a shadowed name could be deleted through them).
+# getattr & co. are the port's own on a board: there `o.__class__` reaches what a computed name
+# would (no name check), so refusing one would stop nothing (docs/faults.md, "On a board").
+if _MICROPYTHON:
+    _shadows = {key: microapp._withheld(key) for key in ("open", "exec", "eval", "compile",
+                                                         "execfile", "input", "help", "globals",
+                                                         "locals") if hasattr(builtins, key)}
 
 
 def release():
@@ -123,7 +121,7 @@ def load_app(code, name="microapp_app", passthrough=(), extra_modules=()):
     else:
         _cpython.extra = tuple(extra_modules)
         code = _cpython.compiled(code)
-        namespace["__builtins__"] = _cpython.builtins_table(_app_import, _shadows)
+        namespace["__builtins__"] = _cpython.builtins_table(_app_import)
     global in_app, _image
     was, in_app = in_app, True  # the app's own code runs (the run flag keeps it after the load)
     try:

@@ -38,7 +38,8 @@ BUILTINS = (
 ).split()
 # CPython's ways from an object to the host's (function globals, frames, class trees) and a
 # finaliser that would run outside any call the watchdog sees. The simulator refuses an app
-# that names one; MicroPython has none of them but __dict__/__class__ (the loader's own set).
+# that names one, and getattr & co. refuse them (_guarded). A board checks no names (docs/faults.md,
+# "On a board").
 HIDDEN_NAMES = frozenset((
     "__globals__", "__builtins__", "__code__", "__closure__", "__func__", "__self__", "__dict__",
     "__class__", "__bases__", "__base__", "__mro__", "__subclasses__", "__traceback__",
@@ -89,13 +90,22 @@ def _public(module, only, shim=None):
     return names
 
 
-def builtins_table(app_import, shadows):
+def builtins_table(app_import):
     """The app's __builtins__: nrf's builtins, the app's __import__, the guarded getattr & co."""
     table = {key: getattr(builtins, key) for key in BUILTINS if hasattr(builtins, key)}
     table["__import__"] = app_import
     for key in ("getattr", "setattr", "delattr", "hasattr"):
-        table[key] = shadows[key]
+        table[key] = _guarded(getattr(builtins, key))
     return table
+
+
+def _guarded(fn):
+    # getattr & co. refuse the hidden names, so that a computed name cannot reach them either.
+    def guarded(obj, name, *rest):
+        if isinstance(name, str) and name in HIDDEN_NAMES:
+            raise AttributeError("'%s' is hidden from a microapp" % name)
+        return fn(obj, name, *rest)
+    return guarded
 
 
 def compiled(code):

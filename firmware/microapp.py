@@ -458,18 +458,5 @@ def _withheld(name):
     return withheld
 
 
-def _guarded(hidden):
-    # getattr & co. refusing the hidden names, so that a computed name cannot reach them either
-    # (made in one call: their closures share the cell of `hidden`).
-    def guard(fn):
-        def guarded(obj, name, *rest):
-            if isinstance(name, str) and name in hidden:
-                raise AttributeError("'%s' is hidden from a microapp" % name)
-            return fn(obj, name, *rest)
-        return guarded
-    return {"getattr": guard(getattr), "setattr": guard(setattr), "delattr": guard(delattr),
-            "hasattr": guard(hasattr)}
-
-
 del _C  # the functions hold it; the module does not
 
