@@ -249,12 +249,12 @@ def install_firmware_romfs(board: Board, progress: Progress | None = None,
     firmware/ folder left there would hide the one in /rom."""
     from host.flashing.romfs import ROMFS_ROOT, deploy_romfs, romfs_image
     start = time.monotonic()
-    files, _ = board_image(board, imported_from=ROMFS_ROOT)
+    files, stale = board_image(board, imported_from=ROMFS_ROOT)
     modules = [(path, data) for path, data in files if path != "main.py"]
     image = romfs_image(modules)
     written = deploy_romfs(board, image)
     report = install_firmware(board, [("main.py", MAIN_PY)], progress, chunk_size, retries, compress)
-    forms = [p for path, _ in modules for p in (path, path[:-4] + ".py")]
+    forms = [p for path, _ in modules for p in (path, path[:-4] + ".py")] + stale
     report.removed = board.eval("[p for p in %r if _sz(p) and not os.remove(p)]" % (forms,))
     folders = sorted({_parent(path) for path, _ in modules} - {""})
     board.exec("for p in %r:\n try:\n  os.rmdir(p)\n except OSError:\n  pass" % (folders,))
