@@ -6,7 +6,7 @@ import builtins
 import sys
 
 from firmware import microapp
-from firmware.runtime import SDK_CELL as _SDK
+from firmware.runtime import SDK_CELL
 
 _MICROPYTHON = sys.implementation.name == "micropython"  # the board's build: const(1), and the
 # code under `if not _MICROPYTHON:` is not on the board (host/flashing/fold.py's on_board)
@@ -33,7 +33,9 @@ if not _MICROPYTHON:
 # (The names are literals here: a global for each would cost the board's heap.)
 _image = None  # the running precompiled app's image: its bytecode runs from it
 
-_original_import = __import__
+# The firmware's own import (builtins.__import__ is the app's while the firmware serves): this
+# global comes first for the loader's own calls.
+__import__ = __import__
 firmware_open = open  # the firmware's own open(), for a write it makes within the app's call
 in_app = False  # the app's code runs (firmware/run_flag.py keeps it): open() refuses
 
@@ -52,17 +54,17 @@ def _app_import(name, globals=None, locals=None, fromlist=(), level=0):
         return microapp  # the board's heap: the SDK itself (it holds the board's runtime only)
     if name == "__microapp_env__" and name in sys.modules:  # once: the load checks it went
         return sys.modules.pop(name)
-    if _MICROPYTHON and (not in_app or _SDK[1]):
+    if _MICROPYTHON and (not in_app or SDK_CELL[1]):
         # The hook is all code's there: the firmware's own import, or the SDK's lazy one
         # (firmware/microapp.py's _world(), _radio(), which say so in the SDK's cell).
-        return _original_import(name, globals, locals, fromlist, level)
+        return __import__(name, globals, locals, fromlist, level)
     if level:
         raise ImportError("no module named '%s'" % name)
     if name.startswith("u") and name[1:] in APP_MODULES.split():
         name = name[1:]
     if not _MICROPYTHON:
         if name in _cpython.extra:
-            return _original_import(name, globals, locals, fromlist, level)
+            return __import__(name, globals, locals, fromlist, level)
     if name not in APP_MODULES.split():
         raise ImportError("no module named '%s'" % name)
     names = {"sys": "byteorder implementation maxsize platform version version_info exit "
@@ -70,7 +72,7 @@ def _app_import(name, globals=None, locals=None, fromlist=(), level=0):
              "micropython": "const native viper opt_level"}.get(name)
     if not _MICROPYTHON:
         return _cpython.module_view(name, names)
-    module = _original_import(name)
+    module = __import__(name)
     if names is None:
         return module  # a MicroPython module holds no Python class and no way back
     return microapp._View(name, [(key, getattr(module, key)) for key in names.split()
@@ -100,7 +102,7 @@ if _MICROPYTHON:
 def release():
     """The firmware's own imports again (MicroPython: the board's main program ends)."""
     if _MICROPYTHON:
-        builtins.__import__ = _original_import
+        builtins.__import__ = __import__
         builtins.open = firmware_open
 
 
@@ -129,7 +131,7 @@ def load_app(code, name="microapp_app", passthrough=(), extra_modules=()):
             # A precompiled app: imported from its image, in `namespace` (its first line takes
             # it). The image stays referenced while the app runs: its bytecode is the image's
             # bytes (a collector does not follow pointers into the middle of them).
-            vfs = _original_import("vfs")  # the firmware's import: the app's hook refuses vfs
+            vfs = __import__("vfs")  # the firmware's import: the app's hook refuses vfs
             if not hasattr(vfs, "VfsRom"):
                 raise ImportError("this board cannot run a precompiled app (no vfs.VfsRom): "
                                   "upload it with tools/flash.py app --source")
@@ -141,7 +143,7 @@ def load_app(code, name="microapp_app", passthrough=(), extra_modules=()):
             sys.path.insert(0, "/_microapp")
             sys.modules["__microapp_env__"], _image = namespace, code
             try:
-                namespace = _original_import("microapp_app").__dict__
+                namespace = __import__("microapp_app").__dict__
                 if "__microapp_env__" in sys.modules:  # an image tools/flash.py did not build
                     raise ImportError("the precompiled app does not start with the SDK's first "
                                       "line (build it with tools/flash.py app)")
