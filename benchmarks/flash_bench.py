@@ -115,9 +115,10 @@ def _run_32bit(probe: str, romfs: bool) -> str:
     """What `probe` prints in the 32-bit WASI VM, the firmware installed as heap_32bit says."""
     from host.board_install import VIRTUAL_BOARD_MPY
     from host.flashing.mpy import precompiled
-    from host.flashing.romfs import romfs_image
+    from host.flashing.romfs import ROMFS_ROOT, romfs_image
     from tests.micropython_vm import run_micropython
-    modules = [f for f in precompiled(firmware_files(), VIRTUAL_BOARD_MPY)[0] if f[0] != "main.py"]
+    modules = [f for f in precompiled(firmware_files(), VIRTUAL_BOARD_MPY, ROMFS_ROOT if romfs else "")[0]
+               if f[0] != "main.py"]
     with tempfile.TemporaryDirectory() as flash:
         if romfs:
             files = [("fw.romfs", romfs_image(modules))]

@@ -1,12 +1,16 @@
 # The simulator's half of firmware/loader.py: what containment needs under CPython only (the
-# names each module's view gives, the builtins table, the refused names), kept out of the
-# board's heap: a board never imports this module.
+# module views, the builtins table, the refused names), kept out of the board's heap: a board
+# never imports this module.
 import builtins
+import sys
 
-from firmware.cpython_shims import SHIMS  # noqa: F401  (the loader's views take them from here)
+from firmware import microapp
+from firmware.cpython_shims import SHIMS
 
+extra = ()  # modules given whole beyond the board's (load_app's extra_modules)
 # The names of each nrf module an app gets in the simulator's view of it (firmware/loader.py's
-# APP_MODULES holds the modules; None there: all of a C module's).
+# APP_MODULES lists the modules and gives sys's and micropython's; a module not here: all of a C
+# module's).
 VIEW_NAMES = {
     "array": ("array",),
     "binascii": ("hexlify", "unhexlify", "a2b_base64", "b2a_base64", "crc32"),
@@ -34,7 +38,8 @@ BUILTINS = (
 ).split()
 # CPython's ways from an object to the host's (function globals, frames, class trees) and a
 # finaliser that would run outside any call the watchdog sees. The simulator refuses an app
-# that names one; MicroPython has none of them but __dict__/__class__ (the loader's own set).
+# that names one, and getattr & co. refuse them (_guarded). A board checks no names (docs/faults.md,
+# "On a board").
 HIDDEN_NAMES = frozenset((
     "__globals__", "__builtins__", "__code__", "__closure__", "__func__", "__self__", "__dict__",
     "__class__", "__bases__", "__base__", "__mro__", "__subclasses__", "__traceback__",
@@ -47,13 +52,60 @@ HIDDEN_NAMES = frozenset((
 ))
 
 
-def builtins_table(app_import, shadows):
+def sdk_view():
+    """`import microapp`: firmware/app_sdk.py's public names."""
+    from firmware import app_sdk
+    return microapp._View("microapp", _public(app_sdk, None))
+
+
+def module_view(name, names):
+    """A new view of the module `name` (of `names`, a space-separated string, when given)."""
+    shim = SHIMS.get(name)
+    try:
+        module = __import__(name)
+    except ImportError:
+        if shim is None:
+            raise ImportError("no module named '%s'" % name)
+        module = shim  # CPython has no micropython module
+    return microapp._View(name, _public(module, names.split() if names else VIEW_NAMES.get(name),
+                                        shim))
+
+
+def _public(module, only, shim=None):
+    names = []
+    for key in (only if only is not None else dir(module)):
+        if key.startswith("_"):
+            continue
+        if hasattr(module, key):
+            value = getattr(module, key)
+        elif shim is not None and hasattr(shim, key):
+            value = getattr(shim, key)
+        else:
+            continue
+        if type(value) is type(sys):  # a submodule (a C module's list may hold one)
+            continue
+        if isinstance(value, (dict, list)):  # errno.errorcode: the app's own copy
+            value = type(value)(value)
+        names.append((key, value))
+    return names
+
+
+def builtins_table(app_import):
     """The app's __builtins__: nrf's builtins, the app's __import__, the guarded getattr & co."""
     table = {key: getattr(builtins, key) for key in BUILTINS if hasattr(builtins, key)}
     table["__import__"] = app_import
     for key in ("getattr", "setattr", "delattr", "hasattr"):
-        table[key] = shadows[key]
+        table[key] = _guarded(getattr(builtins, key))
     return table
+
+
+def _guarded(fn):
+    # getattr & co. refuse the hidden names, so that a computed name cannot reach them either.
+    def guarded(obj, name, *rest):
+        if isinstance(name, str) and name in HIDDEN_NAMES:
+            raise AttributeError("'%s' is hidden from a microapp" % name)
+        return fn(obj, name, *rest)
+    return guarded
 
 
 def compiled(code):

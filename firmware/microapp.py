@@ -452,14 +452,5 @@ def _withheld(name):
     return withheld
 
 
-def _guarded(fn, hidden):
-    # getattr & co. refuse the hidden names, so that a computed name cannot reach them either.
-    def guarded(obj, name, *rest):
-        if isinstance(name, str) and name in hidden:
-            raise AttributeError("'%s' is hidden from a microapp" % name)
-        return fn(obj, name, *rest)
-    return guarded
-
-
 del _C  # the functions hold it; the module does not
 

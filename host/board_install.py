@@ -46,7 +46,8 @@ def install_to_dir(flash_dir: str, app: bytes | None = None, firmware: bool = Tr
     files = firmware_files() if firmware else []
     if files and not source:
         from host.flashing.mpy import precompiled
-        files = precompiled(files, VIRTUAL_BOARD_MPY)[0]
+        from host.flashing.romfs import ROMFS_ROOT
+        files = precompiled(files, VIRTUAL_BOARD_MPY, ROMFS_ROOT if romfs else "")[0]
     if files and romfs:
         from host.board.virtual_board import ROMFS_FILE
         from host.flashing.romfs import romfs_image

@@ -120,7 +120,7 @@ def child_main(mem_fd: int, from_host: int, to_host: int, stack_depth: int, cpu_
     from firmware.runtime import Runtime
     from shared_buffers.protocol import BUFFER_SIZE
 
-    for name in list(APP_MODULES) + list(extra_modules):  # while their files can still be read
+    for name in APP_MODULES.split() + list(extra_modules):  # while their files can still be read
         try:
             __import__(name)
         except ImportError:

@@ -171,9 +171,10 @@ def install_firmware(board: Board, files: list[tuple[str, bytes]] | None = None,
     return report
 
 
-def board_image(board: Board, files: list[tuple[str, bytes]] | None = None,
-                source: bool = False) -> tuple[list[tuple[str, bytes]], list[str]]:
-    """(the files to put on `board`, the paths of their other form, to remove)."""
+def board_image(board: Board, files: list[tuple[str, bytes]] | None = None, source: bool = False,
+                imported_from: str = "") -> tuple[list[tuple[str, bytes]], list[str]]:
+    """(the files to put on `board`, the paths of their other form, to remove); see
+    host/flashing/mpy.py's precompiled for `imported_from`."""
     if files is None:
         files = firmware_files()
     if source:
@@ -182,7 +183,7 @@ def board_image(board: Board, files: list[tuple[str, bytes]] | None = None,
     if mpy < 0:
         raise FlashError(f"{board.port} does not report its bytecode version "
                          f"(sys.implementation._mpy): use --source")
-    return precompiled(files, mpy)
+    return precompiled(files, mpy, imported_from)
 
 
 def board_bytecode(board: Board) -> int:
@@ -246,14 +247,14 @@ def install_firmware_romfs(board: Board, progress: Progress | None = None,
     partition (host/flashing/romfs.py), main.py in /flash, and the modules' copies in /flash
     removed with their folders: the working directory comes first on sys.path, so a
     firmware/ folder left there would hide the one in /rom."""
-    from host.flashing.romfs import deploy_romfs, romfs_image
+    from host.flashing.romfs import ROMFS_ROOT, deploy_romfs, romfs_image
     start = time.monotonic()
-    files, _ = board_image(board)
+    files, stale = board_image(board, imported_from=ROMFS_ROOT)
     modules = [(path, data) for path, data in files if path != "main.py"]
     image = romfs_image(modules)
     written = deploy_romfs(board, image)
     report = install_firmware(board, [("main.py", MAIN_PY)], progress, chunk_size, retries, compress)
-    forms = [p for path, _ in modules for p in (path, path[:-4] + ".py")]
+    forms = [p for path, _ in modules for p in (path, path[:-4] + ".py")] + stale
     report.removed = board.eval("[p for p in %r if _sz(p) and not os.remove(p)]" % (forms,))
     folders = sorted({_parent(path) for path, _ in modules} - {""})
     board.exec("for p in %r:\n try:\n  os.rmdir(p)\n except OSError:\n  pass" % (folders,))

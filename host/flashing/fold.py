@@ -12,6 +12,10 @@ too) and leaves the rest of the source as it is, line for line (tracebacks keep 
 numbers). serial_frame, which the board loads at boot, loses its own public `const()` names too
 (SELF_FOLDED): every module of the board that uses them has them folded in. What the VM then
 runs is the same program: the names were constants.
+
+on_board() folds a module's `_MICROPYTHON = sys.implementation.name == "micropython"` to
+`const(1)`: mpy-cross then drops the code under `if not _MICROPYTHON:` (and the `else:` of `if
+_MICROPYTHON:`), whose names and constants would cost the board's heap for code it never runs.
 """
 from __future__ import annotations
 
@@ -142,6 +146,26 @@ def fold(source: str, constants: dict[str, dict[str, int]], module: str | None =
     folded = "".join(out)
     ast.parse(folded)  # a fold that broke the syntax is a bug here, not on the board
     return folded
+
+
+def on_board(source: str) -> str:
+    """`source` with each private module-level `NAME = sys.implementation.name == "micropython"`
+    (or `!=`) as `NAME = const(1)` (or 0), line for line (see the module's docstring)."""
+    spans, lines = [], source.splitlines(keepends=True)
+    for node in ast.parse(source).body:
+        value = node.value if isinstance(node, ast.Assign) else None
+        if (len(getattr(node, "targets", ())) == 1 and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id.startswith("_") and isinstance(value, ast.Compare)
+                and ast.unparse(value.left) == "sys.implementation.name" and len(value.ops) == 1
+                and isinstance(value.ops[0], (ast.Eq, ast.NotEq))
+                and isinstance(value.comparators[0], ast.Constant)
+                and value.comparators[0].value == "micropython"):
+            spans.append(_statement(node, lines, "%s = const(%d)" % (
+                node.targets[0].id, isinstance(value.ops[0], ast.Eq))))
+    out = list(lines)
+    for (r0, c0), (r1, c1), text in sorted(spans, reverse=True):
+        out[r0 - 1:r1] = [out[r0 - 1][:c0] + text + out[r1 - 1][c1:]] + [""] * (r1 - r0)
+    return "".join(out)
 
 
 def _statement(node: ast.stmt, lines: list[str], text: str) -> tuple[tuple[int, int], tuple[int, int], str]:

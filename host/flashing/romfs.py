@@ -18,6 +18,7 @@ from host.flashing import FlashError
 from host.flashing.board import Board
 
 ROMFS_HEADER = b"\xd2\xcd\x31"
+ROMFS_ROOT = "/rom/"  # where the board mounts the partition: its modules' paths start with it
 
 _HELPERS = """\
 import vfs, binascii

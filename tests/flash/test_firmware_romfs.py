@@ -12,7 +12,7 @@ from host.board import VirtualBoard
 from host.board.virtual_board import ROMFS_FILE
 from host.board_install import MAIN_PY, firmware_files
 from host.flashing.mpy import precompiled
-from host.flashing.romfs import romfs_image
+from host.flashing.romfs import ROMFS_ROOT, romfs_image
 from tests.flash.conftest import BOARD_MPY, assert_one_line_error, flash_py
 
 pytestmark = pytest.mark.slow
@@ -37,7 +37,7 @@ def test_the_firmware_goes_into_the_romfs_partition_and_runs_from_rom(tmp_path: 
         done = flash_py("firmware", "--romfs", "--port", board.port)
         assert done.returncode == 0, done.stderr
         assert "ROMFS image (written, verified)" in done.stdout
-        modules = [f for f in precompiled(firmware_files(), BOARD_MPY)[0] if f[0] != "main.py"]
+        modules = [f for f in precompiled(firmware_files(), BOARD_MPY, ROMFS_ROOT)[0] if f[0] != "main.py"]
         image = romfs_image(modules)
         assert (flash / ROMFS_FILE).read_bytes()[:len(image)] == image
         assert sorted(os.listdir(flash)) == [ROMFS_FILE, "main.py", "microapp_running"]

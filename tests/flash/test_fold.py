@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from host.board_install import firmware_files
-from host.flashing.fold import fold, module_constants, protocol_constants
+from host.board_install import VIRTUAL_BOARD_MPY, firmware_files
+from host.flashing.fold import fold, module_constants, on_board, protocol_constants
+from host.flashing.mpy import precompiled
 from shared_buffers import protocol
 from shared_buffers import serial_frame as F
 
@@ -85,3 +86,20 @@ def test_serial_frame_loses_its_own_public_numbers_and_keeps_its_private_ones() 
     assert "\n_RUN = const(8)" in out  # MicroPython inlines a private const() itself
     assert "range(0, len(text), %d)" % F.TEXT_CHUNK in out
     assert fold(source, CONSTANTS) != out  # only as the module itself, not as an importer
+
+
+def test_the_micropython_flag_is_a_constant_on_the_board_line_for_line() -> None:
+    source = ('import sys\n_MICROPYTHON = sys.implementation.name == "micropython"  # kept\n'
+              '_HOST = (sys.implementation.name\n         != "micropython")\n'
+              'PUBLIC = sys.implementation.name == "micropython"\n')
+    assert on_board(source).splitlines() == [
+        "import sys", "_MICROPYTHON = const(1)  # kept", "_HOST = const(0)", "",
+        'PUBLIC = sys.implementation.name == "micropython"']  # a global another module may read
+
+
+def test_the_board_s_loader_holds_none_of_its_cpython_half() -> None:
+    [(_, mpy)] = [f for f in precompiled([f for f in firmware_files() if f[0] == "firmware/loader.py"],
+                                         VIRTUAL_BOARD_MPY)[0]]
+    for name in (b"loader_cpython", b"_cpython", b"_MICROPYTHON", b"sdk_view", b"builtins_table"):
+        assert name not in mpy, name
+    assert b"load_app" in mpy and b"open exec" not in mpy  # the board's half is there
