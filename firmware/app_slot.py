@@ -6,11 +6,9 @@ import json
 
 from shared_buffers.serial_frame import crc16  # CRC-16/CCITT, init 0xFFFF: bluenet's app check
 
-MAX_APPS = 1
-DEFAULT_ROOT = "apps"
 
 
-def enabled_app(root=DEFAULT_ROOT, max_apps=MAX_APPS):
+def enabled_app(root="apps", max_apps=1):  # the store's DEFAULT_ROOT, MAX_APPS
     """(slot, app) of the app to run: the first slot that is enabled, validated, has no fault
     flag and whose bytes still match its CRC; None when there is none. The app is its source
     text (header line included) or, precompiled, its ROMFS image (a view of the bytes read)."""

@@ -18,7 +18,11 @@ import json
 import os
 
 from firmware import app_slot
-from firmware.app_slot import DEFAULT_ROOT, MAX_APPS, enabled_app  # noqa: F401 (this module's API too)
+from firmware.app_slot import enabled_app  # noqa: F401 (this module's API too)
+
+# app_slot.enabled_app(), which a boot loads, has them as its literal defaults (no names interned)
+MAX_APPS = 1
+DEFAULT_ROOT = "apps"
 
 # The SDK (firmware/microapp.py) an app is built against. An app runs when its SDK has the same
 # major version and a minor version no newer than this one.

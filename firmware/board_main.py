@@ -150,10 +150,10 @@ class Board(F.Session):
             return
         self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth, unwind=_NOT_THE_APPS)
         microapp.bind(self.runtime)
-        setup = entry[0]
+        app_setup = entry[0]
 
-        def setup_and_measure():  # the heap the app holds: from `base`, the heap before it loaded
-            setup()
+        def setup():  # the heap the app holds: from `base`, the heap before it loaded
+            app_setup()
             if _COLLECT:
                 gc.collect()
             try:
@@ -161,7 +161,7 @@ class Board(F.Session):
                     f.write("%s %d\n" % (path, gc.mem_alloc() - base))
             except OSError:
                 pass
-        self._entry = (setup_and_measure, entry[1])
+        self._entry = (setup, entry[1])
 
     def _info(self, status, texts):
         """An INFO body (status None: READY or LOAD_ERROR, whether the app loaded). Answers to a

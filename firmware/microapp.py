@@ -45,7 +45,7 @@ class _Lazy:
         self._name = name
         self._module = module
 
-    def __getattr__(self, attr, _c=_C):
+    def __getattr__(self, name, _c=_C):
         if self._module is None:
             raise RuntimeError("microapp calls work in setup(), loop() and handlers, not at import")
         _c[1] = True  # the import hook lets the SDK's own import through (firmware/loader.py)
@@ -53,16 +53,16 @@ class _Lazy:
             module = __import__(self._module, None, None, (self._name,))
         finally:
             _c[1] = False
-        return getattr(getattr(module, self._name), attr)
+        return getattr(getattr(module, self._name), name)
 
 
 class RequestError(Exception):
     """A request the host refused (ours: signals and raw requests); .ack holds the ack."""
 
 
-def _refused(what, ack):
+def _refused(name, ack):
     # MicroPython has no Exception.__init__ to call from a subclass: build, then annotate.
-    e = RequestError("%s refused: %s" % (what, _names.nth(_names.ACKS, ack) or "0x%02X" % ack))
+    e = RequestError("%s refused: %s" % (name, _names.nth(_names.ACKS, ack) or "0x%02X" % ack))
     e.ack = ack
     return e
 
@@ -193,11 +193,11 @@ def log(*values, sep=" ", end="\n"):
 
 
 # -- pins (Arduino.c) -------------------------------------------------------------------------
-def _pin(pin, kind, direction=0, polarity=0, action=0, value=0):
+def _pin(pin, kind, mode=0, polarity=0, action=0, value=0):
     m2b = getOutgoingMessagePayload()
     m2b[_P.OFF_PIN_PIN] = pin
     m2b[_P.OFF_PIN_TYPE] = kind
-    m2b[_P.OFF_PIN_DIRECTION] = direction
+    m2b[_P.OFF_PIN_DIRECTION] = mode
     m2b[_P.OFF_PIN_POLARITY] = polarity
     m2b[_P.OFF_PIN_ACTION] = action
     m2b[_P.OFF_PIN_VALUE] = value
@@ -258,7 +258,7 @@ def attachInterrupt(pin, isr, mode):
     if not 0 <= pin < _P.PIN_COUNT:
         return False
     key = (_P.PIN << 8) | pin
-    def handler(frame):  # the SDK's handlers are void: what isr() returns is not the ack
+    def handler(buf):  # the SDK's handlers are void: what isr() returns is not the ack
         isr()
     fresh = key not in _handlers()
     if fresh and registerInterrupt(_P.PIN, pin, handler) != _P.SUCCESS:
@@ -278,9 +278,9 @@ class MeshMsg:
         self.dataSize = len(data)
 
 
-def _mesh_interrupt(frame):
-    msg = MeshMsg(frame[_P.OFF_MESH_STONE],
-                  bytes(frame[_P.OFF_MESH_DATA:_P.OFF_MESH_DATA + min(frame[_P.OFF_MESH_SIZE], _P.MESH_MAX_DATA)]))
+def _mesh_interrupt(buf):
+    msg = MeshMsg(buf[_P.OFF_MESH_STONE],
+                  bytes(buf[_P.OFF_MESH_DATA:_P.OFF_MESH_DATA + min(buf[_P.OFF_MESH_SIZE], _P.MESH_MAX_DATA)]))
     state = _state()
     handler = state.get("mesh_handler")
     if handler is not None:

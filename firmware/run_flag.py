@@ -40,13 +40,13 @@ class RunFlag:
         self._armed = False  # the file says RUNNING
         self._write(_REBOOTED if self.rebooted else _IDLE, self.rebooted)
 
-    def at_boot(self, store, installed):
+    def at_boot(self, store, path):
         """Blame the app that was running when the board reset: did-reboot in the app store
-        (`installed` came from its enabled slot) or in this file. Returns the app's name."""
+        (`path`, the installed app's, came from its enabled slot) or in this file. Returns the app's name."""
         state, app = self.found
         if state != _RUNNING:
             return ""
-        found = store.enabled_app() if app == installed else None
+        found = store.enabled_app() if app == path else None
         if found is not None:
             store.set_flag(found[0], "did_reboot")
         else:

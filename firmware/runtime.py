@@ -1,7 +1,7 @@
 # The microapp's side of the coroutine protocol (seed 004; the SDK's microapp.c): accept or refuse
 # an interrupt, the bounded context stack, dispatch to handlers, final statuses. A request and its
 # wait are the SDK's (firmware/microapp.py's sendMessage). The only thing it gets from outside is
-# `yield_to_host`: a greenlet switch in the simulator, a serial exchange on a board. Runs under
+# `to_host`: a greenlet switch in the simulator, a serial exchange on a board. Runs under
 # MicroPython and CPython.
 from shared_buffers.protocol import (
     BLE, BLUENET_EVENT, ASSETS, BUFFER_SIZE, CONTINUE, ERR_BUSY, ERR_NOT_FOUND, ERR_UNDEFINED,
@@ -19,17 +19,17 @@ SDK_CELL = [None, False]  # type: list
 
 
 class Runtime:
-    def __init__(self, m2b, b2m, yield_to_host, stack_depth=DEFAULT_STACK_DEPTH, unwind=()):
+    def __init__(self, m2b, b2m, to_host, depth=DEFAULT_STACK_DEPTH, unwind=()):
         """unwind: exception classes that end the app from outside (a new session, a greenlet
         being replaced); every other BaseException out of the app is the app's fault."""
         self.m2b = m2b
         self.b2m = b2m
-        self._yield = yield_to_host
-        self.max_depth = stack_depth
+        self._yield = to_host
+        self.max_depth = depth
         self.depth = 0
         # One preallocated pair of buffer copies per stack level: pushing allocates nothing.
         self._stack = []
-        for _ in range(stack_depth):  # (a loop: a comprehension would cost the board a function)
+        for _ in range(depth):  # (a loop: a comprehension would cost the board a function)
             self._stack.append((bytearray(BUFFER_SIZE), bytearray(BUFFER_SIZE)))
         self.call_id = 0
         # (type << 8 | id) -> callable(frame), frame being the saved copy of the interrupt.
@@ -50,7 +50,7 @@ class Runtime:
         inlined here because an idle tick is nothing else)."""
         m2b, b2m = self.m2b, self.b2m
         self.call_id = b2m[OFF_CALL_ID]
-        fn, sub_type = setup, YIELD_SETUP
+        fn, kind = setup, YIELD_SETUP
         while True:
             try:
                 fn()
@@ -59,7 +59,7 @@ class Runtime:
                     raise
                 self.last_error = e
                 m2b[1] = NO_REQUEST
-                self.final(sub_type, e)
+                self.final(kind, e)
             else:
                 m2b[1] = NO_REQUEST  # the SDK's main.c; delay() leaves the ack as it was
                 if self._grant > 1 and b2m[OFF_GRANT]:
@@ -68,10 +68,10 @@ class Runtime:
                         self._grant -= 1
                         m2b[OFF_GRANT_DONE] += 1
                 else:
-                    self.final(sub_type)
-            fn, sub_type = loop, YIELD_LOOP
+                    self.final(kind)
+            fn, kind = loop, YIELD_LOOP
 
-    def final(self, sub_type, exc=None):
+    def final(self, kind, exc=None):
         """Hard yield: the final status of this entry; returns when the host resumes us.
         Within a grant of idle ticks (ours) a clean final status needs no yield: the runtime
         runs the next tick itself, advancing its clock, until a request or the grant's end."""
@@ -86,7 +86,7 @@ class Runtime:
         m2b[0] = YIELD
         m2b[OFF_CALL_ID] = self.call_id
         m2b[OFF_USED] = YIELD_STRUCT
-        m2b[OFF_YIELD_TYPE] = sub_type
+        m2b[OFF_YIELD_TYPE] = kind
         m2b[OFF_YIELD_SLOTS] = self.max_depth - self.depth
         _write_error(m2b, exc)
         # Yield until the host resumes this context; an interrupt written meanwhile (ack REQUEST)

@@ -356,10 +356,10 @@ def read_frame(readinto, one, raw):
         n += 1
 
 
-def info_body(status, stack_depth, heap_boot, heap_now, challenge, version, app, error):
+def info_body(status, depth, heap_boot, heap_now, challenge, version, app, error):
     """The texts are cut to MAX_INFO_TEXT bytes (a long error text loses its end)."""
     text = "\n".join((version, app, error)).encode()
-    return (bytes((status, stack_depth)) + heap_boot.to_bytes(4, "little")
+    return (bytes((status, depth)) + heap_boot.to_bytes(4, "little")
             + heap_now.to_bytes(4, "little") + challenge + text[:MAX_INFO_TEXT])
 
 
