@@ -41,7 +41,7 @@ class _Lazy:
     stone's world's (firmware/sdk_world.py); an app that does not use them does not pay their
     heap. One of no module stands for the runtime while none is bound: SDK calls raise."""
 
-    def __init__(self, name, module="firmware.sdk_world"):
+    def __init__(self, name, module):  # (no default argument: one costs 16 B)
         self._name = name
         self._module = module
 
@@ -403,13 +403,13 @@ def signal_name(code):
 # -- imported at first use (_Lazy): BLE (firmware/sdk_radio.py) and the stone's world ------------
 BLE = _Lazy("BLE", "firmware.sdk_radio")
 BleDevice = _Lazy("BleDevice", "firmware.sdk_radio")
-CrownstoneSwitch = _Lazy("CrownstoneSwitch")
-PowerUsage = _Lazy("PowerUsage")
-Presence = _Lazy("Presence")
-ServiceData = _Lazy("ServiceData")
-Wire = _Lazy("Wire")
-Message = _Lazy("Message")
-BluenetInternal = _Lazy("BluenetInternal")
+CrownstoneSwitch = _Lazy("CrownstoneSwitch", "firmware.sdk_world")
+PowerUsage = _Lazy("PowerUsage", "firmware.sdk_world")
+Presence = _Lazy("Presence", "firmware.sdk_world")
+ServiceData = _Lazy("ServiceData", "firmware.sdk_world")
+Wire = _Lazy("Wire", "firmware.sdk_world")
+Message = _Lazy("Message", "firmware.sdk_world")
+BluenetInternal = _Lazy("BluenetInternal", "firmware.sdk_world")
 
 
 def registerInterrupt(msg_type, sub_id, handler):
