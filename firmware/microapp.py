@@ -37,9 +37,10 @@ CPU_BUSY = _P.SIG_CPU_BUSY
 
 
 class _Lazy:
-    """An SDK object of a module imported at its first use: BLE's (firmware/sdk_radio.py) and the
-    stone's world's (firmware/sdk_world.py); an app that does not use them does not pay their
-    heap. One of no module stands for the runtime while none is bound: SDK calls raise."""
+    """An SDK object of a module imported at its first use: Mesh (firmware/sdk_mesh.py), BLE's
+    (firmware/sdk_radio.py) and the stone's world's (firmware/sdk_world.py); an app that does not
+    use them does not pay their heap. One of no module stands for the runtime while none is
+    bound: SDK calls raise."""
 
     def __init__(self, name, module):  # (no default argument: one costs 16 B)
         self._name = name
@@ -270,7 +271,7 @@ def attachInterrupt(pin, isr, mode):
     return True
 
 
-# -- mesh (Mesh.cpp) --------------------------------------------------------------------------
+# -- mesh (Mesh.cpp): Mesh is in firmware/sdk_mesh.py ------------------------------------------
 class MeshMsg:
     def __init__(self, stoneId, data):
         self.stoneId = stoneId
@@ -278,73 +279,6 @@ class MeshMsg:
         self.dataSize = len(data)
 
 
-def _mesh_interrupt(buf):
-    msg = MeshMsg(buf[_P.OFF_MESH_STONE],
-                  bytes(buf[_P.OFF_MESH_DATA:_P.OFF_MESH_DATA + min(buf[_P.OFF_MESH_SIZE], _P.MESH_MAX_DATA)]))
-    state = _state()
-    handler = state.get("mesh_handler")
-    if handler is not None:
-        handler(msg)
-        return _P.SUCCESS
-    buffer = state.setdefault("mesh_buffer", [None, None])  # MESH_MSG_BUFFER_LEN = 2
-    for i in range(len(buffer)):
-        if buffer[i] is None:
-            buffer[i] = msg
-            return _P.SUCCESS
-    return _P.ERR_NO_SPACE
-
-
-class Mesh:  # as Serial: its one instance takes its name
-    def listen(self):
-        """Register for mesh messages; False if the host refused (a second listen: ERROR)."""
-        if registerInterrupt(_P.MESH, _P.MESH_READ, _mesh_interrupt) != _P.SUCCESS:
-            return False
-        getOutgoingMessagePayload()[_P.OFF_MESH_TYPE] = _P.MESH_LISTEN
-        return _request(_P.MESH, _P.OFF_MESH_TYPE + 1) == _P.SUCCESS
-
-    def setIncomingMeshMsgHandler(self, handler):
-        """handler(MeshMsg) runs for each message; without one they wait for readMeshMsg()."""
-        _state()["mesh_handler"] = handler
-
-    def available(self):
-        buffer = _state().get("mesh_buffer")
-        return bool(buffer) and (buffer[0] is not None or buffer[1] is not None)
-
-    def readMeshMsg(self):
-        """The next buffered message (the last slot first, as the SDK reads), or None."""
-        buffer = _state().get("mesh_buffer") or ()
-        for i in range(len(buffer) - 1, -1, -1):
-            if buffer[i] is not None:
-                msg, buffer[i] = buffer[i], None
-                return msg
-        return None
-
-    def sendMeshMsg(self, data, stoneId=0, doNotRelay=False):
-        """Send up to 7 bytes (more are cut, as the SDK does) to one stone or to all (0).
-        Returns the host's ack (the real one returns nothing)."""
-        if isinstance(data, str):
-            data = data.encode()
-        data = data[:_P.MESH_MAX_DATA]
-        m2b = getOutgoingMessagePayload()
-        m2b[_P.OFF_MESH_TYPE] = _P.MESH_SEND
-        m2b[_P.OFF_MESH_STONE] = stoneId
-        m2b[_P.OFF_MESH_OPTIONS] = _P.MESH_DO_NOT_RELAY if doNotRelay else 0
-        m2b[_P.OFF_MESH_SIZE] = len(data)
-        m2b[_P.OFF_MESH_DATA:_P.OFF_MESH_DATA + len(data)] = data
-        return _request(_P.MESH, _P.OFF_MESH_DATA + len(data))
-
-    def id(self):
-        """This stone's id, asked once and cached (0 if the host refused)."""
-        state = _state()
-        if not state.get("stone_id"):
-            m2b = getOutgoingMessagePayload()
-            m2b[_P.OFF_MESH_TYPE] = _P.MESH_READ_CONFIG
-            if _request(_P.MESH, _P.OFF_MESH_STONE + 1) == _P.SUCCESS:
-                state["stone_id"] = m2b[_P.OFF_MESH_STONE]
-        return state.get("stone_id", 0)
-
-
-Mesh = Mesh()  # type: ignore[misc, assignment]
 
 
 # -- BLE event names (ArduinoBLE.h): the BLE objects are in firmware/sdk_radio.py --------------
@@ -400,7 +334,23 @@ def signal_name(code):
     return _names.nth(_names.SIGNALS, code) or str(code)
 
 
-# -- imported at first use (_Lazy): BLE (firmware/sdk_radio.py) and the stone's world ------------
+# -- imported at first use (_Lazy): Mesh, BLE (firmware/sdk_radio.py), the stone's world -------
+class Mesh(_Lazy):  # as Serial: its one instance takes its name
+    """Mesh: its id() here (an app asks it at setup, examples/hello.py), the rest imported at
+    its first use (firmware/sdk_mesh.py)."""
+
+    def id(self):
+        """This stone's id, asked once and cached (0 if the host refused)."""
+        state = _state()
+        if not state.get("stone_id"):
+            m2b = getOutgoingMessagePayload()
+            m2b[_P.OFF_MESH_TYPE] = _P.MESH_READ_CONFIG
+            if _request(_P.MESH, _P.OFF_MESH_STONE + 1) == _P.SUCCESS:
+                state["stone_id"] = m2b[_P.OFF_MESH_STONE]
+        return state.get("stone_id", 0)
+
+
+Mesh = Mesh("Mesh", "firmware.sdk_mesh")  # type: ignore[misc, assignment]
 BLE = _Lazy("BLE", "firmware.sdk_radio")
 BleDevice = _Lazy("BleDevice", "firmware.sdk_radio")
 CrownstoneSwitch = _Lazy("CrownstoneSwitch", "firmware.sdk_world")

@@ -52,8 +52,9 @@ WALKER = textwrap.dedent("""
 
     def roots():
         found = [microapp, print, getattr, setattr, hasattr, delattr]
-        for get in (lambda: open, lambda: microapp.Wire._module(), lambda: microapp.BLE._module(),
-                    lambda: microapp.Wire._module, lambda: microapp.Serial.print):
+        # a bound method of each lazy module's object: its __globals__ are that module's
+        for get in (lambda: open, lambda: microapp.Wire.begin, lambda: microapp.BLE.scan,
+                    lambda: microapp.Mesh.listen, lambda: microapp.Serial.print):
             try:
                 found.append(get())
             except Exception:
