@@ -43,18 +43,18 @@ class _Lazy:
     bound: SDK calls raise."""
 
     def __init__(self, name, module):  # (no default argument: one costs 16 B)
-        self._name = name
-        self._module = module
+        self.__name__ = name  # the object's name in its module (names the board has interned)
+        self.__module__ = module
 
     def __getattr__(self, name, _c=_C):
-        if self._module is None:
+        if self.__module__ is None:
             raise RuntimeError("microapp calls work in setup(), loop() and handlers, not at import")
         _c[1] = True  # the import hook lets the SDK's own import through (firmware/loader.py)
         try:
-            module = __import__(self._module, None, None, (self._name,))
+            module = __import__(self.__module__, None, None, (self.__name__,))
         finally:
             _c[1] = False
-        return getattr(getattr(module, self._name), name)
+        return getattr(getattr(module, self.__name__), name)
 
 
 class RequestError(Exception):
@@ -194,21 +194,21 @@ def log(*values, sep=" ", end="\n"):
 
 
 # -- pins (Arduino.c) -------------------------------------------------------------------------
-def _pin(pin, kind, mode=0, polarity=0, action=0, value=0):
+def _pin(pin, kind, mode, polarity, action):  # (OFF_PIN_VALUE 0: digitalWrite writes its own)
     m2b = getOutgoingMessagePayload()
     m2b[_P.OFF_PIN_PIN] = pin
     m2b[_P.OFF_PIN_TYPE] = kind
     m2b[_P.OFF_PIN_DIRECTION] = mode
     m2b[_P.OFF_PIN_POLARITY] = polarity
     m2b[_P.OFF_PIN_ACTION] = action
-    m2b[_P.OFF_PIN_VALUE] = value
+    m2b[_P.OFF_PIN_VALUE] = 0
     return _request(_P.PIN, _P.PIN_STRUCT)
 
 
 def pinMode(pin, mode):
     """Returns the ack (the real one returns nothing); None for a pin the SDK does not know."""
     if 0 <= pin < _P.PIN_COUNT:
-        return _pin(pin, _P.PIN_INIT, mode, _P.PIN_NO_POLARITY)
+        return _pin(pin, _P.PIN_INIT, mode, _P.PIN_NO_POLARITY, 0)
 
 
 def digitalWrite(pin, value, _c=_C):
@@ -239,7 +239,7 @@ def digitalRead(pin):
     """The level, or -1 when the host refused or the pin does not exist."""
     if not 0 <= pin < _P.PIN_COUNT:
         return -1
-    if _pin(pin, _P.PIN_ACTION, action=_P.PIN_READ) != _P.SUCCESS:
+    if _pin(pin, _P.PIN_ACTION, 0, 0, _P.PIN_READ) != _P.SUCCESS:
         return -1
     return getOutgoingMessagePayload()[_P.OFF_PIN_VALUE]
 
@@ -264,7 +264,7 @@ def attachInterrupt(pin, isr, mode):
     fresh = key not in _handlers()
     if fresh and registerInterrupt(_P.PIN, pin, handler) != _P.SUCCESS:
         return False
-    if _pin(pin, _P.PIN_INIT, _P.PIN_INPUT_PULLUP, mode) != _P.SUCCESS:
+    if _pin(pin, _P.PIN_INIT, _P.PIN_INPUT_PULLUP, mode, 0) != _P.SUCCESS:
         if fresh:
             del _handlers()[key]
         return False
