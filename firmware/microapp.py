@@ -188,8 +188,13 @@ class Serial:  # its one instance takes its name: a class and an object, one glo
 Serial = Serial()  # type: ignore[misc, assignment]
 
 
-def log(*values, sep=" ", end="\n"):
-    """print(): one LOG STR request, truncated to 43 bytes as Serial.println does."""
+def log(*values, **options):
+    """print(*values, sep=" ", end="\n"): one LOG STR request, truncated to 43 bytes as
+    Serial.println does. (sep and end read from **options: keyword defaults cost the board.)"""
+    sep = options.pop("sep", " ")
+    end = options.pop("end", "\n")
+    if options:
+        raise TypeError("unexpected keyword argument '%s'" % next(iter(options)))
     _log_value(sep.join([str(v) for v in values]), _P.LOG_STR, _P.LOG_FLAG_NEWLINE if "\n" in end else 0)
 
 
