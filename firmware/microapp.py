@@ -4,7 +4,7 @@
 # Return values are the real SDK's; where it loses an error (it checks sendMessage()'s result,
 # always SUCCESS, instead of the ack), or returns nothing, ours returns what the host answered
 # (docs/sdk.md). Runs under MicroPython and CPython.
-from firmware.runtime import SDK_CELL as _C
+from firmware.runtime import SDK_CELL
 from shared_buffers import names as _names  # a module name is one global, its 3 names would be 3
 from shared_buffers import protocol as _P  # its numbers: the board's build folds them in
 
@@ -46,7 +46,7 @@ class _Lazy:
         self.__name__ = name  # the object's name in its module (names the board has interned)
         self.__module__ = module
 
-    def __getattr__(self, name, _c=_C):
+    def __getattr__(self, name, _c=SDK_CELL):
         if self.__module__ is None:
             raise RuntimeError("microapp calls work in setup(), loop() and handlers, not at import")
         _c[1] = True  # the import hook lets the SDK's own import through (firmware/loader.py)
@@ -68,7 +68,7 @@ def _refused(name, ack):
     return e
 
 
-def bind(runtime, _c=_C):
+def bind(runtime, _c=SDK_CELL):
     """Serve SDK calls with `runtime`; None while an app is being imported. (An app that
     reaches it can bind its own SDK to an object of its own, never read the runtime.)"""
     _c[0] = _Lazy(None, None) if runtime is None else runtime
@@ -80,7 +80,7 @@ bind(None)  # the Runtime serving this app ([0]) comes with the link's bind()
 # The SDK's ways to the runtime: each holds the cell as a default argument, does one thing an
 # app could do with the public SDK anyway, and none returns the runtime (firmware/runtime.py,
 # SDK_CELL: an app that walks to this module's globals reaches these, not the runtime).
-def _request(msg_type, used, _c=_C):
+def _request(msg_type, used, _c=SDK_CELL):
     """Send the request whose struct is in the outgoing buffer (bytes 2..used-1); its ack."""
     m2b = _c[0].m2b
     m2b[0] = msg_type
@@ -88,26 +88,26 @@ def _request(msg_type, used, _c=_C):
     return sendMessage(used)
 
 
-def _handlers(_c=_C):
+def _handlers(_c=SDK_CELL):
     return _c[0].handlers  # this app's dispatch table (its registrations)
 
 
-def _state(_c=_C):
+def _state(_c=SDK_CELL):
     return _c[0].sdk_state  # this app's SDK objects' state
 
 
 # -- raw messages (microapp.h) ----------------------------------------------------------------
-def getOutgoingMessagePayload(_c=_C):
+def getOutgoingMessagePayload(_c=SDK_CELL):
     """The microapp-to-bluenet buffer: write bluenet's struct at its offsets, then sendMessage().
     The SDK's own calls write theirs there too (_out in firmware/sdk_world.py, sdk_radio.py)."""
     return _c[0].m2b
 
 
-def getIncomingMessagePayload(_c=_C):
+def getIncomingMessagePayload(_c=SDK_CELL):
     return _c[0].b2m
 
 
-def sendMessage(used=_P.BLUENET_SIZE, _c=_C):
+def sendMessage(used=_P.BLUENET_SIZE, _c=SDK_CELL):
     """Send the request in the outgoing buffer as it is (its type and ack set by the caller, as
     in C) and return the ack the host wrote (the real SDK returns SUCCESS whatever it was).
     used: how many of bluenet's 48 bytes it fills (what travels on a serial link)."""
@@ -173,7 +173,7 @@ class Serial:  # its one instance takes its name: a class and an object, one glo
     UINT = _P.LOG_UINT
     SHORT = _P.LOG_SHORT
 
-    def begin(self, baud=0):
+    def begin(self, *args):  # Serial.cpp's does nothing, whatever the baud rate
         pass
 
     def print(self, value="", kind=None):
@@ -216,7 +216,7 @@ def pinMode(pin, mode):
         return _pin(pin, _P.PIN_INIT, mode, _P.PIN_NO_POLARITY, 0)
 
 
-def digitalWrite(pin, value, _c=_C):
+def digitalWrite(pin, value, _c=SDK_CELL):
     if 0 <= pin < 18:  # PIN_COUNT
         # The fields Arduino.c writes for an ACTION, then _request and sendMessage inlined: the
         # busiest request of all pays for one Python call, not three. Literals on this hot path.
@@ -293,7 +293,7 @@ BLEDisconnected = 3
 
 
 # -- time -------------------------------------------------------------------------------------
-def delay(ms, _c=_C):
+def delay(ms, _c=SDK_CELL):
     """bluenet's delay(): one ASYNC yield per 100 ms tick, rounded down (Arduino.c:9-20;
     delay(50) does not yield), each ending this entry."""
     final = _c[0].final
@@ -316,9 +316,9 @@ def on_signal(handler):
     host dropped or aborted: signal_from is the event's interrupt id, signal_code why (THROTTLED,
     BUSY, GATED, QUEUE_FULL, CPU_BUSY, HANDLER_FAULT, WATCHDOG, APP_FAULT; signal_name() spells
     it). Raises RequestError when the host refuses."""
-    def signalled(f):
+    def call(f):  # the SIGNAL interrupt's handler (a name the board has: _closed_over's)
         handler(f[_P.OFF_SIGNAL_SOURCE] | (f[_P.OFF_SIGNAL_SOURCE + 1] << 8), f[_P.OFF_SIGNAL_CODE])
-    _handlers()[(_P.SIGNAL << 8) | _P.SIGNAL_EVENT] = signalled
+    _handlers()[(_P.SIGNAL << 8) | _P.SIGNAL_EVENT] = call
     getOutgoingMessagePayload()[_P.OFF_SIGNAL_OP] = _P.SIGNAL_REGISTER
     ack = _request(_P.SIGNAL, _P.OFF_SIGNAL_OP + 1)
     if ack != _P.SUCCESS:
@@ -395,17 +395,17 @@ class _View:
             setattr(self, key, value)
 
 
-def _closed_over(fn):
+def _closed_over(function):
     def call(*args, **kwargs):
-        return fn(*args, **kwargs)
+        return function(*args, **kwargs)
     return call
 
 
 def _withheld(name):
-    def withheld(*args, **kwargs):
+    def call(*args, **kwargs):  # (a name the board has: _closed_over's)
         raise NameError("name '%s' isn't defined" % name)
-    return withheld
+    return call
 
 
-del _C  # the functions hold it; the module does not
+del SDK_CELL  # the functions hold it; the module does not
 
