@@ -47,6 +47,7 @@ class _Lazy:
         self.__module__ = module
 
     def __getattr__(self, name, _c=SDK_CELL):
+        """The object's attribute `name` (None: the object itself)."""
         if self.__module__ is None:
             raise RuntimeError("microapp calls work in setup(), loop() and handlers, not at import")
         _c[1] = True  # the import hook lets the SDK's own import through (firmware/loader.py)
@@ -54,7 +55,11 @@ class _Lazy:
             module = __import__(self.__module__, None, None, (self.__name__,))
         finally:
             _c[1] = False
-        return getattr(getattr(module, self.__name__), name)
+        target = getattr(module, self.__name__)
+        return target if name is None else getattr(target, name)
+
+    def __call__(self, *args):  # a class of the module's (MeshMsg, BleDevice, _View): one of it
+        return self.__getattr__(None)(*args)
 
 
 class RequestError(Exception):
@@ -276,16 +281,6 @@ def attachInterrupt(pin, isr, mode):
     return True
 
 
-# -- mesh (Mesh.cpp): Mesh is in firmware/sdk_mesh.py ------------------------------------------
-class MeshMsg:
-    def __init__(self, stoneId, data):
-        self.stoneId = stoneId
-        self.dataPtr = data
-        self.dataSize = len(data)
-
-
-
-
 # -- BLE event names (ArduinoBLE.h): the BLE objects are in firmware/sdk_radio.py --------------
 BLEDeviceScanned = 1
 BLEConnected = 2
@@ -356,6 +351,7 @@ class Mesh(_Lazy):  # as Serial: its one instance takes its name
 
 
 Mesh = Mesh("Mesh", "firmware.sdk_mesh")  # type: ignore[misc, assignment]
+MeshMsg = _Lazy("MeshMsg", "firmware.sdk_mesh")
 BLE = _Lazy("BLE", "firmware.sdk_radio")
 BleDevice = _Lazy("BleDevice", "firmware.sdk_radio")
 CrownstoneSwitch = _Lazy("CrownstoneSwitch", "firmware.sdk_world")
@@ -385,14 +381,9 @@ def registerInterrupt(msg_type, sub_id, handler):
 # __globals__ and every object its __class__: defined in the loader, these would lead an app to
 # the loader's globals (the real open(), the in_app flag, sys.modules). Defined here, they lead
 # to this module's, which hold nothing an app cannot reach through the SDK anyway; what each
-# needs it holds in a closure (MicroPython has no __closure__).
-class _View:
-    """What an app gets for a module: the names it may use, no path back to the module."""
-
-    def __init__(self, name, names):
-        self.__name__ = name
-        for key, value in names:
-            setattr(self, key, value)
+# needs it holds in a closure (MicroPython has no __closure__). The views' class is alone in
+# its module (firmware/sdk_view.py).
+_View = _Lazy("_View", "firmware.sdk_view")  # imported by the first view an app gets on a board
 
 
 def _closed_over(function):

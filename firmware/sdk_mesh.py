@@ -1,10 +1,17 @@
-# The SDK's Mesh object (Mesh.cpp) but its id(), which microapp.py's Mesh holds: re-exported by
-# microapp.py and imported there at its first use, so an app that does not use the mesh does not
-# pay its heap. It serves the runtime bound in microapp.py (through its _request & co.),
-# whichever app is running. Runs under MicroPython and CPython.
-from firmware.microapp import MeshMsg, _request, _state, registerInterrupt
+# The SDK's Mesh object (Mesh.cpp) but its id(), which microapp.py's Mesh holds, and MeshMsg:
+# re-exported by microapp.py and imported there at their first use, so an app that does not use
+# the mesh does not pay its heap. Mesh serves the runtime bound in microapp.py (through its
+# _request & co.), whichever app is running. Runs under MicroPython and CPython.
+from firmware.microapp import _request, _state, registerInterrupt
 from firmware.microapp import getOutgoingMessagePayload as _out
 from shared_buffers import protocol as _P
+
+
+class MeshMsg:
+    def __init__(self, stoneId, data):
+        self.stoneId = stoneId
+        self.dataPtr = data
+        self.dataSize = len(data)
 
 
 def _mesh_interrupt(buf):
