@@ -5,7 +5,6 @@
 # always SUCCESS, instead of the ack), or returns nothing, ours returns what the host answered
 # (docs/sdk.md). Runs under MicroPython and CPython.
 from firmware.runtime import SDK_CELL
-from shared_buffers import names as _names  # a module name is one global, its 3 names would be 3
 from shared_buffers import protocol as _P  # its numbers: the board's build folds them in
 
 # -- constants (Arduino.h) --------------------------------------------------------------------
@@ -37,9 +36,9 @@ CPU_BUSY = _P.SIG_CPU_BUSY
 
 
 class _Lazy:
-    """An SDK object of a module imported at its first use: Mesh (firmware/sdk_mesh.py), BLE's
-    (firmware/sdk_radio.py) and the stone's world's (firmware/sdk_world.py); an app that does not
-    use them does not pay their heap. One of no module stands for the runtime while none is
+    """An SDK object of a module imported at its first use: Mesh's (firmware/sdk_mesh.py), the
+    signals' (sdk_signal.py), BLE's (sdk_radio.py) and the stone's world's (sdk_world.py); an
+    app that does not use them does not pay their heap. One of no module stands for the runtime while none is
     bound: SDK calls raise."""
 
     def __init__(self, name, module):  # (no default argument: one costs 16 B)
@@ -58,19 +57,12 @@ class _Lazy:
         target = getattr(module, self.__name__)
         return target if name is None else getattr(target, name)
 
-    def __call__(self, *args):  # a class of the module's (MeshMsg, BleDevice, _View): one of it
-        return self.__getattr__(None)(*args)
+    def __call__(self, *args, **kwargs):  # a function or class of the module's
+        return self.__getattr__(None)(*args, **kwargs)
 
 
 class RequestError(Exception):
     """A request the host refused (ours: signals and raw requests); .ack holds the ack."""
-
-
-def _refused(name, ack):
-    # MicroPython has no Exception.__init__ to call from a subclass: build, then annotate.
-    e = RequestError("%s refused: %s" % (name, _names.nth(_names.ACKS, ack) or "0x%02X" % ack))
-    e.ack = ack
-    return e
 
 
 def bind(runtime, _c=SDK_CELL):
@@ -305,36 +297,7 @@ def millis():
     return t
 
 
-# -- signals (ours, seed 003) -----------------------------------------------------------------
-def on_signal(handler):
-    """handler(signal_from, signal_code) runs, at the start of a later tick, for each event the
-    host dropped or aborted: signal_from is the event's interrupt id, signal_code why (THROTTLED,
-    BUSY, GATED, QUEUE_FULL, CPU_BUSY, HANDLER_FAULT, WATCHDOG, APP_FAULT; signal_name() spells
-    it). Raises RequestError when the host refuses."""
-    def call(f):  # the SIGNAL interrupt's handler (a name the board has: _closed_over's)
-        handler(f[_P.OFF_SIGNAL_SOURCE] | (f[_P.OFF_SIGNAL_SOURCE + 1] << 8), f[_P.OFF_SIGNAL_CODE])
-    _handlers()[(_P.SIGNAL << 8) | _P.SIGNAL_EVENT] = call
-    getOutgoingMessagePayload()[_P.OFF_SIGNAL_OP] = _P.SIGNAL_REGISTER
-    ack = _request(_P.SIGNAL, _P.OFF_SIGNAL_OP + 1)
-    if ack != _P.SUCCESS:
-        raise _refused("on_signal", ack)
-
-
-def reserve_signal_budget(n):
-    """Let the host deliver up to n signals per tick (0: none; they are skipped, and counted)."""
-    m2b = getOutgoingMessagePayload()
-    m2b[_P.OFF_SIGNAL_OP] = _P.SIGNAL_RESERVE
-    m2b[_P.OFF_SIGNAL_VALUE] = n
-    ack = _request(_P.SIGNAL, _P.OFF_SIGNAL_VALUE + 1)
-    if ack != _P.SUCCESS:
-        raise _refused("reserve_signal_budget", ack)
-
-
-def signal_name(code):
-    return _names.nth(_names.SIGNALS, code) or str(code)
-
-
-# -- imported at first use (_Lazy): Mesh, BLE (firmware/sdk_radio.py), the stone's world -------
+# -- imported at first use (_Lazy): Mesh, signals, BLE, the stone's world -----------------------
 class Mesh(_Lazy):  # as Serial: its one instance takes its name
     """Mesh: its id() here (an app asks it at setup, examples/hello.py), the rest imported at
     its first use (firmware/sdk_mesh.py)."""
@@ -352,6 +315,9 @@ class Mesh(_Lazy):  # as Serial: its one instance takes its name
 
 Mesh = Mesh("Mesh", "firmware.sdk_mesh")  # type: ignore[misc, assignment]
 MeshMsg = _Lazy("MeshMsg", "firmware.sdk_mesh")
+on_signal = _Lazy("on_signal", "firmware.sdk_signal")
+reserve_signal_budget = _Lazy("reserve_signal_budget", "firmware.sdk_signal")
+signal_name = _Lazy("signal_name", "firmware.sdk_signal")
 BLE = _Lazy("BLE", "firmware.sdk_radio")
 BleDevice = _Lazy("BleDevice", "firmware.sdk_radio")
 CrownstoneSwitch = _Lazy("CrownstoneSwitch", "firmware.sdk_world")
