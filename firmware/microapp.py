@@ -4,8 +4,7 @@
 # Return values are the real SDK's; where it loses an error (it checks sendMessage()'s result,
 # always SUCCESS, instead of the ack), or returns nothing, ours returns what the host answered
 # (docs/sdk.md). Runs under MicroPython and CPython.
-from firmware.runtime import SDK_CELL as _C
-from shared_buffers import names as _names  # a module name is one global, its 3 names would be 3
+from firmware.runtime import SDK_CELL
 from shared_buffers import protocol as _P  # its numbers: the board's build folds them in
 
 # -- constants (Arduino.h) --------------------------------------------------------------------
@@ -37,37 +36,36 @@ CPU_BUSY = _P.SIG_CPU_BUSY
 
 
 class _Lazy:
-    """An SDK object of a module imported at its first use: BLE's (firmware/sdk_radio.py) and the
-    stone's world's (firmware/sdk_world.py); an app that does not use them does not pay their
-    heap. One of no module stands for the runtime while none is bound: SDK calls raise."""
+    """An SDK object of a module imported at its first use: Mesh's (firmware/sdk_mesh.py), the
+    signals' (sdk_signal.py), BLE's (sdk_radio.py) and the stone's world's (sdk_world.py); an
+    app that does not use them does not pay their heap. One of no module stands for the runtime while none is
+    bound: SDK calls raise."""
 
-    def __init__(self, name, module="firmware.sdk_world"):
-        self._name = name
-        self._module = module
+    def __init__(self, name, module):  # (no default argument: one costs 16 B)
+        self.__name__ = name  # the object's name in its module (names the board has interned)
+        self.__module__ = module
 
-    def __getattr__(self, name, _c=_C):
-        if self._module is None:
+    def __getattr__(self, name, _c=SDK_CELL):
+        """The object's attribute `name` (None: the object itself)."""
+        if self.__module__ is None:
             raise RuntimeError("microapp calls work in setup(), loop() and handlers, not at import")
         _c[1] = True  # the import hook lets the SDK's own import through (firmware/loader.py)
         try:
-            module = __import__(self._module, None, None, (self._name,))
+            module = __import__(self.__module__, None, None, (self.__name__,))
         finally:
             _c[1] = False
-        return getattr(getattr(module, self._name), name)
+        target = getattr(module, self.__name__)
+        return target if name is None else getattr(target, name)
+
+    def __call__(self, *args, **kwargs):  # a function or class of the module's
+        return self.__getattr__(None)(*args, **kwargs)
 
 
 class RequestError(Exception):
     """A request the host refused (ours: signals and raw requests); .ack holds the ack."""
 
 
-def _refused(name, ack):
-    # MicroPython has no Exception.__init__ to call from a subclass: build, then annotate.
-    e = RequestError("%s refused: %s" % (name, _names.nth(_names.ACKS, ack) or "0x%02X" % ack))
-    e.ack = ack
-    return e
-
-
-def bind(runtime, _c=_C):
+def bind(runtime, _c=SDK_CELL):
     """Serve SDK calls with `runtime`; None while an app is being imported. (An app that
     reaches it can bind its own SDK to an object of its own, never read the runtime.)"""
     _c[0] = _Lazy(None, None) if runtime is None else runtime
@@ -79,7 +77,7 @@ bind(None)  # the Runtime serving this app ([0]) comes with the link's bind()
 # The SDK's ways to the runtime: each holds the cell as a default argument, does one thing an
 # app could do with the public SDK anyway, and none returns the runtime (firmware/runtime.py,
 # SDK_CELL: an app that walks to this module's globals reaches these, not the runtime).
-def _request(msg_type, used, _c=_C):
+def _request(msg_type, used, _c=SDK_CELL):
     """Send the request whose struct is in the outgoing buffer (bytes 2..used-1); its ack."""
     m2b = _c[0].m2b
     m2b[0] = msg_type
@@ -87,26 +85,26 @@ def _request(msg_type, used, _c=_C):
     return sendMessage(used)
 
 
-def _handlers(_c=_C):
+def _handlers(_c=SDK_CELL):
     return _c[0].handlers  # this app's dispatch table (its registrations)
 
 
-def _state(_c=_C):
+def _state(_c=SDK_CELL):
     return _c[0].sdk_state  # this app's SDK objects' state
 
 
 # -- raw messages (microapp.h) ----------------------------------------------------------------
-def getOutgoingMessagePayload(_c=_C):
+def getOutgoingMessagePayload(_c=SDK_CELL):
     """The microapp-to-bluenet buffer: write bluenet's struct at its offsets, then sendMessage().
     The SDK's own calls write theirs there too (_out in firmware/sdk_world.py, sdk_radio.py)."""
     return _c[0].m2b
 
 
-def getIncomingMessagePayload(_c=_C):
+def getIncomingMessagePayload(_c=SDK_CELL):
     return _c[0].b2m
 
 
-def sendMessage(used=_P.BLUENET_SIZE, _c=_C):
+def sendMessage(used=_P.BLUENET_SIZE, _c=SDK_CELL):
     """Send the request in the outgoing buffer as it is (its type and ack set by the caller, as
     in C) and return the ack the host wrote (the real SDK returns SUCCESS whatever it was).
     used: how many of bluenet's 48 bytes it fills (what travels on a serial link)."""
@@ -172,7 +170,7 @@ class Serial:  # its one instance takes its name: a class and an object, one glo
     UINT = _P.LOG_UINT
     SHORT = _P.LOG_SHORT
 
-    def begin(self, baud=0):
+    def begin(self, *args):  # Serial.cpp's does nothing, whatever the baud rate
         pass
 
     def print(self, value="", kind=None):
@@ -187,30 +185,35 @@ class Serial:  # its one instance takes its name: a class and an object, one glo
 Serial = Serial()  # type: ignore[misc, assignment]
 
 
-def log(*values, sep=" ", end="\n"):
-    """print(): one LOG STR request, truncated to 43 bytes as Serial.println does."""
+def log(*values, **options):
+    """print(*values, sep=" ", end="\n"): one LOG STR request, truncated to 43 bytes as
+    Serial.println does. (sep and end read from **options: keyword defaults cost the board.)"""
+    sep = options.pop("sep", " ")
+    end = options.pop("end", "\n")
+    if options:
+        raise TypeError("unexpected keyword argument '%s'" % next(iter(options)))
     _log_value(sep.join([str(v) for v in values]), _P.LOG_STR, _P.LOG_FLAG_NEWLINE if "\n" in end else 0)
 
 
 # -- pins (Arduino.c) -------------------------------------------------------------------------
-def _pin(pin, kind, mode=0, polarity=0, action=0, value=0):
+def _pin(pin, kind, mode, polarity, action):  # (OFF_PIN_VALUE 0: digitalWrite writes its own)
     m2b = getOutgoingMessagePayload()
     m2b[_P.OFF_PIN_PIN] = pin
     m2b[_P.OFF_PIN_TYPE] = kind
     m2b[_P.OFF_PIN_DIRECTION] = mode
     m2b[_P.OFF_PIN_POLARITY] = polarity
     m2b[_P.OFF_PIN_ACTION] = action
-    m2b[_P.OFF_PIN_VALUE] = value
+    m2b[_P.OFF_PIN_VALUE] = 0
     return _request(_P.PIN, _P.PIN_STRUCT)
 
 
 def pinMode(pin, mode):
     """Returns the ack (the real one returns nothing); None for a pin the SDK does not know."""
     if 0 <= pin < _P.PIN_COUNT:
-        return _pin(pin, _P.PIN_INIT, mode, _P.PIN_NO_POLARITY)
+        return _pin(pin, _P.PIN_INIT, mode, _P.PIN_NO_POLARITY, 0)
 
 
-def digitalWrite(pin, value, _c=_C):
+def digitalWrite(pin, value, _c=SDK_CELL):
     if 0 <= pin < 18:  # PIN_COUNT
         # The fields Arduino.c writes for an ACTION, then _request and sendMessage inlined: the
         # busiest request of all pays for one Python call, not three. Literals on this hot path.
@@ -238,7 +241,7 @@ def digitalRead(pin):
     """The level, or -1 when the host refused or the pin does not exist."""
     if not 0 <= pin < _P.PIN_COUNT:
         return -1
-    if _pin(pin, _P.PIN_ACTION, action=_P.PIN_READ) != _P.SUCCESS:
+    if _pin(pin, _P.PIN_ACTION, 0, 0, _P.PIN_READ) != _P.SUCCESS:
         return -1
     return getOutgoingMessagePayload()[_P.OFF_PIN_VALUE]
 
@@ -263,88 +266,11 @@ def attachInterrupt(pin, isr, mode):
     fresh = key not in _handlers()
     if fresh and registerInterrupt(_P.PIN, pin, handler) != _P.SUCCESS:
         return False
-    if _pin(pin, _P.PIN_INIT, _P.PIN_INPUT_PULLUP, mode) != _P.SUCCESS:
+    if _pin(pin, _P.PIN_INIT, _P.PIN_INPUT_PULLUP, mode, 0) != _P.SUCCESS:
         if fresh:
             del _handlers()[key]
         return False
     return True
-
-
-# -- mesh (Mesh.cpp) --------------------------------------------------------------------------
-class MeshMsg:
-    def __init__(self, stoneId, data):
-        self.stoneId = stoneId
-        self.dataPtr = data
-        self.dataSize = len(data)
-
-
-def _mesh_interrupt(buf):
-    msg = MeshMsg(buf[_P.OFF_MESH_STONE],
-                  bytes(buf[_P.OFF_MESH_DATA:_P.OFF_MESH_DATA + min(buf[_P.OFF_MESH_SIZE], _P.MESH_MAX_DATA)]))
-    state = _state()
-    handler = state.get("mesh_handler")
-    if handler is not None:
-        handler(msg)
-        return _P.SUCCESS
-    buffer = state.setdefault("mesh_buffer", [None, None])  # MESH_MSG_BUFFER_LEN = 2
-    for i in range(len(buffer)):
-        if buffer[i] is None:
-            buffer[i] = msg
-            return _P.SUCCESS
-    return _P.ERR_NO_SPACE
-
-
-class Mesh:  # as Serial: its one instance takes its name
-    def listen(self):
-        """Register for mesh messages; False if the host refused (a second listen: ERROR)."""
-        if registerInterrupt(_P.MESH, _P.MESH_READ, _mesh_interrupt) != _P.SUCCESS:
-            return False
-        getOutgoingMessagePayload()[_P.OFF_MESH_TYPE] = _P.MESH_LISTEN
-        return _request(_P.MESH, _P.OFF_MESH_TYPE + 1) == _P.SUCCESS
-
-    def setIncomingMeshMsgHandler(self, handler):
-        """handler(MeshMsg) runs for each message; without one they wait for readMeshMsg()."""
-        _state()["mesh_handler"] = handler
-
-    def available(self):
-        buffer = _state().get("mesh_buffer")
-        return bool(buffer) and (buffer[0] is not None or buffer[1] is not None)
-
-    def readMeshMsg(self):
-        """The next buffered message (the last slot first, as the SDK reads), or None."""
-        buffer = _state().get("mesh_buffer") or ()
-        for i in range(len(buffer) - 1, -1, -1):
-            if buffer[i] is not None:
-                msg, buffer[i] = buffer[i], None
-                return msg
-        return None
-
-    def sendMeshMsg(self, data, stoneId=0, doNotRelay=False):
-        """Send up to 7 bytes (more are cut, as the SDK does) to one stone or to all (0).
-        Returns the host's ack (the real one returns nothing)."""
-        if isinstance(data, str):
-            data = data.encode()
-        data = data[:_P.MESH_MAX_DATA]
-        m2b = getOutgoingMessagePayload()
-        m2b[_P.OFF_MESH_TYPE] = _P.MESH_SEND
-        m2b[_P.OFF_MESH_STONE] = stoneId
-        m2b[_P.OFF_MESH_OPTIONS] = _P.MESH_DO_NOT_RELAY if doNotRelay else 0
-        m2b[_P.OFF_MESH_SIZE] = len(data)
-        m2b[_P.OFF_MESH_DATA:_P.OFF_MESH_DATA + len(data)] = data
-        return _request(_P.MESH, _P.OFF_MESH_DATA + len(data))
-
-    def id(self):
-        """This stone's id, asked once and cached (0 if the host refused)."""
-        state = _state()
-        if not state.get("stone_id"):
-            m2b = getOutgoingMessagePayload()
-            m2b[_P.OFF_MESH_TYPE] = _P.MESH_READ_CONFIG
-            if _request(_P.MESH, _P.OFF_MESH_STONE + 1) == _P.SUCCESS:
-                state["stone_id"] = m2b[_P.OFF_MESH_STONE]
-        return state.get("stone_id", 0)
-
-
-Mesh = Mesh()  # type: ignore[misc, assignment]
 
 
 # -- BLE event names (ArduinoBLE.h): the BLE objects are in firmware/sdk_radio.py --------------
@@ -354,7 +280,7 @@ BLEDisconnected = 3
 
 
 # -- time -------------------------------------------------------------------------------------
-def delay(ms, _c=_C):
+def delay(ms, _c=SDK_CELL):
     """bluenet's delay(): one ASYNC yield per 100 ms tick, rounded down (Arduino.c:9-20;
     delay(50) does not yield), each ending this entry."""
     final = _c[0].final
@@ -371,45 +297,36 @@ def millis():
     return t
 
 
-# -- signals (ours, seed 003) -----------------------------------------------------------------
-def on_signal(handler):
-    """handler(signal_from, signal_code) runs, at the start of a later tick, for each event the
-    host dropped or aborted: signal_from is the event's interrupt id, signal_code why (THROTTLED,
-    BUSY, GATED, QUEUE_FULL, CPU_BUSY, HANDLER_FAULT, WATCHDOG, APP_FAULT; signal_name() spells
-    it). Raises RequestError when the host refuses."""
-    def signalled(f):
-        handler(f[_P.OFF_SIGNAL_SOURCE] | (f[_P.OFF_SIGNAL_SOURCE + 1] << 8), f[_P.OFF_SIGNAL_CODE])
-    _handlers()[(_P.SIGNAL << 8) | _P.SIGNAL_EVENT] = signalled
-    getOutgoingMessagePayload()[_P.OFF_SIGNAL_OP] = _P.SIGNAL_REGISTER
-    ack = _request(_P.SIGNAL, _P.OFF_SIGNAL_OP + 1)
-    if ack != _P.SUCCESS:
-        raise _refused("on_signal", ack)
+# -- imported at first use (_Lazy): Mesh, signals, BLE, the stone's world -----------------------
+class Mesh(_Lazy):  # as Serial: its one instance takes its name
+    """Mesh: its id() here (an app asks it at setup, examples/hello.py), the rest imported at
+    its first use (firmware/sdk_mesh.py)."""
+
+    def id(self):
+        """This stone's id, asked once and cached (0 if the host refused)."""
+        state = _state()
+        if not state.get("stone_id"):
+            m2b = getOutgoingMessagePayload()
+            m2b[_P.OFF_MESH_TYPE] = _P.MESH_READ_CONFIG
+            if _request(_P.MESH, _P.OFF_MESH_STONE + 1) == _P.SUCCESS:
+                state["stone_id"] = m2b[_P.OFF_MESH_STONE]
+        return state.get("stone_id", 0)
 
 
-def reserve_signal_budget(n):
-    """Let the host deliver up to n signals per tick (0: none; they are skipped, and counted)."""
-    m2b = getOutgoingMessagePayload()
-    m2b[_P.OFF_SIGNAL_OP] = _P.SIGNAL_RESERVE
-    m2b[_P.OFF_SIGNAL_VALUE] = n
-    ack = _request(_P.SIGNAL, _P.OFF_SIGNAL_VALUE + 1)
-    if ack != _P.SUCCESS:
-        raise _refused("reserve_signal_budget", ack)
-
-
-def signal_name(code):
-    return _names.nth(_names.SIGNALS, code) or str(code)
-
-
-# -- imported at first use (_Lazy): BLE (firmware/sdk_radio.py) and the stone's world ------------
+Mesh = Mesh("Mesh", "firmware.sdk_mesh")  # type: ignore[misc, assignment]
+MeshMsg = _Lazy("MeshMsg", "firmware.sdk_mesh")
+on_signal = _Lazy("on_signal", "firmware.sdk_signal")
+reserve_signal_budget = _Lazy("reserve_signal_budget", "firmware.sdk_signal")
+signal_name = _Lazy("signal_name", "firmware.sdk_signal")
 BLE = _Lazy("BLE", "firmware.sdk_radio")
 BleDevice = _Lazy("BleDevice", "firmware.sdk_radio")
-CrownstoneSwitch = _Lazy("CrownstoneSwitch")
-PowerUsage = _Lazy("PowerUsage")
-Presence = _Lazy("Presence")
-ServiceData = _Lazy("ServiceData")
-Wire = _Lazy("Wire")
-Message = _Lazy("Message")
-BluenetInternal = _Lazy("BluenetInternal")
+CrownstoneSwitch = _Lazy("CrownstoneSwitch", "firmware.sdk_world")
+PowerUsage = _Lazy("PowerUsage", "firmware.sdk_world")
+Presence = _Lazy("Presence", "firmware.sdk_world")
+ServiceData = _Lazy("ServiceData", "firmware.sdk_world")
+Wire = _Lazy("Wire", "firmware.sdk_world")
+Message = _Lazy("Message", "firmware.sdk_world")
+BluenetInternal = _Lazy("BluenetInternal", "firmware.sdk_world")
 
 
 def registerInterrupt(msg_type, sub_id, handler):
@@ -430,27 +347,22 @@ def registerInterrupt(msg_type, sub_id, handler):
 # __globals__ and every object its __class__: defined in the loader, these would lead an app to
 # the loader's globals (the real open(), the in_app flag, sys.modules). Defined here, they lead
 # to this module's, which hold nothing an app cannot reach through the SDK anyway; what each
-# needs it holds in a closure (MicroPython has no __closure__).
-class _View:
-    """What an app gets for a module: the names it may use, no path back to the module."""
-
-    def __init__(self, name, names):
-        self.__name__ = name
-        for key, value in names:
-            setattr(self, key, value)
+# needs it holds in a closure (MicroPython has no __closure__). The views' class is alone in
+# its module (firmware/sdk_view.py).
+_View = _Lazy("_View", "firmware.sdk_view")  # imported by the first view an app gets on a board
 
 
-def _closed_over(fn):
+def _closed_over(function):
     def call(*args, **kwargs):
-        return fn(*args, **kwargs)
+        return function(*args, **kwargs)
     return call
 
 
 def _withheld(name):
-    def withheld(*args, **kwargs):
+    def call(*args, **kwargs):  # (a name the board has: _closed_over's)
         raise NameError("name '%s' isn't defined" % name)
-    return withheld
+    return call
 
 
-del _C  # the functions hold it; the module does not
+del SDK_CELL  # the functions hold it; the module does not
 

@@ -17,6 +17,7 @@ from host.simulator import Simulation
 
 WALKER = textwrap.dedent("""
     import microapp
+    import sys  # a view of it (on a board: of firmware/sdk_view.py's class)
 
     # A PCA10040 holds the lazy SDK modules (.mpy, in its heap) and the walk's lists only just:
     # a block kept from before their import leaves the walk room that they cannot fragment.
@@ -52,8 +53,11 @@ WALKER = textwrap.dedent("""
 
     def roots():
         found = [microapp, print, getattr, setattr, hasattr, delattr]
-        for get in (lambda: open, lambda: microapp.Wire._module(), lambda: microapp.BLE._module(),
-                    lambda: microapp.Wire._module, lambda: microapp.Serial.print):
+        # a bound method of each lazy module's object: its __globals__ are that module's (a
+        # view's class's __init__: firmware/sdk_view.py's)
+        for get in (lambda: open, lambda: microapp.Wire.begin, lambda: microapp.BLE.scan,
+                    lambda: microapp.Mesh.listen, lambda: microapp.Serial.print,
+                    lambda: type(sys).__init__):
             try:
                 found.append(get())
             except Exception:
