@@ -13,12 +13,12 @@
 # INSTALLED_APP, APP_RAM_FILE).
 import gc
 import sys
-import time
 
 try:
     from micropython import const
-except ImportError:  # CPython: const(n) is n
-    const = int  # type: ignore[assignment]
+except ImportError:  # CPython: const(x) is x
+    def const(value):  # type: ignore[misc]
+        return value
 
 from firmware import loader, microapp, run_flag
 from firmware.runtime import Runtime
@@ -26,10 +26,13 @@ from shared_buffers import serial_frame as F
 from shared_buffers.protocol import BUFFER_SIZE, DEFAULT_STACK_DEPTH
 
 from firmware.version import VERSION
-INSTALLED_APP = "app.py"
+_MICROPYTHON = sys.implementation.name == "micropython"  # the board's build: const(1)
+_INSTALLED_APP = const("app.py")
 # The heap the running app holds once its setup() returned (live, after a collection), as
 # "<app path> <bytes>": tools/flash.py info and app read it from the board.
-APP_RAM_FILE = "app_ram.txt"
+_APP_RAM_FILE = const("app_ram.txt")
+if not _MICROPYTHON:  # the host's names (on the board each would be a global of this module)
+    INSTALLED_APP, APP_RAM_FILE = _INSTALLED_APP, _APP_RAM_FILE
 # The WASI build's collector (the virtual board) misses pointers held in wasm locals, so a
 # collection can free live objects: there the firmware never collects, and the virtual board
 # runs with a heap big enough for a session. Real boards collect between apps.
@@ -65,7 +68,7 @@ class Board(F.Session):
         self._last = None          # the content of the last request handled, for its repeats
         self._reply = None         # the frame sent in answer to it (with its leading flag)
         self._challenge = bytearray(F.CHALLENGE_SIZE)
-        _stir(self._challenge, b"")
+        self._stir(b"")
         self._hello = None         # (stack depth, app) of a HELLO taken and not yet handled
         self.dropped = [0, 0, 0, 0]  # replayed, out of order, stale HELLO, corrupt (_REPLAYED...)
         self.runtime = None
@@ -78,7 +81,7 @@ class Board(F.Session):
     # -- serving ----------------------------------------------------------------------------
     def serve(self):
         """Load the installed app, announce the board, then serve until the stream ends."""
-        self._load(INSTALLED_APP, DEFAULT_STACK_DEPTH)
+        self._load(_INSTALLED_APP, DEFAULT_STACK_DEPTH)
         self._write(F.control(self.raw, F.INFO, 0, self._info(None, True)))
         while True:
             if self._hello is None:
@@ -102,7 +105,7 @@ class Board(F.Session):
         session when it loaded, answer with INFO."""
         depth, app = self._hello
         self._hello = None
-        app = app or INSTALLED_APP
+        app = app or _INSTALLED_APP
         depth = depth or DEFAULT_STACK_DEPTH
         self.flag.start(app)
         if not (self._entry is not None and app == self.app and depth == self.runtime.max_depth):
@@ -113,7 +116,7 @@ class Board(F.Session):
         self._write(memoryview(self._reply)[1:])
 
     def _load(self, path, depth):
-        """Load the app (its setup() then records the heap the app holds in APP_RAM_FILE), or
+        """Load the app (its setup() then records the heap the app holds in _APP_RAM_FILE), or
         keep why it did not load."""
         self.runtime = None
         self._entry = None
@@ -157,7 +160,7 @@ class Board(F.Session):
             if _COLLECT:
                 gc.collect()
             try:
-                with loader.firmware_open(APP_RAM_FILE, "w") as f:  # in the app's call: not its open()
+                with loader.firmware_open(_APP_RAM_FILE, "w") as f:  # in the app's call: not its open()
                     f.write("%s %d\n" % (path, gc.mem_alloc() - base))
             except OSError:
                 pass
@@ -176,6 +179,19 @@ class Board(F.Session):
             version = app = error = ""
         return F.info_body(status, depth, self.heap_boot, gc.mem_alloc(), self._challenge, version,
                            app, error)
+
+    def _stir(self, data):
+        """A new challenge from the old one, `data` and the clock: two CRC-16s (the board may
+        have no random source; what it must not do is take the same HELLO twice)."""
+        from time import ticks_us
+        t = ticks_us()
+        challenge = self._challenge
+        a = F.crc16(data, 0, None, F.crc16(challenge, 0, None, t & 0xFFFF))
+        b = F.crc16(data, 0, None, F.crc16(challenge, 0, None, (t >> 14) & 0xFFFF) ^ 0x5A5A)
+        challenge[0] = a >> 8
+        challenge[1] = a & 0xFF
+        challenge[2] = b >> 8
+        challenge[3] = b & 0xFF
 
     # -- the yield primitive ----------------------------------------------------------------
     def _yield(self):
@@ -221,7 +237,7 @@ class Board(F.Session):
                         self._write(F.control(raw, F.INFO, raw[2], self._info(F.INFO_CHALLENGE, False)))
                         continue
                     self.start(fields[1], raw[2])
-                    _stir(self._challenge, fields[1])  # a replay of this HELLO no longer opens one
+                    self._stir(fields[1])  # a replay of this HELLO no longer opens one
                     self._hello = fields[2:]
                 elif kind == F.RESUME:
                     seq = raw[0]
@@ -241,18 +257,6 @@ class Board(F.Session):
             return kind
 
 
-def _stir(challenge, data):
-    """A new challenge from the old one, `data` and the clock: two CRC-16s (the board may have
-    no random source; what it must not do is take the same HELLO twice)."""
-    t = time.ticks_us()
-    a = F.crc16(data, 0, None, F.crc16(challenge, 0, None, t & 0xFFFF))
-    b = F.crc16(data, 0, None, F.crc16(challenge, 0, None, (t >> 14) & 0xFFFF) ^ 0x5A5A)
-    challenge[0] = a >> 8
-    challenge[1] = a & 0xFF
-    challenge[2] = b >> 8
-    challenge[3] = b & 0xFF
-
-
 # A new session, a closed port and the host's Ctrl-C (its watchdog's reset) end the app from
 # outside; anything else out of it is its fault.
 _NOT_THE_APPS = (_Unwind, KeyboardInterrupt)
@@ -262,7 +266,7 @@ def _app_source(path):
     """The installed app is the app store's enabled slot (enabled, validated, CRC intact: what
     tools/flash.py app leaves); app.py (a file a user or a test put there) when no slot is.
     An app's file holds its source, or its ROMFS image (the bytes: firmware/loader.py runs it)."""
-    if path == INSTALLED_APP:
+    if path == _INSTALLED_APP:
         # the store's slot (firmware/app_slot.py: the store itself, its control commands for
         # tools/flash.py, is not loaded for this)
         from firmware.app_slot import enabled_app
@@ -277,7 +281,7 @@ def _app_source(path):
         with open(path) as f:
             return f.read()
     except OSError:
-        if path == INSTALLED_APP:
+        if path == _INSTALLED_APP:
             raise OSError("no app enabled")
         raise
 
@@ -297,7 +301,7 @@ def main(reader=None, writer=None):
     # again, so that it holds no heap while apps run
     from firmware import app_store
     try:
-        board.flag.at_boot(app_store.AppStore(), INSTALLED_APP)
+        board.flag.at_boot(app_store.AppStore(), _INSTALLED_APP)
     finally:
         sys.modules.pop("firmware.app_store", None)
         import firmware

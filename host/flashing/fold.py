@@ -150,9 +150,15 @@ def fold(source: str, constants: dict[str, dict[str, int]], module: str | None =
 
 def on_board(source: str) -> str:
     """`source` with each private module-level `NAME = sys.implementation.name == "micropython"`
-    (or `!=`) as `NAME = const(1)` (or 0), line for line (see the module's docstring)."""
+    (or `!=`) as `NAME = const(1)` (or 0), and without its `try: from micropython import const`,
+    line for line (see the module's docstring)."""
     spans, lines = [], source.splitlines(keepends=True)
     for node in ast.parse(source).body:
+        if (isinstance(node, ast.Try) and len(node.body) == 1
+                and isinstance(node.body[0], ast.ImportFrom) and node.body[0].module == "micropython"
+                and [a.name for a in node.body[0].names] == ["const"] and not node.body[0].names[0].asname):
+            spans.append(_statement(node, lines, "pass"))
+            continue
         value = node.value if isinstance(node, ast.Assign) else None
         if (len(getattr(node, "targets", ())) == 1 and isinstance(node.targets[0], ast.Name)
                 and node.targets[0].id.startswith("_") and isinstance(value, ast.Compare)

@@ -97,6 +97,14 @@ def test_the_micropython_flag_is_a_constant_on_the_board_line_for_line() -> None
         'PUBLIC = sys.implementation.name == "micropython"']  # a global another module may read
 
 
+def test_the_board_s_modules_leave_out_the_const_import_line_for_line() -> None:
+    source = ("try:\n    from micropython import const\nexcept ImportError:  # CPython\n"
+              "    const = int\n_X = const(3)\n")
+    out = on_board(source)
+    assert out.splitlines() == ["pass", "", "", "", "_X = const(3)"]
+    assert on_board("from micropython import const\n") == "from micropython import const\n"
+
+
 def test_the_board_s_loader_holds_none_of_its_cpython_half() -> None:
     [(_, mpy)] = [f for f in precompiled([f for f in firmware_files() if f[0] == "firmware/loader.py"],
                                          VIRTUAL_BOARD_MPY)[0]]
