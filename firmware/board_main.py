@@ -60,71 +60,71 @@ class Board(F.Session):
         self._read = reader.readinto
         # the frame read, and the frames built (serial_frame); the byte read last after them
         self.raw = bytearray(F.MAX_CONTENT + 1)
-        self._one = memoryview(self.raw)[F.MAX_CONTENT:]
         self._write = writer.write
         self.m2b = bytearray(BUFFER_SIZE)
         self.b2m = bytearray(BUFFER_SIZE)
-        F.Session.__init__(self)
-        self._last = None          # the content of the last request handled, for its repeats
-        self._reply = None         # the frame sent in answer to it (with its leading flag)
-        self._challenge = bytearray(F.CHALLENGE_SIZE)
+        F.Session.__init__(self)  # its key's last 4 bytes hold the board's challenge
         self._stir(b"")
-        self._hello = None         # (stack depth, app) of a HELLO taken and not yet handled
+        # the content of the last request handled (for its repeats), and the frame sent in
+        # answer to it (with its leading flag)
+        self._kept = (None, None)
         self.dropped = [0, 0, 0, 0]  # replayed, out of order, stale HELLO, corrupt (_REPLAYED...)
         self.runtime = None
         self.app = ""
         self._entry = None         # (setup, loop) of the app loaded and not run yet, else None
-        self._error = ""
         self.heap_boot = 0  # heap in use once the firmware is imported and set up
         self.flag = flag
 
     # -- serving ----------------------------------------------------------------------------
     def serve(self):
         """Load the installed app, announce the board, then serve until the stream ends."""
-        self._load(_INSTALLED_APP, DEFAULT_STACK_DEPTH)
-        self._write(F.control(self.raw, F.INFO, 0, self._info(None, True)))
+        error = self._load(_INSTALLED_APP, DEFAULT_STACK_DEPTH)
+        self._write(F.control(self.raw, F.INFO, 0, self._info(None, error)))
+        hello = None  # (stack depth, app) of a HELLO taken and not yet handled
         while True:
-            if self._hello is None:
+            if hello is None:
                 try:
-                    self._next_request()
+                    hello = self._next_request()
                 except _Unwind:  # the stream ended
                     return
-            if self._hello is not None:
-                self._open()
+            if hello is not None:
+                self._open(hello)
+                hello = None
             elif self._entry is not None:  # a RESUME of the session a HELLO opened: run it
                 entry = self._entry
                 self._entry = None  # a session runs once; a new one needs a HELLO (and a load)
                 try:
                     self.flag.enter()
                     self.runtime.run(entry[0], entry[1])
-                except _Unwind:  # (run() returns no other way but KeyboardInterrupt)
+                except _Unwind as e:  # (run() returns no other way but KeyboardInterrupt)
                     entry = None  # this frame lives on: the next app must load without this one
+                    hello = e.args[0] if e.args else None  # the HELLO that ended it, or EOF
 
-    def _open(self):
-        """Handle the HELLO taken: (re)load the app unless it is loaded and not run yet, open the
-        session when it loaded, answer with INFO."""
-        depth, app = self._hello
-        self._hello = None
+    def _open(self, hello):
+        """Handle the HELLO taken ((stack depth, app)): (re)load the app unless it is loaded and
+        not run yet, open the session when it loaded, answer with INFO."""
+        depth, app = hello
         app = app or _INSTALLED_APP
         depth = depth or DEFAULT_STACK_DEPTH
         self.flag.start(app)
+        error = None
         if not (self._entry is not None and app == self.app and depth == self.runtime.max_depth):
-            self._load(app, depth)
+            error = self._load(app, depth)
         self.open = self._entry is not None
         # the answer, kept for a repeat (its leading flag goes with repeats only)
-        self._reply = F.control(self.raw, F.INFO, self.seq, self._info(None, self._entry is None))
-        self._write(memoryview(self._reply)[1:])
+        reply = F.control(self.raw, F.INFO, self.seq, self._info(None, None if self.open else error))
+        self._kept = (self._kept[0], reply)
+        self._write(memoryview(reply)[1:])
 
     def _load(self, path, depth):
-        """Load the app (its setup() then records the heap the app holds in _APP_RAM_FILE), or
-        keep why it did not load."""
+        """Load the app (its setup() then records the heap the app holds in _APP_RAM_FILE); why
+        it did not load ("" when it did)."""
         self.runtime = None
         self._entry = None
         microapp.bind(None)
         if _COLLECT:
             gc.collect()
         self.app = path
-        self._error = ""
         base = gc.mem_alloc()
         try:
             if path == self.flag.rebooted:  # it was running at a reset: not started by the board
@@ -136,21 +136,21 @@ class Board(F.Session):
             finally:
                 self.flag.leave()
         except (Exception, SystemExit) as e:
-            self._error = "%s: %s" % (type(e).__name__, e)
+            error = "%s: %s" % (type(e).__name__, e)
             # where in the app's file (the host names the file): the line of the app's innermost
             # frame in its traceback (the app runs from source text: its frames say "<string>")
             try:
                 tb = _traceback(e)
             except Exception:  # no heap left to format it: the error text without its line
-                return
+                return error
             mark = b'"<string>", line '
             at = tb.rfind(mark)
             start = end = at + len(mark)
             while at >= 0 and end < len(tb) and 48 <= tb[end] <= 57:
                 end += 1
             if end > start:
-                self._error = "%s (line %s)" % (self._error, tb[start:end].decode())
-            return
+                error = "%s (line %s)" % (error, tb[start:end].decode())
+            return error
         self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth, unwind=_NOT_THE_APPS)
         microapp.bind(self.runtime)
         app_setup = entry[0]
@@ -165,19 +165,21 @@ class Board(F.Session):
             except OSError:
                 pass
         self._entry = (setup, entry[1])
+        return ""
 
-    def _info(self, status, texts):
-        """An INFO body (status None: READY or LOAD_ERROR, whether the app loaded). Answers to a
-        HELLO leave out the texts unless the app did not load: on a noisy line every byte of a
-        frame is a chance to lose it."""
+    def _info(self, status, error):
+        """An INFO body (status None: READY or LOAD_ERROR, whether the app loaded), with its
+        texts and `error` (why the app did not load) unless error is None. Answers to a HELLO
+        leave out the texts unless the app did not load: on a noisy line every byte of a frame
+        is a chance to lose it."""
         if status is None:
             status = F.INFO_READY if self._entry else F.INFO_LOAD_ERROR
         depth = self.runtime.max_depth if self.runtime else 0
-        if texts:
-            version, app, error = VERSION, self.app, self._error
-        else:
+        if error is None:
             version = app = error = ""
-        return F.info_body(status, depth, self.heap_boot, gc.mem_alloc(), self._challenge, version,
+        else:
+            version, app = VERSION, self.app
+        return F.info_body(status, depth, self.heap_boot, gc.mem_alloc(), self._key[7:], version,
                            app, error)
 
     def _stir(self, data):
@@ -185,13 +187,13 @@ class Board(F.Session):
         have no random source; what it must not do is take the same HELLO twice)."""
         from time import ticks_us
         t = ticks_us()
-        challenge = self._challenge
-        a = F.crc16(data, 0, None, F.crc16(challenge, 0, None, t & 0xFFFF))
-        b = F.crc16(data, 0, None, F.crc16(challenge, 0, None, (t >> 14) & 0xFFFF) ^ 0x5A5A)
-        challenge[0] = a >> 8
-        challenge[1] = a & 0xFF
-        challenge[2] = b >> 8
-        challenge[3] = b & 0xFF
+        key = self._key  # the challenge: its bytes 7-10 (serial_frame.Session)
+        a = F.crc16(data, 0, None, F.crc16(key, 7, None, t & 0xFFFF))
+        b = F.crc16(data, 0, None, F.crc16(key, 7, None, (t >> 14) & 0xFFFF) ^ 0x5A5A)
+        key[7] = a >> 8
+        key[8] = a & 0xFF
+        key[9] = b >> 8
+        key[10] = b & 0xFF
 
     # -- the yield primitive ----------------------------------------------------------------
     def _yield(self):
@@ -204,25 +206,28 @@ class Board(F.Session):
                 reply = F.text_frames(self.raw, self.seq, _traceback(error)) + reply[1:]
             except Exception:  # a MemoryError above all: the YIELD's error text still says what raised
                 pass
-        self._reply = reply  # the answer, kept for a repeat (as _open's)
+        self._kept = (self._kept[0], reply)  # the answer, kept for a repeat (as _open's)
         self._write(memoryview(reply)[1:])
-        if self._next_request() == F.HELLO:
-            raise _Unwind()
+        hello = self._next_request()
+        if hello is not None:
+            raise _Unwind(hello)  # the serve loop opens its session
         self.flag.enter()
 
     def _next_request(self):
-        """Block until the next request arrives: HELLO (its fields in self._hello) or RESUME
-        (applied to the buffers). A repeat of the last request gets the kept answer; a frame
-        that does not check a NAK; a replayed or out-of-order one is dropped. Raises _Unwind
-        when the stream ends."""
+        """Block until the next request arrives: a HELLO (its (stack depth, app) returned) or a
+        RESUME (applied to the buffers; None returned). A repeat of the last request gets the
+        kept answer; a frame that does not check a NAK; a replayed or out-of-order one is
+        dropped. Raises _Unwind when the stream ends."""
         raw, dropped = self.raw, self.dropped
+        one = memoryview(raw)[F.MAX_CONTENT:]  # raw's spare last byte
         while True:
             try:
-                n = F.read_frame(self._read, self._one, raw)
+                n = F.read_frame(self._read, one, raw)
             except EOFError:
                 raise _Unwind()
-            if n >= 0 and self._last is not None and len(self._last) == n and raw[:n] == self._last:
-                self._write(self._reply)  # a repeat: the kept answer, flag first
+            last, reply = self._kept
+            if n >= 0 and last is not None and len(last) == n and raw[:n] == last:
+                self._write(reply)  # a repeat: the kept answer, flag first
                 continue
             try:
                 if n < 0:
@@ -231,14 +236,14 @@ class Board(F.Session):
                 if kind == F.HELLO:
                     body = F.control_body(raw, n)  # empty: the host asks for the challenge
                     fields = F.parse_hello(body) if body else None
-                    if fields is None or fields[0] != bytes(self._challenge):
+                    if fields is None or fields[0] != bytes(self._key[7:]):
                         if fields is not None:
                             dropped[_STALE_HELLO] += 1
-                        self._write(F.control(raw, F.INFO, raw[2], self._info(F.INFO_CHALLENGE, False)))
+                        self._write(F.control(raw, F.INFO, raw[2], self._info(F.INFO_CHALLENGE, None)))
                         continue
                     self.start(fields[1], raw[2])
                     self._stir(fields[1])  # a replay of this HELLO no longer opens one
-                    self._hello = fields[2:]
+                    found = fields[2:]
                 elif kind == F.RESUME:
                     seq = raw[0]
                     if seq != self.seq % 255 + 1:  # not the next (Session.advance)
@@ -246,6 +251,7 @@ class Board(F.Session):
                         continue
                     F.apply_delta(raw, n, self, self.m2b, self.b2m, True)
                     self.advance()
+                    found = None
                 else:
                     continue  # a board's kind: our own frame echoed
             except F.FrameError:  # (a HELLO's path that is not UTF-8 too)
@@ -253,8 +259,8 @@ class Board(F.Session):
                 status = F.NAK_IN_SESSION if self.open else F.NAK_NO_SESSION
                 self._write(F.control(raw, F.NAK, self.seq, bytes((status,))))
                 continue
-            self._last = bytes(raw[:n])
-            return kind
+            self._kept = (bytes(raw[:n]), None)  # its answer comes with the reply
+            return found
 
 
 # A new session, a closed port and the host's Ctrl-C (its watchdog's reset) end the app from
