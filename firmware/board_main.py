@@ -57,10 +57,10 @@ class Board(F.Session):
         """reader: a stream with readinto(b) (sys.stdin.buffer, a machine.UART); writer: write();
         flag: the run flag (firmware/run_flag.py's RunFlag; tests that drive Board directly give
         one of their own with its methods and `rebooted`)."""
-        self._read = reader.readinto
+        self.reader = reader  # (the streams, not their bound methods: two objects less)
         # the frame read, and the frames built (serial_frame); the byte read last after them
         self.raw = bytearray(F.MAX_CONTENT + 1)
-        self._write = writer.write
+        self.writer = writer
         self.m2b = bytearray(BUFFER_SIZE)
         self.b2m = bytearray(BUFFER_SIZE)
         F.Session.__init__(self)  # its key's last 4 bytes hold the board's challenge
@@ -79,7 +79,7 @@ class Board(F.Session):
     def serve(self):
         """Load the installed app, announce the board, then serve until the stream ends."""
         error = self._load(_INSTALLED_APP, DEFAULT_STACK_DEPTH)
-        self._write(F.control(self.raw, F.INFO, 0, self._info(None, error)))
+        self.writer.write(F.control(self.raw, F.INFO, 0, self._info(None, error)))
         hello = None  # (stack depth, app) of a HELLO taken and not yet handled
         while True:
             if hello is None:
@@ -114,7 +114,7 @@ class Board(F.Session):
         # the answer, kept for a repeat (its leading flag goes with repeats only)
         reply = F.control(self.raw, F.INFO, self.seq, self._info(None, None if self.open else error))
         self._kept = (self._kept[0], reply)
-        self._write(memoryview(reply)[1:])
+        self.writer.write(memoryview(reply)[1:])
 
     def _load(self, path, depth):
         """Load the app (its setup() then records the heap the app holds in _APP_RAM_FILE); why
@@ -207,7 +207,7 @@ class Board(F.Session):
             except Exception:  # a MemoryError above all: the YIELD's error text still says what raised
                 pass
         self._kept = (self._kept[0], reply)  # the answer, kept for a repeat (as _open's)
-        self._write(memoryview(reply)[1:])
+        self.writer.write(memoryview(reply)[1:])
         hello = self._next_request()
         if hello is not None:
             raise _Unwind(hello)  # the serve loop opens its session
@@ -220,14 +220,15 @@ class Board(F.Session):
         dropped. Raises _Unwind when the stream ends."""
         raw, dropped = self.raw, self.dropped
         one = memoryview(raw)[F.MAX_CONTENT:]  # raw's spare last byte
+        readinto = self.reader.readinto
         while True:
             try:
-                n = F.read_frame(self._read, one, raw)
+                n = F.read_frame(readinto, one, raw)
             except EOFError:
                 raise _Unwind()
             last, reply = self._kept
             if n >= 0 and last is not None and len(last) == n and raw[:n] == last:
-                self._write(reply)  # a repeat: the kept answer, flag first
+                self.writer.write(reply)  # a repeat: the kept answer, flag first
                 continue
             try:
                 if n < 0:
@@ -239,7 +240,7 @@ class Board(F.Session):
                     if fields is None or fields[0] != bytes(self._key[7:]):
                         if fields is not None:
                             dropped[_STALE_HELLO] += 1
-                        self._write(F.control(raw, F.INFO, raw[2], self._info(F.INFO_CHALLENGE, None)))
+                        self.writer.write(F.control(raw, F.INFO, raw[2], self._info(F.INFO_CHALLENGE, None)))
                         continue
                     self.start(fields[1], raw[2])
                     self._stir(fields[1])  # a replay of this HELLO no longer opens one
@@ -257,7 +258,7 @@ class Board(F.Session):
             except F.FrameError:  # (a HELLO's path that is not UTF-8 too)
                 dropped[_CORRUPT] += 1
                 status = F.NAK_IN_SESSION if self.open else F.NAK_NO_SESSION
-                self._write(F.control(raw, F.NAK, self.seq, bytes((status,))))
+                self.writer.write(F.control(raw, F.NAK, self.seq, bytes((status,))))
                 continue
             self._kept = (bytes(raw[:n]), None)  # its answer comes with the reply
             return found
