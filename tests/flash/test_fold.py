@@ -111,3 +111,9 @@ def test_the_board_s_loader_holds_none_of_its_cpython_half() -> None:
     for name in (b"loader_cpython", b"_cpython", b"_MICROPYTHON", b"sdk_view", b"builtins_table"):
         assert name not in mpy, name
     assert b"load_app" in mpy and b"open exec" not in mpy  # the board's half is there
+
+
+def test_the_firmware_version_is_folded_so_that_a_boot_does_not_load_its_module() -> None:
+    from firmware.version import VERSION
+    source = "from firmware.version import VERSION\n\n\ndef info():\n    return VERSION\n"
+    assert fold(source, CONSTANTS, "firmware.board_main") == "pass\n\n\ndef info():\n    return %r\n" % VERSION
