@@ -304,17 +304,7 @@ def _traceback(exc):
 def main(reader=None, writer=None):
     """Serve the host on the REPL's serial stream (or the given streams, e.g. a machine.UART)."""
     board = Board(reader or sys.stdin.buffer, writer or sys.stdout.buffer, run_flag.RunFlag())
-    # the run flag's boot check (firmware/run_flag.py), the app store imported for it and let go
-    # again, so that it holds no heap while apps run
-    from firmware import app_store
-    try:
-        board.flag.at_boot(app_store.AppStore(), _INSTALLED_APP)
-    finally:
-        sys.modules.pop("firmware.app_store", None)
-        import firmware
-        if hasattr(firmware, "app_store"):
-            delattr(firmware, "app_store")
-        del app_store  # this frame's name held it too
+    board.flag.at_boot(_INSTALLED_APP)  # the run flag's boot check (firmware/run_flag.py)
     if _COLLECT:
         gc.collect()
     board.heap_boot = gc.mem_alloc()
