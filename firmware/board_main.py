@@ -275,9 +275,11 @@ def _app_source(path):
     An app's file holds its source, or its ROMFS image (the bytes: firmware/loader.py runs it)."""
     if path == _INSTALLED_APP:
         # the store's slot (firmware/app_slot.py: the store itself, its control commands for
-        # tools/flash.py, is not loaded for this)
+        # tools/flash.py, is not loaded for this), let go again: it holds no heap while apps run
         from firmware.app_slot import enabled_app
         found = enabled_app()
+        import firmware
+        del firmware.app_slot, sys.modules["firmware.app_slot"]
         if found is not None:
             return found[1]
     try:
