@@ -88,7 +88,7 @@ class Board(F.Session):
                 except _Unwind:  # the stream ended
                     return
             if hello is not None:
-                self._open(hello)
+                self._open(hello[0], hello[1])
                 hello = None
             elif self._entry is not None:  # a RESUME of the session a HELLO opened: run it
                 entry = self._entry
@@ -100,10 +100,9 @@ class Board(F.Session):
                     entry = None  # this frame lives on: the next app must load without this one
                     hello = e.args[0] if e.args else None  # the HELLO that ended it, or EOF
 
-    def _open(self, hello):
-        """Handle the HELLO taken ((stack depth, app)): (re)load the app unless it is loaded and
-        not run yet, open the session when it loaded, answer with INFO."""
-        depth, app = hello
+    def _open(self, depth, app):
+        """Handle the HELLO taken (its stack depth and app): (re)load the app unless it is
+        loaded and not run yet, open the session when it loaded, answer with INFO."""
         app = app or _INSTALLED_APP
         depth = depth or DEFAULT_STACK_DEPTH
         self.flag.start(app)
