@@ -13,12 +13,12 @@
 # INSTALLED_APP, APP_RAM_FILE).
 import gc
 import sys
-import time
 
 try:
     from micropython import const
-except ImportError:  # CPython: const(n) is n
-    const = int  # type: ignore[assignment]
+except ImportError:  # CPython: const(x) is x
+    def const(value):  # type: ignore[misc]
+        return value
 
 from firmware import loader, microapp, run_flag
 from firmware.runtime import Runtime
@@ -26,10 +26,13 @@ from shared_buffers import serial_frame as F
 from shared_buffers.protocol import BUFFER_SIZE, DEFAULT_STACK_DEPTH
 
 from firmware.version import VERSION
-INSTALLED_APP = "app.py"
+_MICROPYTHON = sys.implementation.name == "micropython"  # the board's build: const(1)
+_INSTALLED_APP = const("app.py")
 # The heap the running app holds once its setup() returned (live, after a collection), as
 # "<app path> <bytes>": tools/flash.py info and app read it from the board.
-APP_RAM_FILE = "app_ram.txt"
+_APP_RAM_FILE = const("app_ram.txt")
+if not _MICROPYTHON:  # the host's names (on the board each would be a global of this module)
+    INSTALLED_APP, APP_RAM_FILE = _INSTALLED_APP, _APP_RAM_FILE
 # The WASI build's collector (the virtual board) misses pointers held in wasm locals, so a
 # collection can free live objects: there the firmware never collects, and the virtual board
 # runs with a heap big enough for a session. Real boards collect between apps.
@@ -54,74 +57,73 @@ class Board(F.Session):
         """reader: a stream with readinto(b) (sys.stdin.buffer, a machine.UART); writer: write();
         flag: the run flag (firmware/run_flag.py's RunFlag; tests that drive Board directly give
         one of their own with its methods and `rebooted`)."""
-        self._read = reader.readinto
+        self.reader = reader  # (the streams, not their bound methods: two objects less)
         # the frame read, and the frames built (serial_frame); the byte read last after them
         self.raw = bytearray(F.MAX_CONTENT + 1)
-        self._one = memoryview(self.raw)[F.MAX_CONTENT:]
-        self._write = writer.write
+        self.writer = writer
         self.m2b = bytearray(BUFFER_SIZE)
         self.b2m = bytearray(BUFFER_SIZE)
-        F.Session.__init__(self)
-        self._last = None          # the content of the last request handled, for its repeats
-        self._reply = None         # the frame sent in answer to it (with its leading flag)
-        self._challenge = bytearray(F.CHALLENGE_SIZE)
-        _stir(self._challenge, b"")
-        self._hello = None         # (stack depth, app) of a HELLO taken and not yet handled
+        F.Session.__init__(self)  # its key's last 4 bytes hold the board's challenge
+        self._stir(b"")
+        # the content of the last request handled (for its repeats), and the frame sent in
+        # answer to it (with its leading flag)
+        self._kept = (None, None)
         self.dropped = [0, 0, 0, 0]  # replayed, out of order, stale HELLO, corrupt (_REPLAYED...)
         self.runtime = None
         self.app = ""
         self._entry = None         # (setup, loop) of the app loaded and not run yet, else None
-        self._error = ""
         self.heap_boot = 0  # heap in use once the firmware is imported and set up
         self.flag = flag
 
     # -- serving ----------------------------------------------------------------------------
     def serve(self):
         """Load the installed app, announce the board, then serve until the stream ends."""
-        self._load(INSTALLED_APP, DEFAULT_STACK_DEPTH)
-        self._write(F.control(self.raw, F.INFO, 0, self._info(None, True)))
+        error = self._load(_INSTALLED_APP, DEFAULT_STACK_DEPTH)
+        self.writer.write(F.control(self.raw, F.INFO, 0, self._info(None, error)))
+        hello = None  # (stack depth, app) of a HELLO taken and not yet handled
         while True:
-            if self._hello is None:
+            if hello is None:
                 try:
-                    self._next_request()
+                    hello = self._next_request()
                 except _Unwind:  # the stream ended
                     return
-            if self._hello is not None:
-                self._open()
+            if hello is not None:
+                self._open(hello[0], hello[1])
+                hello = None
             elif self._entry is not None:  # a RESUME of the session a HELLO opened: run it
                 entry = self._entry
                 self._entry = None  # a session runs once; a new one needs a HELLO (and a load)
                 try:
                     self.flag.enter()
                     self.runtime.run(entry[0], entry[1])
-                except _Unwind:  # (run() returns no other way but KeyboardInterrupt)
+                except _Unwind as e:  # (run() returns no other way but KeyboardInterrupt)
                     entry = None  # this frame lives on: the next app must load without this one
+                    hello = e.args[0] if e.args else None  # the HELLO that ended it, or EOF
 
-    def _open(self):
-        """Handle the HELLO taken: (re)load the app unless it is loaded and not run yet, open the
-        session when it loaded, answer with INFO."""
-        depth, app = self._hello
-        self._hello = None
-        app = app or INSTALLED_APP
+    def _open(self, depth, app):
+        """Handle the HELLO taken (its stack depth and app): (re)load the app unless it is
+        loaded and not run yet, open the session when it loaded, answer with INFO."""
+        app = app or _INSTALLED_APP
         depth = depth or DEFAULT_STACK_DEPTH
         self.flag.start(app)
+        error = None
         if not (self._entry is not None and app == self.app and depth == self.runtime.max_depth):
-            self._load(app, depth)
+            error = self._load(app, depth)
         self.open = self._entry is not None
         # the answer, kept for a repeat (its leading flag goes with repeats only)
-        self._reply = F.control(self.raw, F.INFO, self.seq, self._info(None, self._entry is None))
-        self._write(memoryview(self._reply)[1:])
+        reply = F.control(self.raw, F.INFO, self.seq, self._info(None, None if self.open else error))
+        self._kept = (self._kept[0], reply)
+        self.writer.write(memoryview(reply)[1:])
 
     def _load(self, path, depth):
-        """Load the app (its setup() then records the heap the app holds in APP_RAM_FILE), or
-        keep why it did not load."""
+        """Load the app (its setup() then records the heap the app holds in _APP_RAM_FILE); why
+        it did not load ("" when it did)."""
         self.runtime = None
         self._entry = None
         microapp.bind(None)
         if _COLLECT:
             gc.collect()
         self.app = path
-        self._error = ""
         base = gc.mem_alloc()
         try:
             if path == self.flag.rebooted:  # it was running at a reset: not started by the board
@@ -133,21 +135,21 @@ class Board(F.Session):
             finally:
                 self.flag.leave()
         except (Exception, SystemExit) as e:
-            self._error = "%s: %s" % (type(e).__name__, e)
+            error = "%s: %s" % (type(e).__name__, e)
             # where in the app's file (the host names the file): the line of the app's innermost
             # frame in its traceback (the app runs from source text: its frames say "<string>")
             try:
                 tb = _traceback(e)
             except Exception:  # no heap left to format it: the error text without its line
-                return
+                return error
             mark = b'"<string>", line '
             at = tb.rfind(mark)
             start = end = at + len(mark)
             while at >= 0 and end < len(tb) and 48 <= tb[end] <= 57:
                 end += 1
             if end > start:
-                self._error = "%s (line %s)" % (self._error, tb[start:end].decode())
-            return
+                error = "%s (line %s)" % (error, tb[start:end].decode())
+            return error
         self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth, unwind=_NOT_THE_APPS)
         microapp.bind(self.runtime)
         app_setup = entry[0]
@@ -157,25 +159,40 @@ class Board(F.Session):
             if _COLLECT:
                 gc.collect()
             try:
-                with loader.firmware_open(APP_RAM_FILE, "w") as f:  # in the app's call: not its open()
+                with loader.firmware_open(_APP_RAM_FILE, "w") as f:  # in the app's call: not its open()
                     f.write("%s %d\n" % (path, gc.mem_alloc() - base))
             except OSError:
                 pass
         self._entry = (setup, entry[1])
+        return ""
 
-    def _info(self, status, texts):
-        """An INFO body (status None: READY or LOAD_ERROR, whether the app loaded). Answers to a
-        HELLO leave out the texts unless the app did not load: on a noisy line every byte of a
-        frame is a chance to lose it."""
+    def _info(self, status, error):
+        """An INFO body (status None: READY or LOAD_ERROR, whether the app loaded), with its
+        texts and `error` (why the app did not load) unless error is None. Answers to a HELLO
+        leave out the texts unless the app did not load: on a noisy line every byte of a frame
+        is a chance to lose it."""
         if status is None:
             status = F.INFO_READY if self._entry else F.INFO_LOAD_ERROR
         depth = self.runtime.max_depth if self.runtime else 0
-        if texts:
-            version, app, error = VERSION, self.app, self._error
-        else:
+        if error is None:
             version = app = error = ""
-        return F.info_body(status, depth, self.heap_boot, gc.mem_alloc(), self._challenge, version,
+        else:
+            version, app = VERSION, self.app
+        return F.info_body(status, depth, self.heap_boot, gc.mem_alloc(), self._key[7:], version,
                            app, error)
+
+    def _stir(self, data):
+        """A new challenge from the old one, `data` and the clock: two CRC-16s (the board may
+        have no random source; what it must not do is take the same HELLO twice)."""
+        from time import ticks_us
+        t = ticks_us()
+        key = self._key  # the challenge: its bytes 7-10 (serial_frame.Session)
+        a = F.crc16(data, 0, None, F.crc16(key, 7, None, t & 0xFFFF))
+        b = F.crc16(data, 0, None, F.crc16(key, 7, None, (t >> 14) & 0xFFFF) ^ 0x5A5A)
+        key[7] = a >> 8
+        key[8] = a & 0xFF
+        key[9] = b >> 8
+        key[10] = b & 0xFF
 
     # -- the yield primitive ----------------------------------------------------------------
     def _yield(self):
@@ -188,25 +205,29 @@ class Board(F.Session):
                 reply = F.text_frames(self.raw, self.seq, _traceback(error)) + reply[1:]
             except Exception:  # a MemoryError above all: the YIELD's error text still says what raised
                 pass
-        self._reply = reply  # the answer, kept for a repeat (as _open's)
-        self._write(memoryview(reply)[1:])
-        if self._next_request() == F.HELLO:
-            raise _Unwind()
+        self._kept = (self._kept[0], reply)  # the answer, kept for a repeat (as _open's)
+        self.writer.write(memoryview(reply)[1:])
+        hello = self._next_request()
+        if hello is not None:
+            raise _Unwind(hello)  # the serve loop opens its session
         self.flag.enter()
 
     def _next_request(self):
-        """Block until the next request arrives: HELLO (its fields in self._hello) or RESUME
-        (applied to the buffers). A repeat of the last request gets the kept answer; a frame
-        that does not check a NAK; a replayed or out-of-order one is dropped. Raises _Unwind
-        when the stream ends."""
+        """Block until the next request arrives: a HELLO (its (stack depth, app) returned) or a
+        RESUME (applied to the buffers; None returned). A repeat of the last request gets the
+        kept answer; a frame that does not check a NAK; a replayed or out-of-order one is
+        dropped. Raises _Unwind when the stream ends."""
         raw, dropped = self.raw, self.dropped
+        one = memoryview(raw)[F.MAX_CONTENT:]  # raw's spare last byte
+        readinto = self.reader.readinto
         while True:
             try:
-                n = F.read_frame(self._read, self._one, raw)
+                n = F.read_frame(readinto, one, raw)
             except EOFError:
                 raise _Unwind()
-            if n >= 0 and self._last is not None and len(self._last) == n and raw[:n] == self._last:
-                self._write(self._reply)  # a repeat: the kept answer, flag first
+            last, reply = self._kept
+            if n >= 0 and last is not None and len(last) == n and raw[:n] == last:
+                self.writer.write(reply)  # a repeat: the kept answer, flag first
                 continue
             try:
                 if n < 0:
@@ -215,14 +236,14 @@ class Board(F.Session):
                 if kind == F.HELLO:
                     body = F.control_body(raw, n)  # empty: the host asks for the challenge
                     fields = F.parse_hello(body) if body else None
-                    if fields is None or fields[0] != bytes(self._challenge):
+                    if fields is None or fields[0] != bytes(self._key[7:]):
                         if fields is not None:
                             dropped[_STALE_HELLO] += 1
-                        self._write(F.control(raw, F.INFO, raw[2], self._info(F.INFO_CHALLENGE, False)))
+                        self.writer.write(F.control(raw, F.INFO, raw[2], self._info(F.INFO_CHALLENGE, None)))
                         continue
                     self.start(fields[1], raw[2])
-                    _stir(self._challenge, fields[1])  # a replay of this HELLO no longer opens one
-                    self._hello = fields[2:]
+                    self._stir(fields[1])  # a replay of this HELLO no longer opens one
+                    found = fields[2:]
                 elif kind == F.RESUME:
                     seq = raw[0]
                     if seq != self.seq % 255 + 1:  # not the next (Session.advance)
@@ -230,27 +251,16 @@ class Board(F.Session):
                         continue
                     F.apply_delta(raw, n, self, self.m2b, self.b2m, True)
                     self.advance()
+                    found = None
                 else:
                     continue  # a board's kind: our own frame echoed
             except F.FrameError:  # (a HELLO's path that is not UTF-8 too)
                 dropped[_CORRUPT] += 1
                 status = F.NAK_IN_SESSION if self.open else F.NAK_NO_SESSION
-                self._write(F.control(raw, F.NAK, self.seq, bytes((status,))))
+                self.writer.write(F.control(raw, F.NAK, self.seq, bytes((status,))))
                 continue
-            self._last = bytes(raw[:n])
-            return kind
-
-
-def _stir(challenge, data):
-    """A new challenge from the old one, `data` and the clock: two CRC-16s (the board may have
-    no random source; what it must not do is take the same HELLO twice)."""
-    t = time.ticks_us()
-    a = F.crc16(data, 0, None, F.crc16(challenge, 0, None, t & 0xFFFF))
-    b = F.crc16(data, 0, None, F.crc16(challenge, 0, None, (t >> 14) & 0xFFFF) ^ 0x5A5A)
-    challenge[0] = a >> 8
-    challenge[1] = a & 0xFF
-    challenge[2] = b >> 8
-    challenge[3] = b & 0xFF
+            self._kept = (bytes(raw[:n]), None)  # its answer comes with the reply
+            return found
 
 
 # A new session, a closed port and the host's Ctrl-C (its watchdog's reset) end the app from
@@ -262,11 +272,13 @@ def _app_source(path):
     """The installed app is the app store's enabled slot (enabled, validated, CRC intact: what
     tools/flash.py app leaves); app.py (a file a user or a test put there) when no slot is.
     An app's file holds its source, or its ROMFS image (the bytes: firmware/loader.py runs it)."""
-    if path == INSTALLED_APP:
+    if path == _INSTALLED_APP:
         # the store's slot (firmware/app_slot.py: the store itself, its control commands for
-        # tools/flash.py, is not loaded for this)
+        # tools/flash.py, is not loaded for this), let go again: it holds no heap while apps run
         from firmware.app_slot import enabled_app
         found = enabled_app()
+        import firmware
+        del firmware.app_slot, sys.modules["firmware.app_slot"]
         if found is not None:
             return found[1]
     try:
@@ -277,7 +289,7 @@ def _app_source(path):
         with open(path) as f:
             return f.read()
     except OSError:
-        if path == INSTALLED_APP:
+        if path == _INSTALLED_APP:
             raise OSError("no app enabled")
         raise
 
@@ -293,17 +305,7 @@ def _traceback(exc):
 def main(reader=None, writer=None):
     """Serve the host on the REPL's serial stream (or the given streams, e.g. a machine.UART)."""
     board = Board(reader or sys.stdin.buffer, writer or sys.stdout.buffer, run_flag.RunFlag())
-    # the run flag's boot check (firmware/run_flag.py), the app store imported for it and let go
-    # again, so that it holds no heap while apps run
-    from firmware import app_store
-    try:
-        board.flag.at_boot(app_store.AppStore(), INSTALLED_APP)
-    finally:
-        sys.modules.pop("firmware.app_store", None)
-        import firmware
-        if hasattr(firmware, "app_store"):
-            delattr(firmware, "app_store")
-        del app_store  # this frame's name held it too
+    board.flag.at_boot(_INSTALLED_APP)  # the run flag's boot check (firmware/run_flag.py)
     if _COLLECT:
         gc.collect()
     board.heap_boot = gc.mem_alloc()

@@ -33,23 +33,38 @@ class RunFlag:
                 data = f.read(200)
         except OSError:
             data = b""
-        self.found = (data[:1], data[1:].split(b"\n")[0].decode())  # (state, app) the last run left
+        state, app = data[:1], data[1:].split(b"\n")[0].decode()  # what the last run left
+        self.found = app if state == _RUNNING else ""  # the app running at the reset, for at_boot
         # the app the board does not start on its own (it was running at a reset)
-        self.rebooted = self.found[1] if self.found[0] == _REBOOTED else ""
+        self.rebooted = app if state == _REBOOTED else ""
         self._file = open(_FLAG_FILE, "wb")
         self._armed = False  # the file says RUNNING
         self._write(_REBOOTED if self.rebooted else _IDLE, self.rebooted)
 
-    def at_boot(self, store, path):
+    def at_boot(self, path):
         """Blame the app that was running when the board reset: did-reboot in the app store
-        (`path`, the installed app's, came from its enabled slot) or in this file. Returns the app's name."""
-        state, app = self.found
-        if state != _RUNNING:
+        when it is the store's enabled slot (`path` is the installed app's), else in this file.
+        Returns the app's name. Only then is the app store imported, and let go again: a boot
+        that loaded it would keep its names for good (the board's interned names are never
+        freed: ~50 of them, past the name table's 300-entry pool)."""
+        app = self.found
+        if not app:  # (every app the flag names has a name: HELLO's "" is the installed app's)
             return ""
-        found = store.enabled_app() if app == path else None
-        if found is not None:
-            store.set_flag(found[0], "did_reboot")
-        else:
+        found = None
+        if app == path:
+            import sys
+            from firmware import app_store
+            try:
+                store = app_store.AppStore()
+                found = store.enabled_app()
+                if found is not None:
+                    store.set_flag(found[0], "did_reboot")
+            finally:
+                sys.modules.pop("firmware.app_store", None)
+                import firmware
+                if hasattr(firmware, "app_store"):
+                    delattr(firmware, "app_store")
+        if found is None:
             self.rebooted = app
             self._write(_REBOOTED, app)
         return app

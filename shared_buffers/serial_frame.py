@@ -149,7 +149,9 @@ class Session:
         self.shadows = bytearray(2 * BUFFER_SIZE)
         self.seq = 0
         self.epoch = 0
-        self._key = bytearray(7)  # nonce (4), epoch u16 LE, direction
+        # the CRC start: nonce (4), epoch u16 LE, direction; then 4 bytes the board keeps its
+        # challenge in (firmware/board_main.py: a buffer of its own would cost its heap)
+        self._key = bytearray(11)
         self.open = False
 
     def start(self, nonce, seq):
@@ -174,7 +176,7 @@ class Session:
         key[4] = epoch & 0xFF
         key[5] = (epoch >> 8) & 0xFF
         key[6] = 1 if to_board else 2
-        return crc16(key)
+        return crc16(key, 0, 7)
 
 
 # What content that is not a valid frame raises (a bad escape, too short, a bad CRC, a bad delta):

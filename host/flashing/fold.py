@@ -10,8 +10,10 @@ use of a `const()` number of shared_buffers/protocol.py, protocol_world.py and s
 by its literal, drops those names from the import statements (an import left with no name goes
 too) and leaves the rest of the source as it is, line for line (tracebacks keep their line
 numbers). serial_frame, which the board loads at boot, loses its own public `const()` names too
-(SELF_FOLDED): every module of the board that uses them has them folded in. What the VM then
-runs is the same program: the names were constants.
+(SELF_FOLDED): every module of the board that uses them has them folded in. The firmware's
+VERSION string (firmware/version.py, VERSION_MODULE) is folded the same way: no module of the
+board then loads firmware.version at boot. What the VM then runs is the same program: the
+names were constants.
 
 on_board() folds a module's `_MICROPYTHON = sys.implementation.name == "micropython"` to
 `const(1)`: mpy-cross then drops the code under `if not _MICROPYTHON:` (and the `else:` of `if
@@ -29,6 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PROTOCOL_MODULES = ("shared_buffers.protocol", "shared_buffers.protocol_world")
 FRAME_MODULE = "shared_buffers.serial_frame"
 SELF_FOLDED = (FRAME_MODULE,)  # modules whose own public const() names leave the board build
+VERSION_MODULE = "firmware.version"
 
 
 def _const_names(module: str) -> tuple[ast.Module, dict[str, ast.Assign]]:
@@ -60,24 +63,27 @@ def protocol_constants() -> dict[str, int]:
     return found
 
 
-def module_constants() -> dict[str, dict[str, int]]:
+def module_constants() -> dict[str, dict[str, int | str]]:
     """module -> the const() numbers it holds: the protocol modules' (each holds both), and
-    serial_frame's own and those it imports from the protocol (its YIELD is not the protocol's)."""
+    serial_frame's own and those it imports from the protocol (its YIELD is not the protocol's);
+    and firmware.version's VERSION."""
     protocol = protocol_constants()
     tree, own = _const_names(FRAME_MODULE)
     frame = {a.asname or a.name: protocol[a.name] for node in tree.body
              if isinstance(node, ast.ImportFrom) and node.module in PROTOCOL_MODULES
              for a in node.names if a.name in protocol}
     frame.update(_values(FRAME_MODULE, own))
-    return {**{m: protocol for m in PROTOCOL_MODULES}, FRAME_MODULE: frame}
+    version = importlib.import_module(VERSION_MODULE).VERSION
+    return {**{m: protocol for m in PROTOCOL_MODULES}, FRAME_MODULE: frame,
+            VERSION_MODULE: {"VERSION": version}}
 
 
-def fold(source: str, constants: dict[str, dict[str, int]], module: str | None = None) -> str:
+def fold(source: str, constants: dict[str, dict[str, int | str]], module: str | None = None) -> str:
     """`source` (of `module`) with the constants of module_constants() folded in (see the
     module's docstring)."""
     tree = ast.parse(source)
     lines = source.splitlines(keepends=True)
-    names: dict[str, int] = {}  # imported constant names -> value
+    names: dict[str, int | str] = {}  # imported constant names -> value
     aliases: dict[str, tuple[ast.ImportFrom, dict[str, int]]] = {}  # `import protocol as _P`
     edits: list[tuple[ast.ImportFrom, list[ast.alias]]] = []
     for node in ast.walk(tree):
@@ -150,9 +156,15 @@ def fold(source: str, constants: dict[str, dict[str, int]], module: str | None =
 
 def on_board(source: str) -> str:
     """`source` with each private module-level `NAME = sys.implementation.name == "micropython"`
-    (or `!=`) as `NAME = const(1)` (or 0), line for line (see the module's docstring)."""
+    (or `!=`) as `NAME = const(1)` (or 0), and without its `try: from micropython import const`,
+    line for line (see the module's docstring)."""
     spans, lines = [], source.splitlines(keepends=True)
     for node in ast.parse(source).body:
+        if (isinstance(node, ast.Try) and len(node.body) == 1
+                and isinstance(node.body[0], ast.ImportFrom) and node.body[0].module == "micropython"
+                and [a.name for a in node.body[0].names] == ["const"] and not node.body[0].names[0].asname):
+            spans.append(_statement(node, lines, "pass"))
+            continue
         value = node.value if isinstance(node, ast.Assign) else None
         if (len(getattr(node, "targets", ())) == 1 and isinstance(node.targets[0], ast.Name)
                 and node.targets[0].id.startswith("_") and isinstance(value, ast.Compare)

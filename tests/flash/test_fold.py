@@ -97,9 +97,23 @@ def test_the_micropython_flag_is_a_constant_on_the_board_line_for_line() -> None
         'PUBLIC = sys.implementation.name == "micropython"']  # a global another module may read
 
 
+def test_the_board_s_modules_leave_out_the_const_import_line_for_line() -> None:
+    source = ("try:\n    from micropython import const\nexcept ImportError:  # CPython\n"
+              "    const = int\n_X = const(3)\n")
+    out = on_board(source)
+    assert out.splitlines() == ["pass", "", "", "", "_X = const(3)"]
+    assert on_board("from micropython import const\n") == "from micropython import const\n"
+
+
 def test_the_board_s_loader_holds_none_of_its_cpython_half() -> None:
     [(_, mpy)] = [f for f in precompiled([f for f in firmware_files() if f[0] == "firmware/loader.py"],
                                          VIRTUAL_BOARD_MPY)[0]]
     for name in (b"loader_cpython", b"_cpython", b"_MICROPYTHON", b"sdk_view", b"builtins_table"):
         assert name not in mpy, name
     assert b"load_app" in mpy and b"open exec" not in mpy  # the board's half is there
+
+
+def test_the_firmware_version_is_folded_so_that_a_boot_does_not_load_its_module() -> None:
+    from firmware.version import VERSION
+    source = "from firmware.version import VERSION\n\n\ndef info():\n    return VERSION\n"
+    assert fold(source, CONSTANTS, "firmware.board_main") == "pass\n\n\ndef info():\n    return %r\n" % VERSION

@@ -153,7 +153,7 @@ class NoFlag:
     # no flag file: this test drives Board directly
     rebooted = ""
 
-    def at_boot(self, store, installed):
+    def at_boot(self, installed):
         return ""
 
     def start(self, app):
