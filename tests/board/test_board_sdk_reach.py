@@ -107,9 +107,7 @@ def test_on_the_virtual_board_nothing_of_the_sdk_leads_to_the_runtime(tmp_path: 
     flash.mkdir()
     install_to_dir(str(flash))
     (flash / "walker.py").write_text(WALKER)
-    # the nRF52840 board: on the nRF52832 the SDK's lazy modules and the walk through them need
-    # more heap than an app has left there
-    with VirtualBoard.for_profile("pca10056", str(flash), paced=False, log=lambda _m: None) as board:
+    with VirtualBoard.for_profile("pca10040", str(flash), paced=False, log=lambda _m: None) as board:
         with SerialLink(board.port, "walker.py", watchdog_ms=20_000, reset=True) as link:
             summary = Simulation(None, link=link, limits=Limits(watchdog_ms=20_000)).run(2)
     assert summary["faults"] == []
