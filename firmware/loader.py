@@ -56,7 +56,7 @@ def _app_import(name, globals=None, locals=None, fromlist=(), level=0):
         return sys.modules.pop(name)
     if _MICROPYTHON and (not in_app or SDK_CELL[1]):
         # The hook is all code's there: the firmware's own import, or the SDK's lazy one
-        # (firmware/microapp.py's _world(), _radio(), which say so in the SDK's cell).
+        # (firmware/microapp.py's _Lazy, which says so in the SDK's cell).
         return __import__(name, globals, locals, fromlist, level)
     if level:
         raise ImportError("no module named '%s'" % name)
