@@ -59,11 +59,9 @@ class RunFlag:
                 found = store.enabled_app()
                 if found is not None:
                     store.set_flag(found[0], "did_reboot")
-            finally:
-                sys.modules.pop("firmware.app_store", None)
+            finally:  # let go as board_main's _app_source lets go of app_slot
                 import firmware
-                if hasattr(firmware, "app_store"):
-                    delattr(firmware, "app_store")
+                del firmware.app_store, sys.modules["firmware.app_store"]
         if found is None:
             self.rebooted = app
             self._write(_REBOOTED, app)
