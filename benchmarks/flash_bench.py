@@ -32,7 +32,12 @@ and the heap (not timed):
 heap_32bit_MODULE for each module a boot loads (32-bit, ROMFS): the heap its import adds, the
 modules imported one at a time in dependency order, then heap_32bit_Board() and
 heap_32bit_app_lookup. The interned-name table grows in pools, each allocated whole by the step
-that fills the last one: a module's figure can hold a pool that all share.
+that fills the last one: a module's figure can hold a pool that all share. `heap --kinds` adds
+heap_32bit_kind_KIND: firmware_heap_bytes_32bit by the kind of object that holds it (the heap's
+block map, micropython.mem_info(1)): names (the pools of interned names, ~7 B a name, their
+text stays in ROM), functions, str (str and bytes objects), dicts (dict objects; their tables
+are in other), tuples, lists, bytearrays, modules, other (dict and attribute tables, classes,
+instances, raw code, closures), and names_count (how many names the firmware interns).
 
 Each install is a fresh process (interpreter start and imports count, as for the user) onto a
 fresh empty board; starting the board is not timed.
@@ -209,6 +214,33 @@ def heap_split_32bit() -> dict[str, int]:
     return {f"heap_32bit_{what.split('.')[-1]}": int(n) for what, n in (line.split() for line in out.splitlines())}
 
 
+# The block map's letters (py/gc.c, gc_dump_alloc_table) for the kinds heap --kinds names.
+_KINDS = {"B": "functions", "S": "str", "D": "dicts", "T": "tuples", "L": "lists", "A": "bytearrays",
+          "M": "modules"}
+_KINDS_PROBE = FIRMWARE_HEAP_PROBE.replace("import gc, sys\n", "import gc, sys, micropython\n", 1).replace(
+    "base = gc.mem_alloc()", "base = gc.mem_alloc()\nmicropython.qstr_info()\nmicropython.mem_info(1)\nprint('=')"
+).replace("print(gc.mem_alloc() - base)", "micropython.qstr_info()\nmicropython.mem_info(1)")
+
+
+def heap_kinds_32bit() -> dict[str, int]:
+    """firmware_heap_bytes_32bit (ROMFS) by kind of object: the blocks each kind's objects
+    take after the probe less before it; the interned names' pools from qstr_info."""
+    before, after = _run_32bit(_KINDS_PROBE, True).split("\n=\n")
+    def tally(text: str) -> dict[str, int]:
+        blocks = "".join(re.findall(r"^[0-9a-f]{8}: (\S+)", text, re.M))
+        kinds = dict.fromkeys(list(_KINDS.values()) + ["other"], 0)
+        for run in re.findall(r"[^=.]=*", blocks):  # an object: its head block and its tail
+            kinds[_KINDS.get(run[0], "other")] += 16 * len(run)
+        n, data, total = map(int, re.search(r"n_qstr=(\d+), n_str_data_bytes=(\d+), n_total_bytes=(\d+)",
+                                            text).groups())
+        kinds["names"] = total - data  # the pools (their text is counted apart, and is in ROM)
+        kinds["other"] -= kinds["names"]
+        kinds["names_count"] = n
+        return kinds
+    old, new = tally(before), tally(after)
+    return {f"heap_32bit_kind_{k}": new[k] - old[k] for k in new}
+
+
 def heap_figures() -> dict[str, int]:
     from mpremote.transport_serial import SerialTransport
 
@@ -271,12 +303,18 @@ def figures() -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] in (["heap"], ["heap", "--split"]):  # the heap figures alone (no install timing)
-        heap = heap_figures()
-        if sys.argv[2:]:
+    if sys.argv[1:2] == ["heap"] and set(sys.argv[2:]) <= {"--split", "--kinds"}:
+        heap = heap_figures()  # the heap figures alone (no install timing)
+        if "--split" in sys.argv:
             heap.update(heap_split_32bit())
+        if "--kinds" in sys.argv:
+            heap.update(heap_kinds_32bit())
         for name, value in heap.items():
             print(f"{name}: {value}")
         sys.exit(0)
+    if sys.argv[1:]:
+        print(f"flash_bench.py: usage: flash_bench.py [heap [--split] [--kinds]], not {' '.join(sys.argv[1:])!r}",
+              file=sys.stderr)
+        sys.exit(2)
     for name, value in figures().items():
         print(f"{name}: {value:.6g}")
