@@ -1,7 +1,7 @@
 """Print the project's performance figures as `name: value` lines.
 
     python benchmarks/run.py            every figure
-    python benchmarks/run.py sim        only the named groups (sim, serial, flash, io, mesh)
+    python benchmarks/run.py sim        only the named groups (sim, serial, flash, io, mesh, isolate, flag)
 
 Each group measures its figure and its baseline in the same run (a ratio never compares
 numbers from different runs or machines). Goals are stated in docs/benchmarks.md. A group that
@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 GROUPS = {"sim": "benchmarks.sim_bench", "serial": "benchmarks.serial_bench", "flash": "benchmarks.flash_bench",
           "io": "benchmarks.io_bench", "mesh": "benchmarks.mesh_bench",
-          "isolate": "benchmarks.isolate_bench"}
+          "isolate": "benchmarks.isolate_bench", "flag": "benchmarks.run_flag_bench"}
 
 
 def main(argv: list[str]) -> int:

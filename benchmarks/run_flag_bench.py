@@ -1,0 +1,103 @@
+"""The run flag (firmware/run_flag.py) on the file systems a real board's /flash has: MicroPython's
+littlefs v1 and v2 (the nrf port formats its flash with the first of VfsLfs1, VfsLfs2, VfsFat it
+has, ports/nrf/modules/scripts/_mkfs.py), run by the real firmware module in MicroPython's unix
+port on a block device in RAM that counts erases, beside the virtual board's VfsPosix:
+
+    run_flag_erases_per_1000_entries_FS  4 KiB block erases the flag's writes cost over 1000
+                                         entries into the app (an entry raises the flag, its
+                                         end clears it: what every tick does); an nRF52's flash
+                                         endures about 10 000 erases a block
+    run_flag_found_after_reset_FS        1 when a board reset in the middle of an entry finds
+                                         the app running at its next boot (did-reboot, as
+                                         bluenet's IPC RAM flag gives), else 0
+
+Not timed. `python benchmarks/run_flag_bench.py` prints them; `python benchmarks/run.py flag`.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+ENTRIES = 1000
+
+# Runs in the unix VM. The block device copies byte by byte: littlefs calls it with the heap
+# locked, where a slice would allocate.
+_PROBE = """
+import os, sys, vfs
+sys.path.insert(0, %(root)r)
+class Flash:
+    def __init__(self, data):
+        self.data = data
+        self.erases = 0
+    def readblocks(self, n, buf, off=0):
+        a = n * 4096 + off
+        for i in range(len(buf)):
+            buf[i] = self.data[a + i]
+    def writeblocks(self, n, buf, off=None):
+        if off is None:
+            self.erases += 1
+            off = 0
+        a = n * 4096 + off
+        for i in range(len(buf)):
+            self.data[a + i] = buf[i]
+    def ioctl(self, op, arg):
+        if op == 4:
+            return len(self.data) // 4096
+        if op == 5:
+            return 4096
+        if op == 6:
+            self.erases += 1
+            return 0
+from firmware import run_flag
+for name in ('lfs1', 'lfs2', 'posix'):
+    if name == 'posix':
+        os.chdir(%(tmp)r)
+    else:
+        cls = vfs.VfsLfs1 if name == 'lfs1' else vfs.VfsLfs2
+        flash = Flash(bytearray(4096 * 32))
+        cls.mkfs(flash)
+        vfs.mount(cls(flash), '/' + name)
+        os.chdir('/' + name)
+    flag = run_flag.RunFlag()
+    flag.start('app.py')
+    before = 0 if name == 'posix' else flash.erases
+    for _ in range(%(entries)d):
+        flag.enter()
+        flag.leave()
+    if name != 'posix':
+        print('run_flag_erases_per_1000_entries_' + name + ':', (flash.erases - before) * 1000 // %(entries)d)
+    flag.enter()  # the board resets here: the VFS is gone, what reached the flash is left
+    if name == 'posix':
+        found = run_flag.RunFlag().found
+    else:
+        vfs.mount(cls(Flash(bytearray(flash.data))), '/after_' + name)
+        os.chdir('/after_' + name)
+        found = run_flag.RunFlag().found
+    print('run_flag_found_after_reset_' + name + ':', 1 if found == 'app.py' else 0)
+"""
+
+
+def figures() -> dict[str, int]:
+    import tempfile
+
+    from host.board.unix_vm import VmEngine
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = _PROBE % {"root": ROOT, "tmp": tmp, "entries": ENTRIES}
+        done = subprocess.run(VmEngine().command + ["micropython", "-c", probe],
+                              capture_output=True, text=True, timeout=600)
+    if done.returncode:
+        raise RuntimeError(f"the unix VM failed: {done.stderr[-2000:]}")
+    return {name: int(value) for name, value in (line.split(": ") for line in done.stdout.splitlines())}
+
+
+if __name__ == "__main__":
+    if sys.argv[1:]:
+        print("run_flag_bench.py: takes no arguments", file=sys.stderr)
+        sys.exit(2)
+    for name, value in figures().items():
+        print(f"{name}: {value}")
