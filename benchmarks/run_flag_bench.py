@@ -1,12 +1,15 @@
 """The run flag (firmware/run_flag.py) on the file systems a real board's /flash has: MicroPython's
-littlefs v1 and v2 (the nrf port formats its flash with the first of VfsLfs1, VfsLfs2, VfsFat it
-has, ports/nrf/modules/scripts/_mkfs.py), run by the real firmware module in MicroPython's unix
-port on a block device in RAM that counts erases, beside the virtual board's VfsPosix:
+littlefs v2 (the nrf port mounts its flash at /flash as the first of VfsLfs2, VfsLfs1, VfsFat it
+has, ports/nrf/modules/scripts/_boot.py, with littlefs's default sizes; the PCA10040, PCA10056
+and PCA10059 build with MICROPY_VFS_LFS2=1) and v1, run by the real firmware module in
+MicroPython's unix port on a block device in RAM (4 KiB blocks, an nRF52's flash page) that
+counts erases, beside the virtual board's VfsPosix:
 
     run_flag_erases_per_1000_entries_FS  4 KiB block erases the flag's writes cost over 1000
                                          entries into the app (an entry raises the flag, its
                                          end clears it: what every tick does); an nRF52's flash
                                          endures about 10 000 erases a block
+    run_flag_heap_bytes_FS               the heap the flag holds (its open file; 64-bit VM)
     run_flag_found_after_reset_FS        1 when a board reset in the middle of an entry finds
                                          the app running at its next boot (did-reboot, as
                                          bluenet's IPC RAM flag gives), else 0
@@ -28,7 +31,7 @@ ENTRIES = 1000
 # Runs in the unix VM. The block device copies byte by byte: littlefs calls it with the heap
 # locked, where a slice would allocate.
 _PROBE = """
-import os, sys, vfs
+import gc, os, sys, vfs
 sys.path.insert(0, %(root)r)
 class Flash:
     def __init__(self, data):
@@ -63,7 +66,12 @@ for name in ('lfs1', 'lfs2', 'posix'):
         cls.mkfs(flash)
         vfs.mount(cls(flash), '/' + name)
         os.chdir('/' + name)
+    flag = found = None  # the last file system's flag let go before the baseline
+    gc.collect()
+    base = gc.mem_alloc()
     flag = run_flag.RunFlag()
+    gc.collect()
+    print('run_flag_heap_bytes_' + name + ':', gc.mem_alloc() - base)
     flag.start('app.py')
     before = 0 if name == 'posix' else flash.erases
     for _ in range(%(entries)d):
