@@ -14,6 +14,10 @@ counts erases, beside the virtual board's VfsPosix:
                                          the app running at its next boot (did-reboot, as
                                          bluenet's IPC RAM flag gives), else 0
 
+FS: lfs1, lfs2 and posix without a retained register (a MicroPython without machine.mem_backup:
+the flag is the file's first byte), lfs2_register with one (the nrf port's GPREGRET2, as a
+register that outlives the reset; the file then only names the app).
+
 Not timed. `python benchmarks/run_flag_bench.py` prints them; `python benchmarks/run.py flag`.
 """
 from __future__ import annotations
@@ -56,8 +60,23 @@ class Flash:
         if op == 6:
             self.erases += 1
             return 0
+class Register:  # a retained register (machine.mem_backup's region): it outlives the reset
+    itemsize = 1
+    def __init__(self):
+        self.value = 0
+    def __getitem__(self, i):
+        return self.value
+    def __setitem__(self, i, value):
+        self.value = value & 0xFF
+class Machine:
+    def __init__(self):
+        self.register = Register()
+    def mem_backup(self, region=0):
+        return self.register
 from firmware import run_flag
-for name in ('lfs1', 'lfs2', 'posix'):
+for name in ('lfs1', 'lfs2', 'posix', 'lfs2_register'):
+    if name == 'lfs2_register':  # the nrf port's machine.mem_backup (GPREGRET2)
+        sys.modules['machine'] = Machine()
     if name == 'posix':
         os.chdir(%(tmp)r)
     else:

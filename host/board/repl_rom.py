@@ -7,13 +7,15 @@ serial port (the VM's stdin, a pty) byte by byte and reproduces what MicroPython
 auto-indent, paste mode; raw REPL; raw-paste mode with flow control; soft reset; running
 boot.py and main.py from /flash.
 
-The program talks to the host supervisor (host/board/virtual_board.py) in two ways only:
+The program talks to the host supervisor (host/board/virtual_board.py) in three ways only:
 
 * a line ``run <ctx> <n>`` on its channel (see unix_vm.py) before user code runs and
   ``repl <n>`` after, so that the supervisor knows when a Ctrl-C (0x03) must stop the VM
   (user code running) and when it is REPL input. ``<n>`` is how many 0x03 bytes the REPL has
   read; the answer is ``1`` when the supervisor has forwarded more than that (a Ctrl-C is
   already on its way), and the REPL then does not start the code.
+* a line ``retain <region> <value>`` when the program writes a retained register
+  (``machine.mem_backup``), which the supervisor keeps for the next VM start (answer ``0``).
 * the exit code of the VM: 10 = soft reset into the friendly REPL, 11 = soft reset into the
   raw REPL, 12 = the serial port went away.
 
@@ -664,6 +666,49 @@ def board_modules():
     o.listdir = listdir
     sys.modules['os'] = o
     sys.modules['uos'] = o
+    import machine
+    m = copy(machine, 'machine')
+    m.mem_backup = mem_backup
+    sys.modules['machine'] = m
+    sys.modules['umachine'] = m
+
+
+# -- machine.mem_backup: the nrf port's retained registers (ports/nrf/machine_mem_backup.c) ---
+# Region 0 is POWER.GPREGRET, region 1 GPREGRET2: one byte each ('B'), kept over a soft or a
+# watchdog reset, cleared at power-on. The supervisor keeps them across this VM's restarts
+# (RETAINED, from build_program, is their value at this start): a write tells it at once, as
+# a register holds its value whatever the program does next.
+class Retained:
+    itemsize = 1
+
+    def __init__(self, region):
+        self.region = region
+
+    def __len__(self):
+        return 1
+
+    def __getitem__(self, i):
+        if i != 0 and i != -1:
+            raise IndexError('index out of range')
+        return RETAINED[self.region]
+
+    def __setitem__(self, i, value):
+        if i != 0 and i != -1:
+            raise IndexError('index out of range')
+        RETAINED[self.region] = value & 0xFF
+        chan_w.write(bytes('retain ' + str(self.region) + ' ' + str(value & 0xFF) + '\n', 'ascii'))
+        chan_r.read(1)
+
+
+retained = (Retained(0), Retained(1))
+
+
+def mem_backup(region=0):
+    if region == -1:
+        return retained
+    if not 0 <= region < 2:
+        raise ValueError('invalid region')
+    return retained[region]
 
 
 def mount_flash():
@@ -742,6 +787,7 @@ def build_program(
     machine: str = "virtual board",
     free: int | None = None,
     romfs: int | None = None,
+    retained: bytes = bytes(2),
 ) -> str:
     """The ``-c`` program for one VM start.
 
@@ -754,6 +800,7 @@ def build_program(
     free: the heap left free for user code at the prompt (the rest is ballast), or None.
     romfs: the size of the board's ROMFS partition (the file ROMFS_FILE in the flash
           directory, mounted at /rom), or None: no partition.
+    retained: the two retained registers (machine.mem_backup's regions) at this start.
     """
     if mode not in ("friendly", "raw"):
         raise ValueError(f"mode must be 'friendly' or 'raw', not {mode!r}")
@@ -766,6 +813,7 @@ def build_program(
         reserve
         + f"WINDOW = {int(window)!r}\nMACHINE = {machine!r}\nFREE = {free!r}\nROMFS = {romfs!r}\n"
         + f"ROMFS_FILE = {ROMFS_FILE!r}\nROM_BLOCK = {ROM_BLOCK!r}\n"
+        + f"RETAINED = bytearray({bytes(retained)!r})\n"
         + f"exec(open({source_file()!r}).read())\n"
         + f"main({mode!r}, {boot!r}, {bool(intro)!r}, {note!r})\n"
     )

@@ -243,6 +243,9 @@ class VirtualBoard:
         self._master_a = self._slave_a = -1
         self._wake_r = self._wake_w = -1
         self._wake_lock = threading.Lock()
+        # The nrf's retained registers (POWER.GPREGRET, GPREGRET2: machine.mem_backup(0), (1)):
+        # kept over every reset of the board (its VMs' restarts), 0 at power-on (this object).
+        self.retained = bytearray(2)
 
     @classmethod
     def for_profile(
@@ -541,6 +544,7 @@ class VirtualBoard:
             machine=MACHINE,
             free=free,
             romfs=self.romfs_size,
+            retained=bytes(self.retained),
         )
         argv += ["-c", program]
         try:
@@ -687,6 +691,14 @@ class VirtualBoard:
                     return b"1"
                 session.running = True
                 session.ctx = parts[1]
+            return b"0"
+        if parts[0] == "retain" and len(parts) == 3:
+            try:
+                region, value = int(parts[1]), int(parts[2])
+            except ValueError:
+                return b"0"
+            if 0 <= region < len(self.retained):
+                self.retained[region] = value & 0xFF
             return b"0"
         if parts[0] == "repl":
             with self._state_lock:

@@ -2,6 +2,8 @@
 app that was running when the board reset is marked did-reboot in the app store and not started
 again until enabled; a reset by the host's watchdog is such a reset; the app cannot write the
 firmware's files or the app store's metadata."""
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -128,3 +130,51 @@ def test_the_app_cannot_write_the_firmware_or_the_app_stores_metadata(flash):
                          "__import__('uos') ImportError", "open after del OSError 1"]
     assert {p: p.read_bytes() for p in files} == files
     assert store.enabled_app() is not None
+
+
+
+RUNNING = 0x52  # the firmware's GPREGRET2 value while the app runs (firmware/run_flag.py)
+
+
+def wait_for(condition, timeout: float = 20.0) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("how", ["reset", "power cut"])
+def test_the_flag_is_a_retained_register_a_reset_keeps_and_a_power_cut_clears(flash, how):
+    """bluenet's flag is in RAM kept over a warm reset (IPC RAM); the board's is GPREGRET2
+    (machine.mem_backup(1)): a reset while the app runs blames it, a power cut blames nothing
+    (the app loads at power-on). The flag file is not written per entry."""
+    store = install_in_store(flash, HANGS_IN_LOOP)
+    lines = []
+    with VirtualBoard.for_profile("pca10040", str(flash), paced=False) as board:
+        link = SerialLink(board.port, "", watchdog_ms=60_000, reset=True)
+        sim = Simulation(None, link=link, limits=Limits(watchdog_ms=60_000),
+                         on_log=lambda t, text: lines.append(text))
+        def run():
+            try:
+                sim.run(6)
+            except Exception:  # the link fails when the test resets or powers off the board
+                pass
+        threading.Thread(target=run, daemon=True).start()
+        try:
+            wait_for(lambda: "tick 3" in lines and board.retained[1] == RUNNING)  # hung in loop()
+            assert (flash / "microapp_running").read_bytes() == b"-app.py\n"  # named, not flagged
+            if how == "reset":  # as the chip's watchdog would
+                board.hard_reset()
+                wait_for(lambda: store.slot_info(0)["did_reboot"])
+                assert store.enabled_app() is None
+        finally:
+            link.close()
+    if how == "power cut":
+        with VirtualBoard.for_profile("pca10040", str(flash), paced=False) as board:
+            assert board.retained[1] == 0
+            link = SerialLink(board.port, "", reset=True)
+            try:
+                assert link.info[0] == F.INFO_READY  # the installed app loads: not blamed
+                assert not store.slot_info(0)["did_reboot"]
+            finally:
+                link.close()
