@@ -47,6 +47,8 @@ class _Lazy:
     would take the module's name table past 73 slots (71 public names, __name__ and _Lazy; a
     table grows by filling: 74 names take 97 slots, 192 B more on a 32-bit board)."""
 
+    _View: "_Lazy"  # set below (a bare annotation: no entry, on the board as in CPython)
+
     def __init__(self, name, module):  # (no default argument: one costs 16 B)
         self.__name__ = name  # the object's name in its module (names the board has interned)
         self.__module__ = module
@@ -363,5 +365,5 @@ def registerInterrupt(msg_type, sub_id, handler):
     return _P.SUCCESS
 # Shim until firmware/loader.py and loader_cpython.py take these from _Lazy (3 globals: the
 # table back at 97 slots): _closed_over, _withheld, _View.
-_closed_over = _withheld = _Lazy._closed_over
+_closed_over = _withheld = getattr(_Lazy, "_closed_over")  # (getattr: the loader's types)
 _View = _Lazy._View
