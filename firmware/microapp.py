@@ -7,6 +7,8 @@
 from firmware.runtime import SDK_CELL
 from shared_buffers import protocol as _P  # its numbers: the board's build folds them in
 
+del __file__  # a slot of the module's name table (see _Lazy); the module's path is no SDK name
+
 # -- constants (Arduino.h) --------------------------------------------------------------------
 LOW = 0
 HIGH = 1
@@ -39,7 +41,13 @@ class _Lazy:
     """An SDK object of a module imported at its first use: Mesh's (firmware/sdk_mesh.py), the
     signals' (sdk_signal.py), BLE's (sdk_radio.py) and the stone's world's (sdk_world.py); an
     app that does not use them does not pay their heap. One of no module stands for the runtime while none is
-    bound: SDK calls raise."""
+    bound: SDK calls raise.
+    The class also holds the SDK's private helpers, plain functions called through the class
+    (_Lazy._request(...)), for this module, its lazy modules and the loader: as globals they
+    would take the module's name table past 73 slots (71 public names, __name__ and _Lazy; a
+    table grows by filling: 74 names take 97 slots, 192 B more on a 32-bit board)."""
+
+    _View: "_Lazy"  # set below (a bare annotation: no entry, on the board as in CPython)
 
     def __init__(self, name, module):  # (no default argument: one costs 16 B)
         self.__name__ = name  # the object's name in its module (names the board has interned)
@@ -49,6 +57,8 @@ class _Lazy:
         """The object's attribute `name` (None: the object itself)."""
         if self.__module__ is None:
             raise RuntimeError("microapp calls work in setup(), loop() and handlers, not at import")
+        if name == "id" and self.__name__ == "Mesh":
+            return self._mesh_id  # (a Mesh class of its own would cost 112 B)
         _c[1] = True  # the import hook lets the SDK's own import through (firmware/loader.py)
         try:
             module = __import__(self.__module__, None, None, (self.__name__,))
@@ -59,6 +69,92 @@ class _Lazy:
 
     def __call__(self, *args, **kwargs):  # a function or class of the module's
         return self.__getattr__(None)(*args, **kwargs)
+
+    def _mesh_id(self):
+        """Mesh.id(), held here (an app asks it at setup, examples/hello.py): this stone's id,
+        asked once and cached (0 if the host refused)."""
+        state = _Lazy._state()
+        if not state.get("stone_id"):
+            m2b = getOutgoingMessagePayload()
+            m2b[_P.OFF_MESH_TYPE] = _P.MESH_READ_CONFIG
+            if _Lazy._request(_P.MESH, _P.OFF_MESH_STONE + 1) == _P.SUCCESS:
+                state["stone_id"] = m2b[_P.OFF_MESH_STONE]
+        return state.get("stone_id", 0)
+
+    # The SDK's ways to the runtime: each holds the cell as a default argument, does one thing
+    # an app could do with the public SDK anyway, and none returns the runtime
+    # (firmware/runtime.py, SDK_CELL: an app that walks to this module's globals reaches these,
+    # not the runtime).
+    def _request(msg_type, used, _c=SDK_CELL):
+        """Send the request whose struct is in the outgoing buffer (bytes 2..used-1); its ack."""
+        m2b = _c[0].m2b
+        m2b[0] = msg_type
+        m2b[1] = _P.REQUEST
+        return sendMessage(used)
+
+    def _state(handlers=False, _c=SDK_CELL):
+        """This app's SDK objects' state; with handlers: its dispatch table (its registrations)."""
+        return _c[0].handlers if handlers else _c[0].sdk_state
+
+    def _log_value(value, kind, flags):
+        """One LOG request: the value as `kind` (None: typed by the value); the size it sent."""
+        if kind is None:
+            if isinstance(value, float):
+                kind = _P.LOG_FLOAT
+            elif isinstance(value, int) and not isinstance(value, bool):
+                kind = _P.LOG_INT if -0x80000000 <= value < 0x80000000 else _P.LOG_UINT
+            elif isinstance(value, (bytes, bytearray)):
+                kind = _P.LOG_ARR
+            else:
+                kind = _P.LOG_STR
+        if kind == _P.LOG_STR:
+            data = str(value).encode()[:_P.LOG_MAX_STRING]  # the SDK truncates (Serial.cpp:175-186)
+        elif kind == _P.LOG_ARR:
+            data = bytes(value)[:_P.LOG_MAX_ARRAY]
+        elif kind == _P.LOG_FLOAT or kind == _P.LOG_DOUBLE:
+            import struct
+            data = struct.pack("<f" if kind == _P.LOG_FLOAT else "<d", value)
+        else:  # little-endian, cut to the type's size (a negative value in two's complement)
+            size = 1 if kind == _P.LOG_CHAR else 2 if kind == _P.LOG_SHORT else 4
+            if kind == _P.LOG_CHAR and isinstance(value, str):
+                value = ord(value[0])
+            data = (int(value) & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+        m2b = getOutgoingMessagePayload()
+        m2b[_P.OFF_LOG_TYPE] = kind
+        m2b[_P.OFF_LOG_FLAGS] = flags
+        m2b[_P.OFF_LOG_SIZE] = len(data)
+        m2b[_P.OFF_LOG_VALUE:_P.OFF_LOG_VALUE + len(data)] = data
+        _Lazy._request(_P.LOG, _P.OFF_LOG_VALUE + len(data))
+        return m2b[_P.OFF_LOG_SIZE]
+
+    def _pin(pin, kind, mode, polarity, action):  # (OFF_PIN_VALUE 0: digitalWrite writes its own)
+        m2b = getOutgoingMessagePayload()
+        m2b[_P.OFF_PIN_PIN] = pin
+        m2b[_P.OFF_PIN_TYPE] = kind
+        m2b[_P.OFF_PIN_DIRECTION] = mode
+        m2b[_P.OFF_PIN_POLARITY] = polarity
+        m2b[_P.OFF_PIN_ACTION] = action
+        m2b[_P.OFF_PIN_VALUE] = 0
+        return _Lazy._request(_P.PIN, _P.PIN_STRUCT)
+
+    # What the loader gives an app beside the SDK (firmware/loader.py): its __import__, open(),
+    # shadowed builtins and module views. MicroPython gives every function its __globals__ and
+    # every object its __class__: defined in the loader, these would lead an app to the
+    # loader's globals (the real open(), the in_app flag, sys.modules). Defined here, they lead
+    # to this module's, which hold nothing an app cannot reach through the SDK anyway; what
+    # each needs it holds in a closure (MicroPython has no __closure__). The views' class is
+    # alone in its module (firmware/sdk_view.py): _Lazy._View, set below.
+    def _closed_over(function):
+        """function(...) through a function of this module; for a name (a str), a function that
+        raises NameError for it (a withheld builtin's shadow)."""
+        def call(*args, **kwargs):
+            if isinstance(function, str):
+                raise NameError("name '%s' isn't defined" % function)
+            return function(*args, **kwargs)
+        return call
+
+
+_Lazy._View = _Lazy("_View", "firmware.sdk_view")  # imported by the first view an app gets on a board
 
 
 class RequestError(Exception):
@@ -72,25 +168,6 @@ def bind(runtime, _c=SDK_CELL):
 
 
 bind(None)  # the Runtime serving this app ([0]) comes with the link's bind()
-
-
-# The SDK's ways to the runtime: each holds the cell as a default argument, does one thing an
-# app could do with the public SDK anyway, and none returns the runtime (firmware/runtime.py,
-# SDK_CELL: an app that walks to this module's globals reaches these, not the runtime).
-def _request(msg_type, used, _c=SDK_CELL):
-    """Send the request whose struct is in the outgoing buffer (bytes 2..used-1); its ack."""
-    m2b = _c[0].m2b
-    m2b[0] = msg_type
-    m2b[1] = _P.REQUEST
-    return sendMessage(used)
-
-
-def _handlers(_c=SDK_CELL):
-    return _c[0].handlers  # this app's dispatch table (its registrations)
-
-
-def _state(_c=SDK_CELL):
-    return _c[0].sdk_state  # this app's SDK objects' state
 
 
 # -- raw messages (microapp.h) ----------------------------------------------------------------
@@ -125,38 +202,6 @@ def sendMessage(used=_P.BLUENET_SIZE, _c=SDK_CELL):
 
 
 # -- Serial (Serial.cpp) ----------------------------------------------------------------------
-def _log_value(value, kind, flags):
-    """One LOG request: the value as `kind` (None: typed by the value); the size it sent."""
-    if kind is None:
-        if isinstance(value, float):
-            kind = _P.LOG_FLOAT
-        elif isinstance(value, int) and not isinstance(value, bool):
-            kind = _P.LOG_INT if -0x80000000 <= value < 0x80000000 else _P.LOG_UINT
-        elif isinstance(value, (bytes, bytearray)):
-            kind = _P.LOG_ARR
-        else:
-            kind = _P.LOG_STR
-    if kind == _P.LOG_STR:
-        data = str(value).encode()[:_P.LOG_MAX_STRING]  # the SDK truncates (Serial.cpp:175-186)
-    elif kind == _P.LOG_ARR:
-        data = bytes(value)[:_P.LOG_MAX_ARRAY]
-    elif kind == _P.LOG_FLOAT or kind == _P.LOG_DOUBLE:
-        import struct
-        data = struct.pack("<f" if kind == _P.LOG_FLOAT else "<d", value)
-    else:  # little-endian, cut to the type's size (a negative value in two's complement)
-        size = 1 if kind == _P.LOG_CHAR else 2 if kind == _P.LOG_SHORT else 4
-        if kind == _P.LOG_CHAR and isinstance(value, str):
-            value = ord(value[0])
-        data = (int(value) & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
-    m2b = getOutgoingMessagePayload()
-    m2b[_P.OFF_LOG_TYPE] = kind
-    m2b[_P.OFF_LOG_FLAGS] = flags
-    m2b[_P.OFF_LOG_SIZE] = len(data)
-    m2b[_P.OFF_LOG_VALUE:_P.OFF_LOG_VALUE + len(data)] = data
-    _request(_P.LOG, _P.OFF_LOG_VALUE + len(data))
-    return m2b[_P.OFF_LOG_SIZE]
-
-
 class Serial:  # its one instance takes its name: a class and an object, one global
     """Serial.print / println / write: one LOG request each, typed by the value (int: INT or
     UINT past 2^31, float: FLOAT, bytes: ARR, anything else: its str), or by `kind`
@@ -174,12 +219,12 @@ class Serial:  # its one instance takes its name: a class and an object, one glo
         pass
 
     def print(self, value="", kind=None):
-        return _log_value(value, kind, 0)
+        return _Lazy._log_value(value, kind, 0)
 
     write = print  # the same call in Serial.cpp
 
     def println(self, value="", kind=None):
-        return _log_value(value, kind, _P.LOG_FLAG_NEWLINE)
+        return _Lazy._log_value(value, kind, _P.LOG_FLAG_NEWLINE)
 
 
 Serial = Serial()  # type: ignore[misc, assignment]
@@ -192,25 +237,14 @@ def log(*values, **options):
     end = options.pop("end", "\n")
     if options:
         raise TypeError("unexpected keyword argument '%s'" % next(iter(options)))
-    _log_value(sep.join([str(v) for v in values]), _P.LOG_STR, _P.LOG_FLAG_NEWLINE if "\n" in end else 0)
+    _Lazy._log_value(sep.join([str(v) for v in values]), _P.LOG_STR, _P.LOG_FLAG_NEWLINE if "\n" in end else 0)
 
 
 # -- pins (Arduino.c) -------------------------------------------------------------------------
-def _pin(pin, kind, mode, polarity, action):  # (OFF_PIN_VALUE 0: digitalWrite writes its own)
-    m2b = getOutgoingMessagePayload()
-    m2b[_P.OFF_PIN_PIN] = pin
-    m2b[_P.OFF_PIN_TYPE] = kind
-    m2b[_P.OFF_PIN_DIRECTION] = mode
-    m2b[_P.OFF_PIN_POLARITY] = polarity
-    m2b[_P.OFF_PIN_ACTION] = action
-    m2b[_P.OFF_PIN_VALUE] = 0
-    return _request(_P.PIN, _P.PIN_STRUCT)
-
-
 def pinMode(pin, mode):
     """Returns the ack (the real one returns nothing); None for a pin the SDK does not know."""
     if 0 <= pin < _P.PIN_COUNT:
-        return _pin(pin, _P.PIN_INIT, mode, _P.PIN_NO_POLARITY, 0)
+        return _Lazy._pin(pin, _P.PIN_INIT, mode, _P.PIN_NO_POLARITY, 0)
 
 
 def digitalWrite(pin, value, _c=SDK_CELL):
@@ -241,7 +275,7 @@ def digitalRead(pin):
     """The level, or -1 when the host refused or the pin does not exist."""
     if not 0 <= pin < _P.PIN_COUNT:
         return -1
-    if _pin(pin, _P.PIN_ACTION, 0, 0, _P.PIN_READ) != _P.SUCCESS:
+    if _Lazy._pin(pin, _P.PIN_ACTION, 0, 0, _P.PIN_READ) != _P.SUCCESS:
         return -1
     return getOutgoingMessagePayload()[_P.OFF_PIN_VALUE]
 
@@ -263,12 +297,12 @@ def attachInterrupt(pin, isr, mode):
     key = (_P.PIN << 8) | pin
     def handler(buf):  # the SDK's handlers are void: what isr() returns is not the ack
         isr()
-    fresh = key not in _handlers()
+    fresh = key not in _Lazy._state(True)
     if fresh and registerInterrupt(_P.PIN, pin, handler) != _P.SUCCESS:
         return False
-    if _pin(pin, _P.PIN_INIT, _P.PIN_INPUT_PULLUP, mode, 0) != _P.SUCCESS:
+    if _Lazy._pin(pin, _P.PIN_INIT, _P.PIN_INPUT_PULLUP, mode, 0) != _P.SUCCESS:
         if fresh:
-            del _handlers()[key]
+            del _Lazy._state(True)[key]
         return False
     return True
 
@@ -288,6 +322,10 @@ def delay(ms, _c=SDK_CELL):
         final(_P.YIELD_ASYNC)
 
 
+del SDK_CELL  # the functions hold it; the module does not (deleted here, before the last
+# globals come: the table holds at most 73 live names at a time)
+
+
 def millis():
     """Ours: the host's clock at this entry, in ms (the real SDK has no millis())."""
     b = getIncomingMessagePayload()
@@ -298,22 +336,7 @@ def millis():
 
 
 # -- imported at first use (_Lazy): Mesh, signals, BLE, the stone's world -----------------------
-class Mesh(_Lazy):  # as Serial: its one instance takes its name
-    """Mesh: its id() here (an app asks it at setup, examples/hello.py), the rest imported at
-    its first use (firmware/sdk_mesh.py)."""
-
-    def id(self):
-        """This stone's id, asked once and cached (0 if the host refused)."""
-        state = _state()
-        if not state.get("stone_id"):
-            m2b = getOutgoingMessagePayload()
-            m2b[_P.OFF_MESH_TYPE] = _P.MESH_READ_CONFIG
-            if _request(_P.MESH, _P.OFF_MESH_STONE + 1) == _P.SUCCESS:
-                state["stone_id"] = m2b[_P.OFF_MESH_STONE]
-        return state.get("stone_id", 0)
-
-
-Mesh = Mesh("Mesh", "firmware.sdk_mesh")  # type: ignore[misc, assignment]
+Mesh = _Lazy("Mesh", "firmware.sdk_mesh")  # its id() is _Lazy._mesh_id
 MeshMsg = _Lazy("MeshMsg", "firmware.sdk_mesh")
 on_signal = _Lazy("on_signal", "firmware.sdk_signal")
 reserve_signal_budget = _Lazy("reserve_signal_budget", "firmware.sdk_signal")
@@ -334,35 +357,13 @@ def registerInterrupt(msg_type, sub_id, handler):
     frame being bluenet's bytes; it returns an ack (None: SUCCESS). At most 6 registrations
     (microapp.h). For what has no wrapper (ASSETS, with a raw REGISTER_INTERRUPT request); the
     SDK's own objects register through it too."""
-    handlers = _handlers()
+    handlers = _Lazy._state(True)
     key = (msg_type << 8) | sub_id
     if key not in handlers and len(handlers) >= _P.SDK_MAX_REGISTRATIONS:
         return _P.ERR_NO_SPACE
     handlers[key] = handler
     return _P.SUCCESS
-
-
-# -- what the loader gives an app beside the SDK (firmware/loader.py) --------------------------
-# Its __import__, open(), shadowed builtins and module views. MicroPython gives every function its
-# __globals__ and every object its __class__: defined in the loader, these would lead an app to
-# the loader's globals (the real open(), the in_app flag, sys.modules). Defined here, they lead
-# to this module's, which hold nothing an app cannot reach through the SDK anyway; what each
-# needs it holds in a closure (MicroPython has no __closure__). The views' class is alone in
-# its module (firmware/sdk_view.py).
-_View = _Lazy("_View", "firmware.sdk_view")  # imported by the first view an app gets on a board
-
-
-def _closed_over(function):
-    def call(*args, **kwargs):
-        return function(*args, **kwargs)
-    return call
-
-
-def _withheld(name):
-    def call(*args, **kwargs):  # (a name the board has: _closed_over's)
-        raise NameError("name '%s' isn't defined" % name)
-    return call
-
-
-del SDK_CELL  # the functions hold it; the module does not
-
+# Shim until firmware/loader.py and loader_cpython.py take these from _Lazy (3 globals: the
+# table back at 97 slots): _closed_over, _withheld, _View.
+_closed_over = _withheld = getattr(_Lazy, "_closed_over")  # (getattr: the loader's types)
+_View = _Lazy._View

@@ -1,10 +1,11 @@
-# The SDK's Mesh object (Mesh.cpp) but its id(), which microapp.py's Mesh holds, and MeshMsg:
+# The SDK's Mesh object (Mesh.cpp) but its id(), which microapp.py holds (_Lazy._mesh_id), and MeshMsg:
 # re-exported by microapp.py and imported there at their first use, so an app that does not use
 # the mesh does not pay its heap. Mesh serves the runtime bound in microapp.py (through its
 # _request & co.), whichever app is running. Runs under MicroPython and CPython.
-from firmware.microapp import _request, _state, registerInterrupt
+from firmware.microapp import _Lazy, registerInterrupt
 from firmware.microapp import getOutgoingMessagePayload as _out
 from shared_buffers import protocol as _P
+_request, _state = _Lazy._request, _Lazy._state  # the SDK's private helpers (microapp.py)
 
 
 class MeshMsg:

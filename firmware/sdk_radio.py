@@ -2,10 +2,11 @@
 # microapp.py and imported there at their first use: an app that does not scan does not pay
 # their heap. They serve the runtime bound in microapp.py (through its _request & co.),
 # whichever app is running. Runs under MicroPython and CPython.
-from firmware.microapp import BLEDeviceScanned, _handlers, _request, _state, registerInterrupt
+from firmware.microapp import _Lazy, BLEDeviceScanned, registerInterrupt
 from firmware.microapp import getOutgoingMessagePayload as _out
 from shared_buffers import protocol as _P
 from shared_buffers import protocol_world as _W
+_request, _state = _Lazy._request, _Lazy._state  # the SDK's private helpers (microapp.py)
 
 
 # -- BleDevice (BleDevice.cpp) -----------------------------------------------------------------
@@ -104,7 +105,7 @@ class _Ble:
         if registerInterrupt(_P.BLE, _W.BLE_SCAN, _ble_interrupt) != _P.SUCCESS:
             return False
         if _ble_scan_request(_W.BLE_SCAN_REGISTER) != _P.SUCCESS:
-            del _handlers()[key]
+            del _state(True)[key]
             return False
         state["ble_registered"] = True
         return True

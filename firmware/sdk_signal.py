@@ -2,10 +2,11 @@
 # microapp.py and imported there at their first use: an app that does not use them does not pay
 # their heap. They serve the runtime bound in microapp.py (through its _request & co.),
 # whichever app is running. Runs under MicroPython and CPython.
-from firmware.microapp import RequestError, _handlers, _request
+from firmware.microapp import _Lazy, RequestError
 from firmware.microapp import getOutgoingMessagePayload as _out
 from shared_buffers import names as _names  # a module name is one global, its 3 names would be 3
 from shared_buffers import protocol as _P
+_request, _state = _Lazy._request, _Lazy._state  # the SDK's private helpers (microapp.py)
 
 
 def _refused(name, ack):
@@ -22,7 +23,7 @@ def on_signal(handler):
     it). Raises RequestError when the host refuses."""
     def call(f):  # the SIGNAL interrupt's handler (a name the board has: _closed_over's)
         handler(f[_P.OFF_SIGNAL_SOURCE] | (f[_P.OFF_SIGNAL_SOURCE + 1] << 8), f[_P.OFF_SIGNAL_CODE])
-    _handlers()[(_P.SIGNAL << 8) | _P.SIGNAL_EVENT] = call
+    _state(True)[(_P.SIGNAL << 8) | _P.SIGNAL_EVENT] = call
     _out()[_P.OFF_SIGNAL_OP] = _P.SIGNAL_REGISTER
     ack = _request(_P.SIGNAL, _P.OFF_SIGNAL_OP + 1)
     if ack != _P.SUCCESS:

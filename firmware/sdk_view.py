@@ -1,6 +1,6 @@
 # What the loader gives an app for a module on a board (sys, micropython; firmware/loader.py), in
 # a module of its own: a view's __class__ leads an app to these globals, which hold nothing else.
-# Imported at the first view (microapp.py's _View). Runs under MicroPython and CPython.
+# Imported at the first view (microapp.py's _Lazy._View). Runs under MicroPython and CPython.
 
 
 class _View:

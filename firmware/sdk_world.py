@@ -2,10 +2,11 @@
 # PowerUsage.cpp, Presence.cpp, ServiceData.cpp, Wire.cpp, Message.cpp, BluenetInternal.cpp),
 # re-exported by microapp.py. Where the real SDK returns nothing, or loses the ack by checking
 # sendMessage(), ours returns what the host answered (docs/simulator.md). Runs under MicroPython.
-from firmware.microapp import _handlers, _request, _state, registerInterrupt
+from firmware.microapp import _Lazy, registerInterrupt
 from firmware.microapp import getOutgoingMessagePayload as _out
 from shared_buffers import protocol as _P
 from shared_buffers import protocol_world as _W
+_request, _state = _Lazy._request, _Lazy._state  # the SDK's private helpers (microapp.py)
 
 
 # -- CrownstoneSwitch -------------------------------------------------------------------------
@@ -190,7 +191,7 @@ class _Message:
             return False
         _out()[_W.OFF_MESSAGE_TYPE] = _W.MESSAGE_REGISTER
         if _request(_P.MESSAGE, _W.OFF_MESSAGE_TYPE + 1) != _P.SUCCESS:
-            del _handlers()[key]
+            del _state(True)[key]
             return False
         state["message_registered"] = True
         return True
@@ -244,7 +245,7 @@ class _BluenetInternal:
     def setEventHandler(self, handler):
         """handler(bluenetType, data) runs for each event subscribed to."""
         key = (_P.BLUENET_EVENT << 8) | _W.EVENT_EVENT
-        if key not in _handlers() and registerInterrupt(
+        if key not in _state(True) and registerInterrupt(
                 _P.BLUENET_EVENT, _W.EVENT_EVENT, _event_interrupt) != _P.SUCCESS:
             return False
         _state()["event_handler"] = handler
