@@ -86,7 +86,8 @@ import gc, sys
 gc.collect()
 base = gc.mem_alloc()
 from firmware.board_main import Board, _app_source, run_flag
-board = Board(sys.stdin.buffer, sys.stdout.buffer, run_flag.RunFlag())  # as main() makes it
+board = Board(sys.stdin.buffer, sys.stdout.buffer, run_flag)  # as main() makes it
+run_flag.at_boot("app.py")
 try:
     _app_source("app.py")  # what a boot loads to find the installed app stays (names interned)
 except OSError:  # no app installed here
@@ -155,7 +156,8 @@ def step(what):
 step('')
 STEPS
 from firmware.board_main import Board, _app_source, run_flag
-board = Board(sys.stdin.buffer, sys.stdout.buffer, run_flag.RunFlag())
+board = Board(sys.stdin.buffer, sys.stdout.buffer, run_flag)
+run_flag.at_boot("app.py")
 step('Board()')
 try:
     _app_source("app.py")

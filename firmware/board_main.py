@@ -55,8 +55,8 @@ class Board(F.Session):
 
     def __init__(self, reader, writer, flag):
         """reader: a stream with readinto(b) (sys.stdin.buffer, a machine.UART); writer: write();
-        flag: the run flag (firmware/run_flag.py's RunFlag; tests that drive Board directly give
-        one of their own with its methods and `rebooted`)."""
+        flag: the run flag (the module firmware/run_flag.py; tests that drive Board directly give
+        an object of their own with its functions and `rebooted`)."""
         self.reader = reader  # (the streams, not their bound methods: two objects less)
         # the frame read, and the frames built (serial_frame); the byte read last after them
         self.raw = bytearray(F.MAX_CONTENT + 1)
@@ -304,8 +304,8 @@ def _traceback(exc):
 
 def main(reader=None, writer=None):
     """Serve the host on the REPL's serial stream (or the given streams, e.g. a machine.UART)."""
-    board = Board(reader or sys.stdin.buffer, writer or sys.stdout.buffer, run_flag.RunFlag())
-    board.flag.at_boot(_INSTALLED_APP)  # the run flag's boot check (firmware/run_flag.py)
+    board = Board(reader or sys.stdin.buffer, writer or sys.stdout.buffer, run_flag)
+    run_flag.at_boot(_INSTALLED_APP)  # the run flag's boot check (firmware/run_flag.py)
     if _COLLECT:
         gc.collect()
     board.heap_boot = gc.mem_alloc()

@@ -10,6 +10,8 @@
 # host's next session for it does, as the host keeps the app's flags). A reset by the host's
 # watchdog is such a reset: the app was running when it came.
 # While the flag is up, the loader's open() refuses (firmware/loader.py).
+# The module is the flag (board_main gives it to Board): functions and globals, not a class and
+# an instance of it, which would cost the board's heap a type, its dict and two tables.
 # Runs under MicroPython (and CPython, for tests).
 try:
     from micropython import const
@@ -26,76 +28,80 @@ _IDLE = const(b"-")
 _REBOOTED = const(b"D")
 
 
-class RunFlag:
-    def __init__(self):
+rebooted = ""  # the app the board does not start on its own (it was running at a reset)
+_file = None  # the flag file, open from at_boot() on
+_armed = False  # the file says RUNNING
+
+
+def at_boot(path):
+    """The boot's look at the flag file, which it then keeps open: the app that was running
+    when the board reset is blamed, did-reboot in the app store when it is the store's enabled
+    slot (`path` is the installed app's), else in this file. Returns the app's name. Only then
+    is the app store imported, and let go again: a boot that loaded it would keep its names for
+    good (the board's interned names are never freed: ~50 of them, past the name table's
+    300-entry pool)."""
+    global rebooted, _file
+    try:
+        with open(_FLAG_FILE, "rb") as f:
+            data = f.read(200)
+    except OSError:
+        data = b""
+    state, app = data[:1], data[1:].split(b"\n")[0].decode()  # what the last run left
+    rebooted = app if state == _REBOOTED else ""
+    _file = open(_FLAG_FILE, "wb")
+    _write(_REBOOTED if rebooted else _IDLE, rebooted)
+    # (every app the flag names has a name: HELLO's "" is the installed app's)
+    if state != _RUNNING or not app:
+        return ""
+    found = None
+    if app == path:
+        import sys
+        from firmware import app_store
         try:
-            with open(_FLAG_FILE, "rb") as f:
-                data = f.read(200)
-        except OSError:
-            data = b""
-        state, app = data[:1], data[1:].split(b"\n")[0].decode()  # what the last run left
-        self.found = app if state == _RUNNING else ""  # the app running at the reset, for at_boot
-        # the app the board does not start on its own (it was running at a reset)
-        self.rebooted = app if state == _REBOOTED else ""
-        self._file = open(_FLAG_FILE, "wb")
-        self._armed = False  # the file says RUNNING
-        self._write(_REBOOTED if self.rebooted else _IDLE, self.rebooted)
+            store = app_store.AppStore()
+            found = store.enabled_app()
+            if found is not None:
+                store.set_flag(found[0], "did_reboot")
+        finally:  # let go as board_main's _app_source lets go of app_slot
+            import firmware
+            del firmware.app_store, sys.modules["firmware.app_store"]
+    if found is None:
+        rebooted = app
+        _write(_REBOOTED, app)
+    return app
 
-    def at_boot(self, path):
-        """Blame the app that was running when the board reset: did-reboot in the app store
-        when it is the store's enabled slot (`path` is the installed app's), else in this file.
-        Returns the app's name. Only then is the app store imported, and let go again: a boot
-        that loaded it would keep its names for good (the board's interned names are never
-        freed: ~50 of them, past the name table's 300-entry pool)."""
-        app = self.found
-        if not app:  # (every app the flag names has a name: HELLO's "" is the installed app's)
-            return ""
-        found = None
-        if app == path:
-            import sys
-            from firmware import app_store
-            try:
-                store = app_store.AppStore()
-                found = store.enabled_app()
-                if found is not None:
-                    store.set_flag(found[0], "did_reboot")
-            finally:  # let go as board_main's _app_source lets go of app_slot
-                import firmware
-                del firmware.app_store, sys.modules["firmware.app_store"]
-        if found is None:
-            self.rebooted = app
-            self._write(_REBOOTED, app)
-        return app
 
-    def start(self, app):
-        """A session for `app` (the host's HELLO, which clears the file's blame)."""
-        self.rebooted = ""
-        self._write(_IDLE, app)
+def start(app):
+    """A session for `app` (the host's HELLO, which clears the file's blame)."""
+    global rebooted
+    rebooted = ""
+    _write(_IDLE, app)
 
-    def enter(self):
-        """The firmware hands control to the app."""
-        loader.in_app = True
-        if not self._armed:
-            self._armed = True
-            self._write(_RUNNING, None)
 
-    def leave(self, m2b=None):
-        """The app yielded (m2b: its buffer) or its code ended. The file is cleared only when
-        no request of the app is pending: one write per entry, not per soft yield (a write
-        costs more than a switch)."""
-        loader.in_app = False
-        if self._armed and (m2b is None or m2b[1] != REQUEST):
-            self._armed = False
-            self._write(_IDLE, None)
+def enter():
+    """The firmware hands control to the app."""
+    global _armed
+    loader.in_app = True
+    if not _armed:
+        _armed = True
+        _file.seek(0)
+        _file.write(_RUNNING)  # the write per entry: the file system's own, no flush
 
-    def _write(self, state, app):
-        """The state, then `app`'s name (None: the state alone, the write per entry: the file
-        system's own, no flush; on a posix VFS flush is fsync)."""
-        f = self._file
-        f.seek(0)
-        if app is None:
-            f.write(state)
-        else:
-            f.write(state + app.encode() + b"\n")  # the name ends at the newline: the file is not truncated
-            f.flush()
 
+def leave(m2b=None):
+    """The app yielded (m2b: its buffer) or its code ended. The file is cleared only when
+    no request of the app is pending: one write per entry, not per soft yield (a write
+    costs more than a switch)."""
+    global _armed
+    loader.in_app = False
+    if _armed and (m2b is None or m2b[1] != REQUEST):
+        _armed = False
+        _file.seek(0)
+        _file.write(_IDLE)
+
+
+def _write(state, app):
+    """The state, then `app`'s name, flushed (on a posix VFS flush is fsync)."""
+    _file.seek(0)
+    _file.write(state + app.encode() + b"\n")  # the name ends at the newline: the file is not truncated
+    _file.flush()
