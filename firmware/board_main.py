@@ -44,10 +44,12 @@ _STALE_HELLO = const(2)
 _CORRUPT = const(3)
 
 
-class _Unwind(BaseException):
-    """The app's run ends from outside: a HELLO came (the serve loop takes it next), or the
-    serial stream ended (tests feed a finite one; the serve loop's next read says so). A
-    BaseException, as apps may catch Exception."""
+# The app's run ends from outside with a KeyboardInterrupt that says why: KeyboardInterrupt(hello)
+# when a HELLO came ((stack depth, app): the serve loop takes it next), KeyboardInterrupt(None)
+# when the serial stream ended (tests feed a finite one; the serve loop's next read says so).
+# The host's Ctrl-C (its watchdog's reset) is one with no argument: it ends the firmware. A
+# BaseException, as apps may catch Exception, and one the runtime and the loader let through as
+# not the app's (a class of the firmware's own would cost the board's heap a type and its dict).
 
 
 class Board(F.Session):
@@ -85,8 +87,10 @@ class Board(F.Session):
             if hello is None:
                 try:
                     hello = self._next_request()
-                except _Unwind:  # the stream ended
-                    return
+                except KeyboardInterrupt as e:
+                    if not e.args:  # the host's Ctrl-C
+                        raise
+                    return  # the stream ended
             if hello is not None:
                 self._open(hello[0], hello[1])
                 hello = None
@@ -96,9 +100,11 @@ class Board(F.Session):
                 try:
                     self.flag.enter()
                     self.runtime.run(entry[0], entry[1])
-                except _Unwind as e:  # (run() returns no other way but KeyboardInterrupt)
+                except KeyboardInterrupt as e:  # (run() returns no other way)
+                    if not e.args:  # the host's Ctrl-C
+                        raise
                     entry = None  # this frame lives on: the next app must load without this one
-                    hello = e.args[0] if e.args else None  # the HELLO that ended it, or EOF
+                    hello = e.args[0]  # the HELLO that ended it, or None: EOF
 
     def _open(self, depth, app):
         """Handle the HELLO taken (its stack depth and app): (re)load the app unless it is
@@ -131,7 +137,7 @@ class Board(F.Session):
             source = _app_source(path)
             self.flag.enter()
             try:
-                entry = loader.load_app(source, passthrough=_NOT_THE_APPS)
+                entry = loader.load_app(source, passthrough=KeyboardInterrupt)
             finally:
                 self.flag.leave()
         except (Exception, SystemExit) as e:
@@ -150,7 +156,7 @@ class Board(F.Session):
             if end > start:
                 error = "%s (line %s)" % (error, tb[start:end].decode())
             return error
-        self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth, unwind=_NOT_THE_APPS)
+        self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth, unwind=KeyboardInterrupt)
         microapp.bind(self.runtime)
         app_setup = entry[0]
 
@@ -209,14 +215,14 @@ class Board(F.Session):
         self.writer.write(memoryview(reply)[1:])
         hello = self._next_request()
         if hello is not None:
-            raise _Unwind(hello)  # the serve loop opens its session
+            raise KeyboardInterrupt(hello)  # the serve loop opens its session
         self.flag.enter()
 
     def _next_request(self):
         """Block until the next request arrives: a HELLO (its (stack depth, app) returned) or a
         RESUME (applied to the buffers; None returned). A repeat of the last request gets the
         kept answer; a frame that does not check a NAK; a replayed or out-of-order one is
-        dropped. Raises _Unwind when the stream ends."""
+        dropped. Raises KeyboardInterrupt(None) when the stream ends."""
         raw, dropped = self.raw, self.dropped
         one = memoryview(raw)[F.MAX_CONTENT:]  # raw's spare last byte
         readinto = self.reader.readinto
@@ -224,7 +230,7 @@ class Board(F.Session):
             try:
                 n = F.read_frame(readinto, one, raw)
             except EOFError:
-                raise _Unwind()
+                raise KeyboardInterrupt(None)
             last, reply = self._kept
             if n >= 0 and last is not None and len(last) == n and raw[:n] == last:
                 self.writer.write(reply)  # a repeat: the kept answer, flag first
@@ -261,11 +267,6 @@ class Board(F.Session):
                 continue
             self._kept = (bytes(raw[:n]), None)  # its answer comes with the reply
             return found
-
-
-# A new session, a closed port and the host's Ctrl-C (its watchdog's reset) end the app from
-# outside; anything else out of it is its fault.
-_NOT_THE_APPS = (_Unwind, KeyboardInterrupt)
 
 
 def _app_source(path):
