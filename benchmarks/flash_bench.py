@@ -85,7 +85,8 @@ FIRMWARE_HEAP_PROBE = """
 import gc, sys
 gc.collect()
 base = gc.mem_alloc()
-from firmware.board_main import Board, _app_source, run_flag
+from firmware import run_flag
+from firmware.board_main import Board, _app_source
 board = Board(sys.stdin.buffer, sys.stdout.buffer, run_flag)  # as main() makes it
 run_flag.at_boot("app.py")
 try:
@@ -155,7 +156,8 @@ def step(what):
     last = gc.mem_alloc()
 step('')
 STEPS
-from firmware.board_main import Board, _app_source, run_flag
+from firmware import run_flag
+from firmware.board_main import Board, _app_source
 board = Board(sys.stdin.buffer, sys.stdout.buffer, run_flag)
 run_flag.at_boot("app.py")
 step('Board()')

@@ -20,8 +20,8 @@ except ImportError:  # CPython: const(x) is x
     def const(value):  # type: ignore[misc]
         return value
 
-from firmware import loader, microapp, run_flag
-from firmware.runtime import Runtime
+from firmware import loader, microapp  # (run_flag and runtime: imported where used, one global
+# each less: a 13th global would take this module's globals a bigger table)
 from shared_buffers import serial_frame as F
 from shared_buffers.protocol import BUFFER_SIZE, DEFAULT_STACK_DEPTH
 
@@ -156,6 +156,7 @@ class Board(F.Session):
             if end > start:
                 error = "%s (line %s)" % (error, tb[start:end].decode())
             return error
+        from firmware.runtime import Runtime  # (loaded: the loader's SDK_CELL is its)
         self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth, unwind=KeyboardInterrupt)
         microapp.bind(self.runtime)
         app_setup = entry[0]
@@ -305,6 +306,7 @@ def _traceback(exc):
 
 def main(reader=None, writer=None):
     """Serve the host on the REPL's serial stream (or the given streams, e.g. a machine.UART)."""
+    from firmware import run_flag
     board = Board(reader or sys.stdin.buffer, writer or sys.stdout.buffer, run_flag)
     run_flag.at_boot(_INSTALLED_APP)  # the run flag's boot check (firmware/run_flag.py)
     if _COLLECT:
