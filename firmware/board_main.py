@@ -92,8 +92,20 @@ class Board(F.Session):
                         raise
                     return  # the stream ended
             if hello is not None:
-                self._open(hello[0], hello[1])
+                # the HELLO taken (its stack depth and app): (re)load the app unless it is loaded
+                # and not run yet, open the session when it loaded, answer with INFO
+                app = hello[1] or _INSTALLED_APP
+                depth = hello[0] or DEFAULT_STACK_DEPTH
                 hello = None
+                self.flag.start(app)
+                error = None
+                if not (self._entry is not None and app == self.app and depth == self.runtime.max_depth):
+                    error = self._load(app, depth)
+                self.open = self._entry is not None
+                # the answer, kept for a repeat (its leading flag goes with repeats only)
+                self._kept = (self._kept[0], F.control(self.raw, F.INFO, self.seq, self._info(
+                    None, None if self.open else error)))
+                self.writer.write(memoryview(self._kept[1])[1:])
             elif self._entry is not None:  # a RESUME of the session a HELLO opened: run it
                 entry = self._entry
                 self._entry = None  # a session runs once; a new one needs a HELLO (and a load)
@@ -105,21 +117,6 @@ class Board(F.Session):
                         raise
                     entry = None  # this frame lives on: the next app must load without this one
                     hello = e.args[0]  # the HELLO that ended it, or None: EOF
-
-    def _open(self, depth, app):
-        """Handle the HELLO taken (its stack depth and app): (re)load the app unless it is
-        loaded and not run yet, open the session when it loaded, answer with INFO."""
-        app = app or _INSTALLED_APP
-        depth = depth or DEFAULT_STACK_DEPTH
-        self.flag.start(app)
-        error = None
-        if not (self._entry is not None and app == self.app and depth == self.runtime.max_depth):
-            error = self._load(app, depth)
-        self.open = self._entry is not None
-        # the answer, kept for a repeat (its leading flag goes with repeats only)
-        reply = F.control(self.raw, F.INFO, self.seq, self._info(None, None if self.open else error))
-        self._kept = (self._kept[0], reply)
-        self.writer.write(memoryview(reply)[1:])
 
     def _load(self, path, depth):
         """Load the app (its setup() then records the heap the app holds in _APP_RAM_FILE); why
@@ -212,7 +209,7 @@ class Board(F.Session):
                 reply = F.text_frames(self.raw, self.seq, _traceback(error)) + reply[1:]
             except Exception:  # a MemoryError above all: the YIELD's error text still says what raised
                 pass
-        self._kept = (self._kept[0], reply)  # the answer, kept for a repeat (as _open's)
+        self._kept = (self._kept[0], reply)  # the answer, kept for a repeat (as a HELLO's)
         self.writer.write(memoryview(reply)[1:])
         hello = self._next_request()
         if hello is not None:
