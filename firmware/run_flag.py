@@ -1,9 +1,9 @@
 # The board's own "app is running" flag (bluenet sets one in IPC RAM before each call into the
 # microapp and clears it after; a warm reboot finds it set: did-reboot, the app is not started).
-# Here it is the first byte of a small file on the board's flash, kept open: b"R" from the moment
-# the firmware resumes the app until it yields with no request pending (its final status for the
-# entry; its top-level code likewise), b"-" otherwise, b"D" once a boot has blamed the app; the
-# app's name follows. (bluenet clears its flag at every yield; a file write per soft yield would
+# Here it is the first character of a small text file on the board's flash, kept open: "R" from
+# the moment the firmware resumes the app until it yields with no request pending (its final
+# status for the entry; its top-level code likewise), "-" otherwise, "D" once a boot has blamed
+# the app; the app's name and a newline follow. (bluenet clears its flag at every yield; a file write per soft yield would
 # cost more than the switch, so the file is kept per entry and loader.in_app per switch.) At boot, an app found running
 # is marked did-reboot: in the app store when it is the store's enabled slot (not loaded again
 # until enabled, as bluenet), else in this file (the board does not start it on its own; the
@@ -23,9 +23,10 @@ from firmware import loader
 from shared_buffers.protocol import REQUEST
 
 _FLAG_FILE = const("microapp_running")
-_RUNNING = const(b"R")
-_IDLE = const(b"-")
-_REBOOTED = const(b"D")
+# (the file is text: str constants this short are names, bytes ones would be objects on the heap)
+_RUNNING = const("R")
+_IDLE = const("-")
+_REBOOTED = const("D")
 
 
 rebooted = ""  # the app the board does not start on its own (it was running at a reset)
@@ -42,13 +43,13 @@ def at_boot(path):
     300-entry pool)."""
     global rebooted, _file
     try:
-        with open(_FLAG_FILE, "rb") as f:
+        with open(_FLAG_FILE) as f:
             data = f.read(200)
     except OSError:
-        data = b""
-    state, app = data[:1], data[1:].split(b"\n")[0].decode()  # what the last run left
+        data = ""
+    state, app = data[:1], data[1:].split("\n")[0]  # what the last run left
     rebooted = app if state == _REBOOTED else ""
-    _file = open(_FLAG_FILE, "wb")
+    _file = open(_FLAG_FILE, "w")
     _write(_REBOOTED if rebooted else _IDLE, rebooted)
     # (every app the flag names has a name: HELLO's "" is the installed app's)
     if state != _RUNNING or not app:
@@ -103,5 +104,5 @@ def leave(m2b=None):
 def _write(state, app):
     """The state, then `app`'s name, flushed (on a posix VFS flush is fsync)."""
     _file.seek(0)
-    _file.write(state + app.encode() + b"\n")  # the name ends at the newline: the file is not truncated
+    _file.write(state + app + "\n")  # the name ends at the newline: the file is not truncated
     _file.flush()
