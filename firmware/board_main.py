@@ -274,10 +274,10 @@ def _app_source(path):
     if path == _INSTALLED_APP:
         # the store's slot (firmware/app_slot.py: the store itself, its control commands for
         # tools/flash.py, is not loaded for this), let go again: it holds no heap while apps run
-        from firmware.app_slot import enabled_app
-        found = enabled_app()
+        from firmware import app_slot
+        found = app_slot.enabled_app()
         import firmware
-        del firmware.app_slot, sys.modules["firmware.app_slot"]
+        del firmware.app_slot, sys.modules[app_slot.__name__]  # (its name: no str on the heap)
         if found is not None:
             return found[1]
     try:

@@ -65,7 +65,7 @@ def at_boot(path):
                 store.set_flag(found[0], "did_reboot")
         finally:  # let go as board_main's _app_source lets go of app_slot
             import firmware
-            del firmware.app_store, sys.modules["firmware.app_store"]
+            del firmware.app_store, sys.modules[app_store.__name__]
     if found is None:
         rebooted = app
         _write(_REBOOTED, app)
