@@ -301,10 +301,12 @@ def _traceback(exc):
     return out.getvalue().encode()
 
 
-def main(reader=None, writer=None):
-    """Serve the host on the REPL's serial stream (or the given streams, e.g. a machine.UART)."""
+def main(*streams):
+    """Serve the host on the REPL's serial stream, or on the streams given, (reader, writer):
+    e.g. a machine.UART twice. (No default arguments: they would cost the board's heap.)"""
     from firmware import run_flag
-    board = Board(reader or sys.stdin.buffer, writer or sys.stdout.buffer, run_flag)
+    reader, writer = streams or (sys.stdin.buffer, sys.stdout.buffer)
+    board = Board(reader, writer, run_flag)
     run_flag.at_boot(_INSTALLED_APP)  # the run flag's boot check (firmware/run_flag.py)
     if _COLLECT:
         gc.collect()
