@@ -136,7 +136,7 @@ class Board(F.Session):
             try:
                 entry = loader.load_app(source, passthrough=KeyboardInterrupt)
             finally:
-                self.flag.leave()
+                self.flag.leave(None)
         except (Exception, SystemExit) as e:
             error = "%s: %s" % (type(e).__name__, e)
             # where in the app's file (the host names the file): the line of the app's innermost

@@ -89,8 +89,8 @@ def enter():
         _file.write(_RUNNING)  # the write per entry: the file system's own, no flush
 
 
-def leave(m2b=None):
-    """The app yielded (m2b: its buffer) or its code ended. The file is cleared only when
+def leave(m2b):
+    """The app yielded (m2b: its buffer) or its code ended (None). The file is cleared only when
     no request of the app is pending: one write per entry, not per soft yield (a write
     costs more than a switch)."""
     global _armed
