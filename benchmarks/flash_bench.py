@@ -90,8 +90,10 @@ FIRMWARE_HEAP_PROBE = """
 import gc, sys
 gc.collect()
 base = gc.mem_alloc()
-from firmware.board_main import Board, _app_source, run_flag
-board = Board(sys.stdin.buffer, sys.stdout.buffer, run_flag.RunFlag())  # as main() makes it
+from firmware import run_flag
+from firmware.board_main import Board, _app_source
+board = Board(sys.stdin.buffer, sys.stdout.buffer, run_flag)  # as main() makes it
+run_flag.at_boot("app.py")
 try:
     _app_source("app.py")  # what a boot loads to find the installed app stays (names interned)
 except OSError:  # no app installed here
@@ -159,8 +161,10 @@ def step(what):
     last = gc.mem_alloc()
 step('')
 STEPS
-from firmware.board_main import Board, _app_source, run_flag
-board = Board(sys.stdin.buffer, sys.stdout.buffer, run_flag.RunFlag())
+from firmware import run_flag
+from firmware.board_main import Board, _app_source
+board = Board(sys.stdin.buffer, sys.stdout.buffer, run_flag)
+run_flag.at_boot("app.py")
 step('Board()')
 try:
     _app_source("app.py")

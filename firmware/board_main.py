@@ -20,8 +20,8 @@ except ImportError:  # CPython: const(x) is x
     def const(value):  # type: ignore[misc]
         return value
 
-from firmware import loader, microapp, run_flag
-from firmware.runtime import Runtime
+from firmware import loader, microapp  # (run_flag and runtime: imported where used, one global
+# each less: a 13th global would take this module's globals a bigger table)
 from shared_buffers import serial_frame as F
 from shared_buffers.protocol import BUFFER_SIZE, DEFAULT_STACK_DEPTH
 
@@ -44,10 +44,12 @@ _STALE_HELLO = const(2)
 _CORRUPT = const(3)
 
 
-class _Unwind(BaseException):
-    """The app's run ends from outside: a HELLO came (the serve loop takes it next), or the
-    serial stream ended (tests feed a finite one; the serve loop's next read says so). A
-    BaseException, as apps may catch Exception."""
+# The app's run ends from outside with a KeyboardInterrupt that says why: KeyboardInterrupt(hello)
+# when a HELLO came ((stack depth, app): the serve loop takes it next), KeyboardInterrupt(None)
+# when the serial stream ended (tests feed a finite one; the serve loop's next read says so).
+# The host's Ctrl-C (its watchdog's reset) is one with no argument: it ends the firmware. A
+# BaseException, as apps may catch Exception, and one the runtime and the loader let through as
+# not the app's (a class of the firmware's own would cost the board's heap a type and its dict).
 
 
 class Board(F.Session):
@@ -55,8 +57,8 @@ class Board(F.Session):
 
     def __init__(self, reader, writer, flag):
         """reader: a stream with readinto(b) (sys.stdin.buffer, a machine.UART); writer: write();
-        flag: the run flag (firmware/run_flag.py's RunFlag; tests that drive Board directly give
-        one of their own with its methods and `rebooted`)."""
+        flag: the run flag (the module firmware/run_flag.py; tests that drive Board directly give
+        an object of their own with its functions and `rebooted`)."""
         self.reader = reader  # (the streams, not their bound methods: two objects less)
         # the frame read, and the frames built (serial_frame); the byte read last after them
         self.raw = bytearray(F.MAX_CONTENT + 1)
@@ -85,35 +87,36 @@ class Board(F.Session):
             if hello is None:
                 try:
                     hello = self._next_request()
-                except _Unwind:  # the stream ended
-                    return
+                except KeyboardInterrupt as e:
+                    if not e.args:  # the host's Ctrl-C
+                        raise
+                    return  # the stream ended
             if hello is not None:
-                self._open(hello[0], hello[1])
+                # the HELLO taken (its stack depth and app): (re)load the app unless it is loaded
+                # and not run yet, open the session when it loaded, answer with INFO
+                app = hello[1] or _INSTALLED_APP
+                depth = hello[0] or DEFAULT_STACK_DEPTH
                 hello = None
+                self.flag.start(app)
+                error = None
+                if not (self._entry is not None and app == self.app and depth == self.runtime.max_depth):
+                    error = self._load(app, depth)
+                self.open = self._entry is not None
+                # the answer, kept for a repeat (its leading flag goes with repeats only)
+                self._kept = (self._kept[0], F.control(self.raw, F.INFO, self.seq, self._info(
+                    None, None if self.open else error)))
+                self.writer.write(memoryview(self._kept[1])[1:])
             elif self._entry is not None:  # a RESUME of the session a HELLO opened: run it
                 entry = self._entry
                 self._entry = None  # a session runs once; a new one needs a HELLO (and a load)
                 try:
                     self.flag.enter()
                     self.runtime.run(entry[0], entry[1])
-                except _Unwind as e:  # (run() returns no other way but KeyboardInterrupt)
+                except KeyboardInterrupt as e:  # (run() returns no other way)
+                    if not e.args:  # the host's Ctrl-C
+                        raise
                     entry = None  # this frame lives on: the next app must load without this one
-                    hello = e.args[0] if e.args else None  # the HELLO that ended it, or EOF
-
-    def _open(self, depth, app):
-        """Handle the HELLO taken (its stack depth and app): (re)load the app unless it is
-        loaded and not run yet, open the session when it loaded, answer with INFO."""
-        app = app or _INSTALLED_APP
-        depth = depth or DEFAULT_STACK_DEPTH
-        self.flag.start(app)
-        error = None
-        if not (self._entry is not None and app == self.app and depth == self.runtime.max_depth):
-            error = self._load(app, depth)
-        self.open = self._entry is not None
-        # the answer, kept for a repeat (its leading flag goes with repeats only)
-        reply = F.control(self.raw, F.INFO, self.seq, self._info(None, None if self.open else error))
-        self._kept = (self._kept[0], reply)
-        self.writer.write(memoryview(reply)[1:])
+                    hello = e.args[0]  # the HELLO that ended it, or None: EOF
 
     def _load(self, path, depth):
         """Load the app (its setup() then records the heap the app holds in _APP_RAM_FILE); why
@@ -131,9 +134,9 @@ class Board(F.Session):
             source = _app_source(path)
             self.flag.enter()
             try:
-                entry = loader.load_app(source, passthrough=_NOT_THE_APPS)
+                entry = loader.load_app(source, passthrough=KeyboardInterrupt)
             finally:
-                self.flag.leave()
+                self.flag.leave(None)
         except (Exception, SystemExit) as e:
             error = "%s: %s" % (type(e).__name__, e)
             # where in the app's file (the host names the file): the line of the app's innermost
@@ -150,7 +153,8 @@ class Board(F.Session):
             if end > start:
                 error = "%s (line %s)" % (error, tb[start:end].decode())
             return error
-        self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth, unwind=_NOT_THE_APPS)
+        from firmware.runtime import Runtime  # (loaded: the loader's SDK_CELL is its)
+        self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth, unwind=KeyboardInterrupt)
         microapp.bind(self.runtime)
         app_setup = entry[0]
 
@@ -205,18 +209,18 @@ class Board(F.Session):
                 reply = F.text_frames(self.raw, self.seq, _traceback(error)) + reply[1:]
             except Exception:  # a MemoryError above all: the YIELD's error text still says what raised
                 pass
-        self._kept = (self._kept[0], reply)  # the answer, kept for a repeat (as _open's)
+        self._kept = (self._kept[0], reply)  # the answer, kept for a repeat (as a HELLO's)
         self.writer.write(memoryview(reply)[1:])
         hello = self._next_request()
         if hello is not None:
-            raise _Unwind(hello)  # the serve loop opens its session
+            raise KeyboardInterrupt(hello)  # the serve loop opens its session
         self.flag.enter()
 
     def _next_request(self):
         """Block until the next request arrives: a HELLO (its (stack depth, app) returned) or a
         RESUME (applied to the buffers; None returned). A repeat of the last request gets the
         kept answer; a frame that does not check a NAK; a replayed or out-of-order one is
-        dropped. Raises _Unwind when the stream ends."""
+        dropped. Raises KeyboardInterrupt(None) when the stream ends."""
         raw, dropped = self.raw, self.dropped
         one = memoryview(raw)[F.MAX_CONTENT:]  # raw's spare last byte
         readinto = self.reader.readinto
@@ -224,7 +228,7 @@ class Board(F.Session):
             try:
                 n = F.read_frame(readinto, one, raw)
             except EOFError:
-                raise _Unwind()
+                raise KeyboardInterrupt(None)
             last, reply = self._kept
             if n >= 0 and last is not None and len(last) == n and raw[:n] == last:
                 self.writer.write(reply)  # a repeat: the kept answer, flag first
@@ -263,11 +267,6 @@ class Board(F.Session):
             return found
 
 
-# A new session, a closed port and the host's Ctrl-C (its watchdog's reset) end the app from
-# outside; anything else out of it is its fault.
-_NOT_THE_APPS = (_Unwind, KeyboardInterrupt)
-
-
 def _app_source(path):
     """The installed app is the app store's enabled slot (enabled, validated, CRC intact: what
     tools/flash.py app leaves); app.py (a file a user or a test put there) when no slot is.
@@ -275,10 +274,10 @@ def _app_source(path):
     if path == _INSTALLED_APP:
         # the store's slot (firmware/app_slot.py: the store itself, its control commands for
         # tools/flash.py, is not loaded for this), let go again: it holds no heap while apps run
-        from firmware.app_slot import enabled_app
-        found = enabled_app()
+        from firmware import app_slot
+        found = app_slot.enabled_app()
         import firmware
-        del firmware.app_slot, sys.modules["firmware.app_slot"]
+        del firmware.app_slot, sys.modules[app_slot.__name__]  # (its name: no str on the heap)
         if found is not None:
             return found[1]
     try:
@@ -302,10 +301,13 @@ def _traceback(exc):
     return out.getvalue().encode()
 
 
-def main(reader=None, writer=None):
-    """Serve the host on the REPL's serial stream (or the given streams, e.g. a machine.UART)."""
-    board = Board(reader or sys.stdin.buffer, writer or sys.stdout.buffer, run_flag.RunFlag())
-    board.flag.at_boot(_INSTALLED_APP)  # the run flag's boot check (firmware/run_flag.py)
+def main(*streams):
+    """Serve the host on the REPL's serial stream, or on the streams given, (reader, writer):
+    e.g. a machine.UART twice. (No default arguments: they would cost the board's heap.)"""
+    from firmware import run_flag
+    reader, writer = streams or (sys.stdin.buffer, sys.stdout.buffer)
+    board = Board(reader, writer, run_flag)
+    run_flag.at_boot(_INSTALLED_APP)  # the run flag's boot check (firmware/run_flag.py)
     if _COLLECT:
         gc.collect()
     board.heap_boot = gc.mem_alloc()

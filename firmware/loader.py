@@ -5,6 +5,12 @@
 import builtins
 import sys
 
+try:
+    from micropython import const
+except ImportError:  # CPython: const(x) is x
+    def const(value):  # type: ignore[misc]
+        return value
+
 from firmware import microapp
 from firmware.runtime import SDK_CELL
 
@@ -21,9 +27,10 @@ _MICROPYTHON = sys.implementation.name == "micropython"  # the board's build: co
 # Withheld: os/uos, vfs, io (the board's files hold main.py, the firmware and the app store),
 # machine, nrf, board, ble, ubluepy, ubluetooth (the firmware owns the hardware: the SDK is the
 # app's way to it), uctypes (raw memory), select, socket, and every CPython-only module.
-APP_MODULES = ("array cmath errno math binascii collections hashlib heapq json random re struct "
-               "time gc sys micropython")
+_APP_MODULES = const("array cmath errno math binascii collections hashlib heapq json random re "
+                     "struct time gc sys micropython")  # (folded into its use: no global)
 if not _MICROPYTHON:
+    APP_MODULES = _APP_MODULES  # the host's name (host/sandbox.py)
     from firmware import loader_cpython as _cpython
 
 # A precompiled app (tools/flash.py app) is a ROMFS image holding microapp_app.mpy, imported
@@ -60,12 +67,13 @@ def _app_import(name, globals=None, locals=None, fromlist=(), level=0):
         return __import__(name, globals, locals, fromlist, level)
     if level:
         raise ImportError("no module named '%s'" % name)
-    if name.startswith("u") and name[1:] in APP_MODULES.split():
+    modules = _APP_MODULES.split()
+    if name.startswith("u") and name[1:] in modules:
         name = name[1:]
     if not _MICROPYTHON:
         if name in _cpython.extra:
             return __import__(name, globals, locals, fromlist, level)
-    if name not in APP_MODULES.split():
+    if name not in modules:
         raise ImportError("no module named '%s'" % name)
     names = {"sys": "byteorder implementation maxsize platform version version_info exit "
                     "print_exception stdout",  # stdout: on a board the firmware logs it
@@ -94,9 +102,9 @@ def _app_open(*args, **kwargs):
 # getattr & co. are the port's own on a board: there `o.__class__` reaches what a computed name
 # would (no name check), so refusing one would stop nothing (docs/faults.md, "On a board").
 if _MICROPYTHON:
-    _shadows = {key: microapp._withheld(key) for key in ("open", "exec", "eval", "compile",
-                                                         "execfile", "input", "help", "globals",
-                                                         "locals") if hasattr(builtins, key)}
+    _shadows = {key: microapp._withheld(key) for key in  # (one string: a tuple would cost more)
+                "open exec eval compile execfile input help globals locals".split()
+                if hasattr(builtins, key)}
 
 
 def release():
@@ -167,8 +175,6 @@ def load_app(code, name="microapp_app", passthrough=(), extra_modules=()):
         raise AppLoadFault("%s: %s" % (type(e).__name__, e))
     finally:
         in_app = was
-    return namespace.get("setup", _nothing), namespace.get("loop", _nothing)
-
-
-def _nothing():
-    pass
+    # none defined: tuple(), which does nothing (a function of the loader's would cost the
+    # board's heap; tuple() allocates nothing)
+    return namespace.get("setup", tuple), namespace.get("loop", tuple)
