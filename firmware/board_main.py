@@ -44,12 +44,10 @@ _STALE_HELLO = const(2)
 _CORRUPT = const(3)
 
 
-# The app's run ends from outside with a KeyboardInterrupt that says why: KeyboardInterrupt(hello)
-# when a HELLO came ((stack depth, app): the serve loop takes it next), KeyboardInterrupt(None)
-# when the serial stream ended (tests feed a finite one; the serve loop's next read says so).
-# The host's Ctrl-C (its watchdog's reset) is one with no argument: it ends the firmware. A
-# BaseException, as apps may catch Exception, and one the runtime and the loader let through as
-# not the app's (a class of the firmware's own would cost the board's heap a type and its dict).
+class _Unwind(BaseException):
+    """The app's run ends from outside: a HELLO came (the serve loop takes it next), or the
+    serial stream ended (tests feed a finite one; the serve loop's next read says so). A
+    BaseException, as apps may catch Exception."""
 
 
 class Board(F.Session):
@@ -87,10 +85,8 @@ class Board(F.Session):
             if hello is None:
                 try:
                     hello = self._next_request()
-                except KeyboardInterrupt as e:
-                    if not e.args:  # the host's Ctrl-C
-                        raise
-                    return  # the stream ended
+                except _Unwind:  # the stream ended
+                    return
             if hello is not None:
                 # the HELLO taken (its stack depth and app): (re)load the app unless it is loaded
                 # and not run yet, open the session when it loaded, answer with INFO
@@ -112,11 +108,9 @@ class Board(F.Session):
                 try:
                     self.flag.enter()
                     self.runtime.run(entry[0], entry[1])
-                except KeyboardInterrupt as e:  # (run() returns no other way)
-                    if not e.args:  # the host's Ctrl-C
-                        raise
+                except _Unwind as e:  # (run() returns no other way but KeyboardInterrupt)
                     entry = None  # this frame lives on: the next app must load without this one
-                    hello = e.args[0]  # the HELLO that ended it, or None: EOF
+                    hello = e.args[0] if e.args else None  # the HELLO that ended it, or EOF
 
     def _load(self, path, depth):
         """Load the app (its setup() then records the heap the app holds in _APP_RAM_FILE); why
@@ -134,7 +128,7 @@ class Board(F.Session):
             source = _app_source(path)
             self.flag.enter()
             try:
-                entry = loader.load_app(source, passthrough=KeyboardInterrupt)
+                entry = loader.load_app(source, passthrough=_NOT_THE_APPS)
             finally:
                 self.flag.leave(None)
         except (Exception, SystemExit) as e:
@@ -154,7 +148,7 @@ class Board(F.Session):
                 error = "%s (line %s)" % (error, tb[start:end].decode())
             return error
         from firmware.runtime import Runtime  # (loaded: the loader's SDK_CELL is its)
-        self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth, unwind=KeyboardInterrupt)
+        self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth, unwind=_NOT_THE_APPS)
         microapp.bind(self.runtime)
         app_setup = entry[0]
 
@@ -213,14 +207,14 @@ class Board(F.Session):
         self.writer.write(memoryview(reply)[1:])
         hello = self._next_request()
         if hello is not None:
-            raise KeyboardInterrupt(hello)  # the serve loop opens its session
+            raise _Unwind(hello)  # the serve loop opens its session
         self.flag.enter()
 
     def _next_request(self):
         """Block until the next request arrives: a HELLO (its (stack depth, app) returned) or a
         RESUME (applied to the buffers; None returned). A repeat of the last request gets the
         kept answer; a frame that does not check a NAK; a replayed or out-of-order one is
-        dropped. Raises KeyboardInterrupt(None) when the stream ends."""
+        dropped. Raises _Unwind when the stream ends."""
         raw, dropped = self.raw, self.dropped
         one = memoryview(raw)[F.MAX_CONTENT:]  # raw's spare last byte
         readinto = self.reader.readinto
@@ -228,7 +222,7 @@ class Board(F.Session):
             try:
                 n = F.read_frame(readinto, one, raw)
             except EOFError:
-                raise KeyboardInterrupt(None)
+                raise _Unwind()
             last, reply = self._kept
             if n >= 0 and last is not None and len(last) == n and raw[:n] == last:
                 self.writer.write(reply)  # a repeat: the kept answer, flag first
@@ -265,6 +259,11 @@ class Board(F.Session):
                 continue
             self._kept = (bytes(raw[:n]), None)  # its answer comes with the reply
             return found
+
+
+# A new session, a closed port and the host's Ctrl-C (its watchdog's reset) end the app from
+# outside; anything else out of it is its fault.
+_NOT_THE_APPS = (_Unwind, KeyboardInterrupt)
 
 
 def _app_source(path):
