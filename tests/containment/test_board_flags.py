@@ -178,3 +178,24 @@ def test_the_flag_is_a_retained_register_a_reset_keeps_and_a_power_cut_clears(fl
                 assert not store.slot_info(0)["did_reboot"]
             finally:
                 link.close()
+
+
+# Hangs in its top-level code: the board, loading it at boot, stays inside the app's entry.
+HANGS_AT_IMPORT = HEADER + b"""
+while True:
+    pass
+def loop():
+    pass
+"""
+
+
+def test_an_app_the_boot_loads_is_named_so_a_reset_in_its_top_level_code_blames_it(flash):
+    """No session named it (no HELLO yet): the boot itself names the installed app in the flag
+    file, so the reset while it hangs in its import is its did-reboot, not a boot loop."""
+    store = install_in_store(flash, HANGS_AT_IMPORT)
+    with VirtualBoard.for_profile("pca10040", str(flash), paced=False) as board:
+        wait_for(lambda: board.retained[1] == RUNNING)  # booted, stuck in the app's import
+        assert (flash / "microapp_running").read_bytes() == b"-app.py\n"
+        board.hard_reset()
+        wait_for(lambda: store.slot_info(0)["did_reboot"])
+        assert store.enabled_app() is None
