@@ -9,6 +9,11 @@ from shared_buffers.protocol import (
     OFF_GRANT, OFF_GRANT_DONE, OFF_TEXT_LEN, OFF_USED, OFF_YIELD_SLOTS, OFF_YIELD_TYPE, PIN, REQUEST,
     SIGNAL, SUCCESS, TEXT_MAX, YIELD, YIELD_LOOP, YIELD_SETUP, YIELD_STRUCT, DEFAULT_STACK_DEPTH,
 )
+
+try:
+    from micropython import const
+except ImportError:  # CPython: const(n) is n
+    const = int  # type: ignore[assignment]
 # The Runtime serving the SDK's calls ([0], set by microapp.bind()), and [1]: the SDK imports
 # one of its lazy modules (the loader's import hook lets it through). The SDK's few ways to the
 # runtime hold this cell as a default argument and the SDK's modules drop it from their globals:
@@ -16,6 +21,11 @@ from shared_buffers.protocol import (
 # that walks from an SDK function to its module finds no runtime (docs/faults.md). No app
 # reaches this module: no object of it is given to one.
 SDK_CELL = [None, False]  # type: list
+# The types whose interrupts the SDK dispatches, as a bit mask (a constant tuple would take
+# 48 B of a board's heap; the mask is folded in): 1 << PIN | 1 << BLE | 1 << MESH | 1 << MESSAGE
+# | 1 << BLUENET_EVENT | 1 << ASSETS | 1 << SIGNAL, a literal (MicroPython running this source
+# unfolded takes no imported names in a const())
+_DISPATCHED = const(0x1E0C4)
 
 
 class Runtime:
@@ -134,9 +144,9 @@ class Runtime:
             # The types whose interrupts the SDK dispatches, by (type, byte 2): the pin for PIN,
             # the sub-type for the others (microapp.c handleInterrupt). The SDK of Jan 2023 has no
             # ASSETS case (it answers ERR_UNDEFINED, a bug): we dispatch ASSETS as bluenet meant.
-            # SIGNAL is ours. (Literal tuples here: a constant, no global.)
+            # SIGNAL is ours. (_DISPATCHED: a mask, no tuple on the heap.)
             t = frame[0]
-            if t in (PIN, BLE, MESH, MESSAGE, BLUENET_EVENT, ASSETS, SIGNAL):
+            if (_DISPATCHED >> t) & 1:
                 handler = self.handlers.get((t << 8) | frame[2])
                 ack = ERR_NOT_FOUND if handler is None else handler(frame)
             else:

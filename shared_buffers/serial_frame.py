@@ -18,9 +18,9 @@
 #   nothing on the board's path makes a big int. A data frame's CRC starts from the session's key (the
 #   HELLO's nonce, the sequence epoch and the direction) instead of 0xFFFF, so a frame of another
 #   session, of an earlier turn of the sequence numbers, or our own frame echoed back never checks.
-# - the delta: only the bytes of bluenet's part in use and of the trailer in use (spans) that
-#   differ from what the other side already has (its shadow copy, kept equal on both sides)
-#   travel, as runs. After each data frame both ends set m2b's ack in their shadows to what the
+# - the delta: only the bytes of bluenet's part in use and of the trailer in use
+#   (serial_host.spans) that differ from what the other side already has (its shadow copy, kept
+#   equal on both sides) travel, as runs. After each data frame both ends set m2b's ack in their shadows to what the
 #   next frame the other way most likely holds (Session, the predicted ack): a request's
 #   REQUEST and the host's SUCCESS then travel only when they are not that.
 # Runs under MicroPython and CPython.
@@ -123,15 +123,6 @@ def crc16(data, start=0, end=None, crc=0xFFFF):
     return crc
 
 
-def spans(buf):
-    """The parts of a buffer that travel, as (start, end): bluenet's bytes in use (2..48, byte
-    49 says how many), and the trailer in use (10 + the text length of byte 57, at most 40)."""
-    used = buf[OFF_USED]
-    text = buf[OFF_TEXT_LEN]
-    return ((0, 2 if used < 2 else (used if used <= BLUENET_SIZE else BLUENET_SIZE)),
-            (BLUENET_SIZE, BLUENET_SIZE + TRAILER_FIXED + (text if text <= TEXT_MAX else TEXT_MAX)))
-
-
 class Session:
     """One end's state of a session: the shadow copies of both buffers (what the other end holds,
     equal on both ends), the last seq used, the sequence epoch (turns of 255) and the CRC starts
@@ -168,20 +159,11 @@ class Session:
             self.epoch += 1
         return self.seq
 
-    def crc_start(self, seq, to_board):
-        """The CRC start of a data frame of this session with `seq`: the current epoch, or the
-        next one for the seq that wraps it."""
-        epoch = self.epoch + 1 if (seq == 1 and self.seq == 255) else self.epoch
-        key = self._key
-        key[4] = epoch & 0xFF
-        key[5] = (epoch >> 8) & 0xFF
-        key[6] = 1 if to_board else 2
-        return crc16(key, 0, 7)
 
 
 # What content that is not a valid frame raises (a bad escape, too short, a bad CRC, a bad delta):
-# ValueError itself, which a HELLO's path that is not UTF-8 (UnicodeError) raises too; a class of
-# its own would take a board's heap.
+# ValueError itself (raised as such here), which a HELLO's path that is not UTF-8 (UnicodeError)
+# raises too; a class of its own would take a board's heap.
 FrameError = ValueError
 
 
@@ -189,52 +171,19 @@ def control(raw, kind, seq, body):
     """A control frame, built in `raw` (a bytearray of at least MAX_CONTENT bytes; the board
     passes the one it reads frames into, whose content it has copied or parsed before it
     answers: one buffer less of heap). Every frame comes as a bytearray of its own that begins
-    with a flag: send frame[1:] the first time, the whole frame when resending."""
-    raw[0] = 0
-    raw[1] = kind
-    raw[2] = seq
-    n = _CONTROL_HEAD + len(body)
-    raw[_CONTROL_HEAD:n] = body
-    return _finish(raw, n, 0xFFFF)
-
-
-def delta(raw, session, seq, to_board, m2b, b2m):
-    """A data frame with `seq` carrying what changed in m2b and b2m since the session's shadows,
-    built in `raw` as control()'s; the shadows are brought up to date."""
-    raw[0] = seq
-    n = 1
-    pos = 0  # the address after the last run
-    base = 0  # the buffer's first address
-    shadows = session.shadows
-    for buf in (m2b, b2m):
-        for a, b in spans(buf):
-            i = a
-            while i < b:
-                if buf[i] == shadows[base + i]:
-                    i += 1
-                    continue
-                j = i + 1
-                while j < b and j - i < _RUN and buf[j] != shadows[base + j]:
-                    j += 1
-                skip = base + i - pos
-                if skip < 31:
-                    raw[n] = (skip << 3) | (j - i - 1)
-                    n += 1
-                else:
-                    raw[n] = 0xF8 | (j - i - 1)
-                    raw[n + 1] = skip
-                    n += 2
-                while i < j:
-                    raw[n] = shadows[base + i] = buf[i]
-                    n += 1
-                    i += 1
-                pos = base + j
-        base += BUFFER_SIZE
-    shadows[1] = REQUEST if to_board else SUCCESS  # m2b's ack: the predicted one (Session)
-    return _finish(raw, n, session.crc_start(seq, to_board))
-
-
-def _finish(raw, n, crc):
+    with a flag: send frame[1:] the first time, the whole frame when resending.
+    control(raw, None, n, crc) is delta()'s end: content raw[:n], its CRC started from `crc`, as
+    a frame (one function less on the board)."""
+    if kind is None:
+        n = seq
+        crc = body
+    else:
+        raw[0] = 0
+        raw[1] = kind
+        raw[2] = seq
+        n = _CONTROL_HEAD + len(body)
+        raw[_CONTROL_HEAD:n] = body
+        crc = 0xFFFF
     crc = crc16(raw, 0, n, crc) ^ 0xFFFF
     raw[n] = crc >> 8
     raw[n + 1] = crc & 0xFF
@@ -261,27 +210,82 @@ def _finish(raw, n, crc):
     return wire
 
 
+def delta(raw, session, seq, to_board, m2b, b2m):
+    """A data frame with `seq` carrying what changed in m2b and b2m since the session's shadows,
+    built in `raw` as control()'s; the shadows are brought up to date."""
+    raw[0] = seq
+    n = 1
+    pos = 0  # the address after the last run
+    base = 0  # the buffer's first address
+    shadows = session.shadows
+    for buf in (m2b, b2m):
+        # what travels, as (start, end): bluenet's bytes in use (2..48, byte 49 says how many),
+        # the trailer in use (10 + the text length of byte 57, at most 40); apply_delta's too
+        used = buf[OFF_USED]
+        text = buf[OFF_TEXT_LEN]
+        for a, b in ((0, 2 if used < 2 else (used if used <= BLUENET_SIZE else BLUENET_SIZE)),
+                     (BLUENET_SIZE, BLUENET_SIZE + TRAILER_FIXED + (text if text <= TEXT_MAX else TEXT_MAX))):
+            i = a
+            while i < b:
+                if buf[i] == shadows[base + i]:
+                    i += 1
+                    continue
+                j = i + 1
+                while j < b and j - i < _RUN and buf[j] != shadows[base + j]:
+                    j += 1
+                skip = base + i - pos
+                if skip < 31:
+                    raw[n] = (skip << 3) | (j - i - 1)
+                    n += 1
+                else:
+                    raw[n] = 0xF8 | (j - i - 1)
+                    raw[n + 1] = skip
+                    n += 2
+                while i < j:
+                    raw[n] = shadows[base + i] = buf[i]
+                    n += 1
+                    i += 1
+                pos = base + j
+        base += BUFFER_SIZE
+    shadows[1] = REQUEST if to_board else SUCCESS  # m2b's ack: the predicted one (Session)
+    # the CRC start: the session's key with the current epoch, or the next one for the seq that
+    # wraps it, and the direction (check()'s too)
+    epoch = session.epoch + 1 if (seq == 1 and session.seq == 255) else session.epoch
+    key = session._key
+    key[4] = epoch & 0xFF
+    key[5] = (epoch >> 8) & 0xFF
+    key[6] = 1 if to_board else 2
+    return control(raw, None, n, crc16(key, 0, 7))
+
+
 def check(raw, n, session, to_board):
     """The kind of checked content raw[:n] (HELLO, INFO, NAK; RESUME or YIELD for a data frame
     of `session`, which must be open), or raise FrameError."""
     if n < 1 + CRC_SIZE:
-        raise FrameError  # too short
+        raise ValueError  # too short
     sent = ((raw[n - 2] << 8) | raw[n - 1]) ^ 0xFFFF
     if raw[0] == 0:
         if n < _CONTROL_HEAD + CRC_SIZE or crc16(raw, 0, n - CRC_SIZE) != sent:
-            raise FrameError  # bad CRC
+            raise ValueError  # bad CRC
         return raw[1]
     if session is None or not session.open:
-        raise FrameError  # no session
-    if crc16(raw, 0, n - CRC_SIZE, session.crc_start(raw[0], to_board)) != sent:
-        raise FrameError  # bad CRC
+        raise ValueError  # no session
+    seq = raw[0]  # the CRC start as delta()'s
+    epoch = session.epoch + 1 if (seq == 1 and session.seq == 255) else session.epoch
+    key = session._key
+    key[4] = epoch & 0xFF
+    key[5] = (epoch >> 8) & 0xFF
+    key[6] = 1 if to_board else 2
+    if crc16(raw, 0, n - CRC_SIZE, crc16(key, 0, 7)) != sent:
+        raise ValueError  # bad CRC
     return RESUME if to_board else YIELD
 
 
 def apply_delta(raw, n, session, m2b, b2m, to_board):
     """Apply a checked data frame's delta (to_board: a RESUME, else a YIELD) to the shadows,
-    then copy the parts of the shadows that travel into m2b and b2m, then predict the next
-    frame's ack (Session). Raises FrameError (nothing applied) when a run is out of bounds."""
+    then copy the parts of the shadows that travel (as delta()'s) into m2b and b2m, then predict
+    the next frame's ack (Session). Raises FrameError (nothing applied) when a run is out of
+    bounds."""
     end = n - CRC_SIZE
     shadows = session.shadows
     for write in (False, True):
@@ -293,22 +297,26 @@ def apply_delta(raw, n, session, m2b, b2m, to_board):
             length = (h & 7) + 1
             if h >= 0xF8:
                 if i >= end:
-                    raise FrameError  # cut run
+                    raise ValueError  # cut run
                 pos += raw[i]
                 i += 1
             else:
                 pos += h >> 3
             a = pos if pos < BUFFER_SIZE else pos - BUFFER_SIZE  # in its buffer
             if i + length > end or a + length > BUFFER_SIZE:  # (past b2m too: a >= BUFFER_SIZE)
-                raise FrameError  # bad run
+                raise ValueError  # bad run
             if write:
                 shadows[pos:pos + length] = raw[i:i + length]
             i += length
             pos += length
     view = memoryview(shadows)
-    for buf, shadow in ((m2b, view[:BUFFER_SIZE]), (b2m, view[BUFFER_SIZE:])):
-        for a, b in spans(shadow):
-            buf[a:b] = shadow[a:b]
+    for buf, base in ((m2b, 0), (b2m, BUFFER_SIZE)):
+        b = shadows[base + OFF_USED]
+        b = 2 if b < 2 else (b if b <= BLUENET_SIZE else BLUENET_SIZE)
+        buf[0:b] = view[base:base + b]
+        b = shadows[base + OFF_TEXT_LEN]
+        b = BLUENET_SIZE + TRAILER_FIXED + (b if b <= TEXT_MAX else TEXT_MAX)
+        buf[BLUENET_SIZE:b] = view[base + BLUENET_SIZE:base + b]
     shadows[1] = REQUEST if to_board else SUCCESS  # m2b's ack: the predicted one (Session)
 
 
@@ -368,7 +376,7 @@ def info_body(status, depth, heap_boot, heap_now, challenge, version, app, error
 def parse_hello(data):
     """(challenge, nonce, stack depth, app path) of a HELLO body."""
     if len(data) < HELLO_HEAD_SIZE:
-        raise FrameError  # HELLO too short
+        raise ValueError  # HELLO too short
     return (bytes(data[0:4]), bytes(data[4:8]), data[8], bytes(data[HELLO_HEAD_SIZE:]).decode())
 
 

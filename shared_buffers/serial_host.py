@@ -5,12 +5,24 @@
 import struct
 
 from shared_buffers import serial_frame as F
+from shared_buffers.protocol import BLUENET_SIZE, OFF_TEXT_LEN, OFF_USED, TEXT_MAX, TRAILER_FIXED
 from shared_buffers.serial_frame import CHALLENGE_SIZE, ESC, INFO_HEAD_SIZE, MAX_CONTENT, FrameError
 
 _FLIP = 0x80      # serial_frame's (private there: a const() the board inlines)
 _ESC_FLIP = 0xA0
 _INFO_HEAD = "<BBII"  # serial_frame.info_body's
 MAX_WIRE = 2 * MAX_CONTENT + 2  # the longest frame on the wire: everything escaped, two flags
+
+
+def spans(buf):
+    """The parts of a buffer that travel, as (start, end): bluenet's bytes in use (2..48, byte
+    49 says how many), and the trailer in use (10 + the text length of byte 57, at most 40).
+    serial_frame's delta() and apply_delta() work them out inline (a function less on the
+    board); this is their spec for the host and the tests."""
+    used = buf[OFF_USED]
+    text = buf[OFF_TEXT_LEN]
+    return ((0, 2 if used < 2 else min(used, BLUENET_SIZE)),
+            (BLUENET_SIZE, BLUENET_SIZE + TRAILER_FIXED + min(text, TEXT_MAX)))
 
 
 class Encoder:

@@ -48,7 +48,7 @@ def pin_write(m2b, value):
 
 
 def travelling(buf) -> bytes:
-    return b"".join(bytes(buf[a:b]) for a, b in F.spans(buf))
+    return b"".join(bytes(buf[a:b]) for a, b in H.spans(buf))
 
 
 @pytest.mark.parametrize("used, text_len, expected", [
@@ -57,7 +57,7 @@ def travelling(buf) -> bytes:
 def test_what_travels_is_bluenets_bytes_in_use_and_the_trailer_in_use(used, text_len, expected):
     buf = new_buffer()
     buf[P.OFF_USED], buf[P.OFF_TEXT_LEN] = used, text_len
-    assert F.spans(buf) == expected  # out-of-range sizes clamped: the header, 48, 40 bytes of text
+    assert H.spans(buf) == expected  # out-of-range sizes clamped: the header, 48, 40 bytes of text
 
 
 def test_a_pin_write_round_trip_carries_only_what_changed():
@@ -104,7 +104,7 @@ def test_both_ends_hold_the_same_travelling_bytes_after_any_changes(changes, seq
         board.advance()
         assert travelling(bm) == travelling(hm) and travelling(bb) == travelling(hb)
         # bytes outside what travels stay home
-        outside = [j for j in range(P.BUFFER_SIZE) if not any(a <= j < b for a, b in F.spans(hm))]
+        outside = [j for j in range(P.BUFFER_SIZE) if not any(a <= j < b for a, b in H.spans(hm))]
         assert all(bm[j] == 0 or bm[j] == hm[j] for j in outside)
 
 
