@@ -50,7 +50,7 @@ in_app = False  # the app's code runs (firmware/run_flag.py keeps it): open() re
 # The app's __import__ and (on a board) open(), and the shadowing functions, made once at boot:
 # an app's RAM is its own objects, not the loader's. They are made by the SDK's module: an app
 # that walks from one to its __globals__ finds the SDK's globals, not the loader's.
-@microapp._closed_over
+@microapp._Lazy._closed_over  # type: ignore[arg-type]  # (a plain function in the class)
 def _app_import(name, globals=None, locals=None, fromlist=(), level=0):
     """The app's __import__: the SDK and the board's modules (u-prefixed names too), else
     ImportError with MicroPython's message. A module is a new view at every import (an app that
@@ -83,11 +83,11 @@ def _app_import(name, globals=None, locals=None, fromlist=(), level=0):
     module = __import__(name)
     if names is None:
         return module  # a MicroPython module holds no Python class and no way back
-    return microapp._View(name, [(key, getattr(module, key)) for key in names.split()
-                                 if hasattr(module, key)])
+    return microapp._Lazy._View(name, [(key, getattr(module, key)) for key in names.split()
+                                       if hasattr(module, key)])
 
 
-@microapp._closed_over
+@microapp._Lazy._closed_over  # type: ignore[arg-type]  # (a plain function in the class)
 def _app_open(*args, **kwargs):
     # MicroPython's open() for all code while the firmware serves: the firmware's, not the app's.
     if in_app:
@@ -102,8 +102,9 @@ def _app_open(*args, **kwargs):
 # getattr & co. are the port's own on a board: there `o.__class__` reaches what a computed name
 # would (no name check), so refusing one would stop nothing (docs/faults.md, "On a board").
 if _MICROPYTHON:
-    _shadows = {key: microapp._withheld(key) for key in  # (one string: a tuple would cost more)
-                "open exec eval compile execfile input help globals locals".split()
+    # (the names one string: a tuple would cost more)
+    _shadows = {key: microapp._Lazy._closed_over(key)  # type: ignore[arg-type]
+                for key in "open exec eval compile execfile input help globals locals".split()
                 if hasattr(builtins, key)}
 
 

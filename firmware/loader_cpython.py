@@ -55,7 +55,7 @@ HIDDEN_NAMES = frozenset((
 def sdk_view():
     """`import microapp`: firmware/app_sdk.py's public names."""
     from firmware import app_sdk
-    return microapp._View("microapp", _public(app_sdk, None))
+    return microapp._Lazy._View("microapp", _public(app_sdk, None))
 
 
 def module_view(name, names):
@@ -67,7 +67,7 @@ def module_view(name, names):
         if shim is None:
             raise ImportError("no module named '%s'" % name)
         module = shim  # CPython has no micropython module
-    return microapp._View(name, _public(module, names.split() if names else VIEW_NAMES.get(name),
+    return microapp._Lazy._View(name, _public(module, names.split() if names else VIEW_NAMES.get(name),
                                         shim))
 
 

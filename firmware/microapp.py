@@ -363,7 +363,3 @@ def registerInterrupt(msg_type, sub_id, handler):
         return _P.ERR_NO_SPACE
     handlers[key] = handler
     return _P.SUCCESS
-# Shim until firmware/loader.py and loader_cpython.py take these from _Lazy (3 globals: the
-# table back at 97 slots): _closed_over, _withheld, _View.
-_closed_over = _withheld = getattr(_Lazy, "_closed_over")  # (getattr: the loader's types)
-_View = _Lazy._View
