@@ -20,8 +20,9 @@ WALKER = textwrap.dedent("""
     import sys  # a view of it (on a board: of firmware/sdk_view.py's class)
 
     # A PCA10040 holds the lazy SDK modules (.mpy, in its heap) and the walk's lists only just:
-    # a block kept from before their import leaves the walk room that they cannot fragment.
-    _room = bytearray(3072)
+    # a block kept from before their import leaves the walk room that they cannot fragment
+    # (8 KiB since the SDK's helpers are in _Lazy's class, which every stand-in leads to).
+    _room = bytearray(8192)
 
     def kind(o):
         if hasattr(o, "call_id") and hasattr(o, "handlers"):
