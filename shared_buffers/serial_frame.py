@@ -248,14 +248,18 @@ def delta(raw, session, seq, to_board, m2b, b2m):
                 pos = base + j
         base += BUFFER_SIZE
     shadows[1] = REQUEST if to_board else SUCCESS  # m2b's ack: the predicted one (Session)
-    # the CRC start: the session's key with the current epoch, or the next one for the seq that
-    # wraps it, and the direction (check()'s too)
+    return control(raw, None, n, _crc_start(session, seq, to_board))
+
+
+def _crc_start(session, seq, to_board):
+    """The CRC start of a data frame of `session` with `seq`: the session's key with the current
+    epoch, or the next one for the seq that wraps it, and the direction."""
     epoch = session.epoch + 1 if (seq == 1 and session.seq == 255) else session.epoch
     key = session._key
     key[4] = epoch & 0xFF
     key[5] = (epoch >> 8) & 0xFF
     key[6] = 1 if to_board else 2
-    return control(raw, None, n, crc16(key, 0, 7))
+    return crc16(key, 0, 7)
 
 
 def check(raw, n, session, to_board):
@@ -270,13 +274,7 @@ def check(raw, n, session, to_board):
         return raw[1]
     if session is None or not session.open:
         raise ValueError  # no session
-    seq = raw[0]  # the CRC start as delta()'s
-    epoch = session.epoch + 1 if (seq == 1 and session.seq == 255) else session.epoch
-    key = session._key
-    key[4] = epoch & 0xFF
-    key[5] = (epoch >> 8) & 0xFF
-    key[6] = 1 if to_board else 2
-    if crc16(raw, 0, n - CRC_SIZE, crc16(key, 0, 7)) != sent:
+    if crc16(raw, 0, n - CRC_SIZE, _crc_start(session, raw[0], to_board)) != sent:
         raise ValueError  # bad CRC
     return RESUME if to_board else YIELD
 
