@@ -7,34 +7,11 @@
 from firmware.runtime import SDK_CELL
 from shared_buffers import protocol as _P  # its numbers: the board's build folds them in
 
-del __file__  # a slot of the module's name table (see _Lazy); the module's path is no SDK name
+del __file__  # the module's path is no SDK name (and a slot of its name table, see _Lazy)
 
-# -- constants (Arduino.h) --------------------------------------------------------------------
-LOW = 0
-HIGH = 1
-INPUT = _P.PIN_INPUT
-OUTPUT = _P.PIN_OUTPUT
-INPUT_PULLUP = _P.PIN_INPUT_PULLUP
-CHANGE = _P.PIN_CHANGE
-RISING = _P.PIN_RISING
-FALLING = _P.PIN_FALLING
-GPIO0_PIN, GPIO1_PIN, GPIO2_PIN, GPIO3_PIN, GPIO4_PIN = 0, 1, 2, 3, 4
-GPIO5_PIN, GPIO6_PIN, GPIO7_PIN, GPIO8_PIN, GPIO9_PIN = 5, 6, 7, 8, 9
-BUTTON1_PIN, BUTTON2_PIN, BUTTON3_PIN, BUTTON4_PIN = 10, 11, 12, 13
-LED1_PIN, LED2_PIN, LED3_PIN, LED4_PIN = 14, 15, 16, 17
-NUMBER_OF_PINS = _P.PIN_COUNT
-# Acks, for what the calls return (ours) and raw requests.
-SUCCESS = _P.SUCCESS
-ERROR = _P.ERROR
-# Ours: why an event reached the app only as a signal (on_signal's signal_code).
-THROTTLED = _P.SIG_THROTTLED
-BUSY = _P.SIG_BUSY
-QUEUE_FULL = _P.SIG_QUEUE_FULL
-HANDLER_FAULT = _P.SIG_HANDLER_FAULT
-WATCHDOG = _P.SIG_WATCHDOG
-APP_FAULT = _P.SIG_APP_FAULT
-GATED = _P.SIG_GATED
-CPU_BUSY = _P.SIG_CPU_BUSY
+# The SDK's constants (HIGH, OUTPUT, LED1_PIN, SUCCESS, the signal codes...) are not here: the
+# host folds them into the app's code when it builds it, as the C++ SDK's macros are compiled
+# into a microapp (host/sdk_constants.py): each would cost this module a slot and a name.
 
 
 class _Lazy:
@@ -44,8 +21,8 @@ class _Lazy:
     bound: SDK calls raise.
     The class also holds the SDK's private helpers, plain functions called through the class
     (_Lazy._request(...)), for this module, its lazy modules and the loader: as globals they
-    would take the module's name table past 73 slots (71 public names, __name__ and _Lazy; a
-    table grows by filling: 74 names take 97 slots, 192 B more on a 32-bit board)."""
+    would take the module's name table past 37 slots (31 public names, __name__ and _Lazy; a
+    table grows by filling: 38 names take 47 slots, 80 B more on a 32-bit board)."""
 
     _View: "_Lazy"  # set below (a bare annotation: no entry, on the board as in CPython)
 
@@ -307,12 +284,6 @@ def attachInterrupt(pin, isr, mode):
     return True
 
 
-# -- BLE event names (ArduinoBLE.h): the BLE objects are in firmware/sdk_radio.py --------------
-BLEDeviceScanned = 1
-BLEConnected = 2
-BLEDisconnected = 3
-
-
 # -- time -------------------------------------------------------------------------------------
 def delay(ms, _c=SDK_CELL):
     """bluenet's delay(): one ASYNC yield per 100 ms tick, rounded down (Arduino.c:9-20;
@@ -322,8 +293,8 @@ def delay(ms, _c=SDK_CELL):
         final(_P.YIELD_ASYNC)
 
 
-del SDK_CELL  # the functions hold it; the module does not (deleted here, before the last
-# globals come: the table holds at most 73 live names at a time)
+del SDK_CELL  # the functions hold it; the module does not (an app that reaches its globals
+# finds no runtime)
 
 
 def millis():

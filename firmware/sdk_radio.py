@@ -2,7 +2,7 @@
 # microapp.py and imported there at their first use: an app that does not scan does not pay
 # their heap. They serve the runtime bound in microapp.py (through its _request & co.),
 # whichever app is running. Runs under MicroPython and CPython.
-from firmware.microapp import _Lazy, BLEDeviceScanned, registerInterrupt
+from firmware.microapp import _Lazy, registerInterrupt
 from firmware.microapp import getOutgoingMessagePayload as _out
 from shared_buffers import protocol as _P
 from shared_buffers import protocol_world as _W
@@ -112,7 +112,7 @@ class _Ble:
 
     def setEventHandler(self, event_type, handler):
         """handler(BleDevice) for BLEDeviceScanned (connections are not modelled: False)."""
-        if event_type != BLEDeviceScanned or not self._register_scan():
+        if event_type != 1 or not self._register_scan():  # BLEDeviceScanned (host/sdk_constants.py)
             return False
         _state()["ble_handler"] = handler
         return True

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 from host.app_state import installed_app_key
+from host.sdk_constants import fold
 from host.links.serial_link import SerialLink
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -54,7 +55,7 @@ def install_to_dir(flash_dir: str, app: bytes | None = None, firmware: bool = Tr
         modules = [f for f in files if f[0] != "main.py"]
         files = [(ROMFS_FILE, romfs_image(modules)), ("main.py", MAIN_PY)]
     if app is not None:
-        files.append((APP_NAME, app))
+        files.append((APP_NAME, fold(app)))
     for path, data in files:
         target = os.path.join(flash_dir, path)
         os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -75,7 +76,7 @@ def send_app(port: str, app: bytes, app_name: str, baud: int = 115200, run: bool
         raise InstallError(f"cannot open {port}: {e}") from None
     try:
         transport.enter_raw_repl(soft_reset=False)
-        files = [(app_name, run_form(transport.exec, app) if run else app)]
+        files = [(app_name, run_form(transport.exec, app) if run else fold(app))]
         for folder in sorted({os.path.dirname(path) for path, _ in files} - {""}):
             if not transport.fs_exists(folder):
                 transport.fs_mkdir(folder)
@@ -106,9 +107,9 @@ def run_form(exec_, app: bytes) -> bytes:
     from host.flashing.apps import board_bytecode
     mpy = board_bytecode(exec_)
     try:
-        return (run_image(app, mpy) if mpy is not None else None) or app
+        return (run_image(app, mpy) if mpy is not None else None) or fold(app)
     except (SyntaxError, ValueError, FlashError):  # the board's own compiler says what is wrong
-        return app
+        return fold(app)
 
 
 FIRMWARE_HINT = "install it with: python tools/flash.py firmware --port {port}"

@@ -47,6 +47,7 @@ from host.events import Event, EventsError, load_events, parse_events
 from host.limits import Limits, check_ranges
 from host.links.serial_link import BadLine, BoardError, SerialLink
 from host.sandbox import missing_barriers
+from host.sdk_constants import fold
 from host.simulator import Simulation, read_app
 from host.trace import SwitchTrace
 
@@ -101,7 +102,7 @@ class BoardUnderTest:
 
     def install_app(self, source: str | bytes) -> str:
         """Put an app on the board (source text, or a path to a .py file); its path there."""
-        data = _app_bytes(source)
+        data = fold(_app_bytes(source))  # as tools/flash.py builds it (send_app folds too)
         self._apps += 1
         path = f"test_apps/app_{self._apps}.py"
         if self.flash_dir is not None:
@@ -171,7 +172,7 @@ class Dut:
             source = _app_bytes(app).decode("utf-8")
             path = app if isinstance(app, str) and app.endswith(".py") and os.path.isfile(app) else "<app>"
             self._log.write(f"# simulator: {path}\n")
-            self.sim = Simulation(compile(source, path, "exec"), _events(events), limits,
+            self.sim = Simulation(compile(fold(source), path, "exec"), _events(events), limits,
                                   on_log=self._on_log, trace=trace)
             self.link = self.sim.link
         else:

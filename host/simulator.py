@@ -11,6 +11,7 @@ from host.events import Event, in_time_order
 from host.faults import FaultPolicy
 from host.limits import Limits
 from host.report import History
+from host.sdk_constants import fold
 from host.links import Link
 from host.links.greenlet_link import GreenletLink
 from host.sdk_types import ble, mesh, pin
@@ -40,7 +41,7 @@ def read_app(path: str):
     except UnicodeDecodeError as e:
         raise AppLoadError(f"{path}: not UTF-8 text (byte {e.start})") from None
     try:
-        return compile(source, path, "exec")
+        return compile(fold(source), path, "exec")
     except SyntaxError as e:
         raise AppLoadError(f"{path}:{e.lineno}: {e.msg}") from None
     except ValueError as e:  # a NUL byte in the source
@@ -55,8 +56,9 @@ class Simulation:
                  store: StateStore | None = None, app_name: str = "app",
                  clock: VirtualClock | WallClock | None = None, history: History | None = None,
                  scenario: Scenario | None = None, seed: int = 0, isolate: bool = False) -> None:
-        """code: the app (source or code object) for the greenlet link; or pass a ready `link`
-        (a board's serial link) that already holds the app, with code=None. policy: what a
+        """code: the app for the greenlet link, its source (the SDK's constants are folded in,
+        host/sdk_constants.py) or a code object compiled from folded source (read_app); or
+        pass a ready `link` (a board's serial link) that already holds the app, with code=None. policy: what a
         fault does (restart up to 3 times by default). store: where the app's flags and counters
         persist under `app_name` (an app saved as disabled starts disabled); None: not kept.
         clock: a VirtualClock by default; a WallClock paces the ticks in real time (a board).

@@ -6,6 +6,7 @@ import gc
 from host.events import parse_events
 from host.faults import FaultPolicy
 from host.limits import Limits
+from host.sdk_constants import fold
 from host.simulator import Simulation
 
 # Every kind of reference an app hands the SDK: a mesh handler, a pin handler, a BLE handler, a
@@ -41,7 +42,7 @@ def live_helds() -> int:
 
 def test_a_restarted_app_leaves_nothing_of_the_replaced_one_alive():
     events = parse_events("\n".join(f"{t / 2:g}s mesh from=3 data=ab" for t in range(2, 80)))
-    sim = Simulation(compile(FAULTING_APP, "faulting.py", "exec"), events, Limits(),
+    sim = Simulation(compile(fold(FAULTING_APP), "faulting.py", "exec"), events, Limits(),
                      policy=FaultPolicy.parse("restart"))
     sim.run(20)
     assert sim.controller.restarts >= 1 and live_helds() == 1

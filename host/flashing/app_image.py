@@ -9,6 +9,7 @@ import binascii
 
 from firmware.app_store import HEADER_PREFIX, SDK_VERSION, parse_header
 from host.flashing import FlashError
+from host.sdk_constants import fold
 
 # firmware/loader.py's literals: the precompiled app's module, and the name it imports to take
 # its namespace
@@ -34,6 +35,7 @@ def build_image(source: bytes, mpy: int | None = None) -> bytes:
     else:
         header = b"%ssdk=%d.%d build=0\n" % (HEADER_PREFIX, SDK_VERSION[0], SDK_VERSION[1])
         body = source
+    body = fold(body)  # the SDK's constants: the board's SDK holds none (host/sdk_constants.py)
     if mpy is None:
         return header + body
     return header + _image(PROLOGUE + body, mpy)
@@ -51,6 +53,7 @@ def run_image(source: bytes, mpy: int) -> bytes | None:
     bytecode `mpy`, the prologue joined to the app's first line by a semicolon so that its
     frames number the file's own lines; None when that line begins a compound statement (def,
     class, if, a decorator...), which nothing can stand before on its line: it goes as source."""
+    source = fold(source)
     tree = ast.parse(source)
     starts = [min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", ())])
               for node in tree.body]

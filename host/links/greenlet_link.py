@@ -13,6 +13,7 @@ from firmware.loader import load_app
 from firmware.runtime import SDK_CELL, Runtime
 from host.links import PAUSED, CallTooLong
 from host.sandbox import HostInterrupt, install_host_interrupt
+from host.sdk_constants import fold
 from host.watchdog import Watchdog
 from shared_buffers import protocol as P
 from shared_buffers.buffers import new_buffer
@@ -30,14 +31,15 @@ class GreenletLink:
     def __init__(self, code, stack_depth: int = P.DEFAULT_STACK_DEPTH,
                  trace: Callable[[str, bytearray, bytearray], None] | None = None,
                  watchdog_ms: int = 1000, call_duration_ms: int = 0) -> None:
-        """code: the app's source text or code object. trace(direction, m2b, b2m) is called at
+        """code: the app's source text (its SDK constants folded in here, host/sdk_constants.py)
+        or a code object compiled from folded source. trace(direction, m2b, b2m) is called at
         every switch ("host->app" before resuming, "app->host" when it yields back).
         watchdog_ms: a call into the app that does not yield within it (wall time) is preempted
         and resume() raises AppHung (0: no watchdog). call_duration_ms: a call that took longer
         makes resume() raise CallTooLong (0: not measured; bluenet's limit is 20)."""
         self.m2b = new_buffer()
         self.b2m = new_buffer()
-        self._code = code
+        self._code = fold(code) if isinstance(code, str) else code  # (a code object: built folded)
         self._stack_depth = stack_depth
         self._trace = trace
         if trace is not None:

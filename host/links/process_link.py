@@ -26,6 +26,7 @@ from typing import Callable
 from host.links import AppHung
 from host.links.greenlet_link import _timed
 from host.sandbox import BARRIERS, CPU_LIMIT_S, MEMORY_LIMIT
+from host.sdk_constants import fold
 from host.watchdog import wait_or_kill
 from shared_buffers import protocol as P
 from shared_buffers.buffers import new_buffer
@@ -60,7 +61,7 @@ class ProcessLink:
         self.m2b = new_buffer()
         self.b2m = new_buffer()
         if isinstance(code, str):
-            code = compile(code, "<microapp>", "exec")
+            code = compile(fold(code), "<microapp>", "exec")
         self._code = marshal.dumps(code)
         without = os.environ.get(WITHOUT_ENV, "").split(",")
         barriers = ",".join(b for b in BARRIERS if b not in without)
