@@ -90,6 +90,37 @@ print(deflate is not None)
 """
 
 
+# What the firmware needs of a board's MicroPython that a build may leave out: (what, a
+# statement that raises without it, the build option that gives it). An nRF52832 (PCA10040)
+# build is at MicroPython's BASIC feature level (ports/nrf/mpconfigport.h), where
+# py/mpconfig.h turns both off; the nRF52840's EXTRA level has them.
+REQUIRED = (
+    ("sys.stdin.buffer", "sys.stdin.buffer", "MICROPY_PY_SYS_STDIO_BUFFER"),  # the link's bytes
+    ("json", "import json", "MICROPY_PY_JSON"),  # the app store's slot metadata
+)
+_RUNS = """\
+import sys
+def _runs(s):
+    try:
+        exec(s)
+    except Exception:
+        return False
+    return True
+"""
+
+
+def check_features(board: Board) -> None:
+    """FlashError naming what of REQUIRED the board's MicroPython lacks, and the build options
+    that give it (docs/flashing.md, section 1)."""
+    board.exec(_RUNS)
+    missing = board.eval("[w for w, s in %r if not _runs(s)]" % ([r[:2] for r in REQUIRED],))
+    if missing:
+        flags = " ".join(f"-D{option}=1" for what, _, option in REQUIRED if what in missing)
+        raise FlashError(f"{board.port}'s MicroPython lacks {' and '.join(missing)}, which the "
+                         f"firmware needs: rebuild it with make CFLAGS_EXTRA=\"{flags}\" "
+                         f"(docs/flashing.md, section 1)")
+
+
 @dataclass
 class InstallReport:
     files: int = 0
@@ -175,6 +206,7 @@ def board_image(board: Board, files: list[tuple[str, bytes]] | None = None, sour
                 imported_from: str = "") -> tuple[list[tuple[str, bytes]], list[str]]:
     """(the files to put on `board`, the paths of their other form, to remove); see
     host/flashing/mpy.py's precompiled for `imported_from`."""
+    check_features(board)
     if files is None:
         files = firmware_files()
     if source:

@@ -113,3 +113,20 @@ def test_a_board_whose_bytecode_mpy_cross_cannot_emit_gets_one_line(board: Virtu
     assert len(lines) == 1 and "bytecode v7.0" in lines[0] and "v6.3" in lines[0], lines
     assert "--source" in lines[0]
     assert not os.path.exists(os.path.join(board.flash_dir, "firmware"))  # nothing was written
+
+
+def test_a_micropython_without_what_the_firmware_needs_gets_one_line(board: VirtualBoard, monkeypatch,
+                                                                     capsys) -> None:
+    # The virtual board has sys.stdin.buffer and json (checked on its real VM: the install
+    # above passes); a feature it lacks stands for them as a PCA10040 build's defaults would.
+    from host.flashing import cli, firmware_install
+    monkeypatch.setattr(firmware_install, "REQUIRED", firmware_install.REQUIRED + (
+        ("sys.stdin.nosuch", "sys.stdin.nosuch", "MICROPY_PY_NOSUCH"),
+        ("nosuchmodule", "import nosuchmodule", "MICROPY_PY_NOSUCHMODULE")))
+    assert cli.main(["firmware", "--port", board.port]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "lacks sys.stdin.nosuch and nosuchmodule" in lines[0]
+    assert '-DMICROPY_PY_NOSUCH=1 -DMICROPY_PY_NOSUCHMODULE=1"' in lines[0]
+    assert "stdin.buffer" not in lines[0] and "json" not in lines[0]  # the board has those
+    assert not os.path.exists(os.path.join(board.flash_dir, "firmware"))  # nothing was written
