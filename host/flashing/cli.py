@@ -31,6 +31,9 @@ Put the microapp firmware and microapps on a MicroPython board (docs/flashing.md
   enable     enable the validated app in a slot (clears its fault flags)
   disable    stop running the app in a slot
   remove     erase a slot
+  freeze     write the firmware's modules as the board build compiles them (constants folded
+             in) into a folder, to freeze them into a MicroPython image: its heap then holds
+             the least (docs/flashing.md, "Frozen modules")
 """
 
 
@@ -86,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
                        ("disable", "stop running the app in a slot"),
                        ("remove", "erase a slot")):
         command(name, text).add_argument("--slot", type=int, default=0)
+    freeze = sub.add_parser("freeze", help="write the board build's sources for freezing",
+                            description="write the board build's sources for freezing")
+    freeze.add_argument("folder", metavar="DIR", help="where firmware/ and shared_buffers/ go")
     return parser
 
 
@@ -94,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "firmware":
             return _firmware(args)
+        if args.command == "freeze":
+            return _freeze(args.folder)
         if args.command == "app":
             source = read_app(args.app)  # before touching the board: a bad file changes nothing
         with connect(args.port, args.baud) as board:
@@ -138,6 +146,24 @@ def _firmware(args: argparse.Namespace) -> int:
     print(f"firmware: {report.files} files, {form}, {sent}, {len(report.unchanged)} unchanged"
           f"{resent}{removed}, {report.seconds:.2f} s")
     print(f"{info[4]} answers on {args.port}; app: {_app_state(info)}")
+    return 0
+
+
+def _freeze(folder: str) -> int:
+    import os
+    from host.board_install import firmware_files
+    from host.flashing.mpy import board_sources
+    files = [(path, data) for path, data in board_sources(firmware_files()) if path != "main.py"]
+    try:
+        for path, data in files:
+            target = os.path.join(folder, path)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as f:
+                f.write(data)
+    except OSError as e:
+        raise FlashError(f"{e.filename}: {e.strerror}") from None
+    print(f"{len(files)} modules written to {folder}: freeze its firmware/ and shared_buffers/ "
+          f"packages (docs/flashing.md, \"Frozen modules\"); main.py goes on the board")
     return 0
 
 

@@ -70,27 +70,36 @@ def compile_source(binary: str, path: str, source: bytes) -> bytes:
             return f.read()
 
 
+def board_sources(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """`files` as the board build compiles them: the firmware's modules with the protocol's and
+    the frame's constants folded in, and their _MICROPYTHON flag (host/flashing/fold.py); what
+    tools/flash.py freeze writes for a MicroPython image with the firmware frozen in."""
+    from host.flashing.fold import fold, module_constants, on_board
+    constants = module_constants()
+    out = []
+    for path, data in files:
+        if path.endswith(".py") and path.startswith(("firmware/", "shared_buffers/")):
+            module = path[:-3].replace("/", ".")
+            data = fold(on_board(data.decode("utf-8")), constants, module).encode("utf-8")
+        out.append((path, data))
+    return out
+
+
 def precompiled(files: list[tuple[str, bytes]], mpy: int,
                 imported_from: str = "") -> tuple[list[tuple[str, bytes]], list[str]]:
     """(files with every module as .mpy, the paths those replace); main.py stays source, and
     an __init__.py without code is left out (its .py and .mpy are replaced): the board imports
     its folder as a namespace package, with no module to load and no names to intern.
-    The firmware's modules get the protocol's and the frame's constants folded in first, and
-    their _MICROPYTHON flag (host/flashing/fold.py). A module's name in tracebacks is the path
-    the board imports it from, `imported_from` + its .mpy path ("": the working directory,
-    first on the board's sys.path; romfs.ROMFS_ROOT): the board interns that path as the
-    module's __file__, and the same name is one interned name instead of two."""
+    The firmware's modules are compiled from board_sources(). A module's name in tracebacks
+    is the path the board imports it from, `imported_from` + its .mpy path ("": the working
+    directory, first on the board's sys.path; romfs.ROMFS_ROOT): the board interns that path
+    as the module's __file__, and the same name is one interned name instead of two."""
     binary = compiler_for(mpy)
-    from host.flashing.fold import fold, module_constants, on_board
-    constants = module_constants()
     out, replaced = [], []
-    for path, data in files:
+    for path, data in board_sources(files):
         if path.endswith("/__init__.py") and not ast.parse(data).body:
             replaced += [path, path[:-3] + ".mpy"]
         elif path.endswith(".py") and path.rpartition("/")[2] not in KEEP_SOURCE:
-            if path.startswith(("firmware/", "shared_buffers/")):  # the protocol's numbers inlined
-                module = path[:-3].replace("/", ".")
-                data = fold(on_board(data.decode("utf-8")), constants, module).encode("utf-8")
             target = path[:-3] + ".mpy"
             out.append((target, compile_source(binary, imported_from + target, data)))
             replaced.append(path)
