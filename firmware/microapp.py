@@ -57,6 +57,8 @@ class _Lazy:
         """The object's attribute `name` (None: the object itself)."""
         if self is _c[0]:
             raise RuntimeError("microapp calls work in setup(), loop() and handlers, not at import")
+        if name == "id" and self is Mesh:
+            return self._mesh_id  # (a Mesh class of its own would cost 112 B)
         module = self.__module__
         if module != __name__:  # known since its first use
             key = self.__name__
@@ -76,8 +78,6 @@ class _Lazy:
                 raise AttributeError(name)
             module = table.rfind(" firmware.", 0, module) + 1
             module = table[module:table.find(" ", module)]
-        if name == "id" and key == "Mesh":
-            return self._mesh_id  # (a Mesh class of its own would cost 112 B)
         _c[1] = True  # the import hook lets the SDK's own import through (firmware/loader.py)
         try:
             module = __import__(module, None, None, (key,))
