@@ -17,8 +17,12 @@ del __file__  # the module's path is no SDK name (and a slot of its name table, 
 class _Lazy:
     """An SDK object of a module imported at its first use: Mesh's (firmware/sdk_mesh.py), the
     signals' (sdk_signal.py), BLE's (sdk_radio.py) and the stone's world's (sdk_world.py); an
-    app that does not use them does not pay their heap. One of no module stands for the runtime while none is
-    bound: SDK calls raise.
+    app that does not use them does not pay their heap. The one in the SDK's cell while no
+    runtime is bound stands for the runtime: SDK calls raise.
+    A stand-in is made with no attributes (16 B, not 32). At its first use it finds its name,
+    the SDK global that is itself (_View: the class's), and its module, the one listed before
+    that name in __getattr__'s table; from then on it keeps both as __name__ and __module__
+    (until then its __module__ is the class's: this module's name).
     The class also holds the SDK's private helpers, plain functions called through the class
     (_Lazy._request(...)), for this module, its lazy modules and the loader: as globals they
     would take the module's name table past 37 slots (31 public names, __name__ and _Lazy; a
@@ -26,22 +30,41 @@ class _Lazy:
 
     _View: "_Lazy"  # set below (a bare annotation: no entry, on the board as in CPython)
 
-    def __init__(self, name, module):  # (no default argument: one costs 16 B)
-        self.__name__ = name  # the object's name in its module (names the board has interned)
-        self.__module__ = module
-
     def __getattr__(self, name, _c=SDK_CELL):
         """The object's attribute `name` (None: the object itself)."""
-        if self.__module__ is None:
+        if self is _c[0]:
             raise RuntimeError("microapp calls work in setup(), loop() and handlers, not at import")
-        if name == "id" and self.__name__ == "Mesh":
+        if name == "id" and self is Mesh:
             return self._mesh_id  # (a Mesh class of its own would cost 112 B)
+        module = self.__module__
+        if module != __name__:  # known since its first use
+            key = self.__name__
+        else:  # its first use
+            g = globals()
+            for key in g:  # its name: the SDK's global that is itself
+                if g[key] is self:
+                    break
+            else:  # (the class's _View, or one whose SDK global the app rebound: not found)
+                key = "_View" if self is _Lazy._View else ""
+            table = (" firmware.sdk_mesh Mesh MeshMsg firmware.sdk_signal on_signal "
+                     "reserve_signal_budget signal_name firmware.sdk_radio BLE BleDevice "
+                     "firmware.sdk_world CrownstoneSwitch PowerUsage Presence ServiceData Wire "
+                     "Message BluenetInternal firmware.sdk_view _View ")
+            module = table.find(" %s " % key)  # its module: the last one listed before its name
+            if module < 0:
+                raise AttributeError(name)
+            module = table.rfind(" firmware.", 0, module) + 1
+            module = table[module:table.find(" ", module)]
         _c[1] = True  # the import hook lets the SDK's own import through (firmware/loader.py)
         try:
-            module = __import__(self.__module__, None, None, (self.__name__,))
+            module = __import__(module, None, None, (key,))
         finally:
             _c[1] = False
-        target = getattr(module, self.__name__)
+        self.__name__ = key  # kept from its first import on (names the board has interned)
+        self.__module__ = module.__name__
+        if name == "__name__" or name == "__module__":
+            return getattr(self, name)
+        target = getattr(module, key)
         return target if name is None else getattr(target, name)
 
     def __call__(self, *args, **kwargs):  # a function or class of the module's
@@ -131,7 +154,7 @@ class _Lazy:
         return call
 
 
-_Lazy._View = _Lazy("_View", "firmware.sdk_view")  # imported by the first view an app gets on a board
+_Lazy._View = _Lazy()  # imported by the first view an app gets on a board
 
 
 class RequestError(Exception):
@@ -141,7 +164,7 @@ class RequestError(Exception):
 def bind(runtime, _c=SDK_CELL):
     """Serve SDK calls with `runtime`; None while an app is being imported. (An app that
     reaches it can bind its own SDK to an object of its own, never read the runtime.)"""
-    _c[0] = _Lazy(None, None) if runtime is None else runtime
+    _c[0] = _Lazy() if runtime is None else runtime
 
 
 bind(None)  # the Runtime serving this app ([0]) comes with the link's bind()
@@ -307,20 +330,21 @@ def millis():
 
 
 # -- imported at first use (_Lazy): Mesh, signals, BLE, the stone's world -----------------------
-Mesh = _Lazy("Mesh", "firmware.sdk_mesh")  # its id() is _Lazy._mesh_id
-MeshMsg = _Lazy("MeshMsg", "firmware.sdk_mesh")
-on_signal = _Lazy("on_signal", "firmware.sdk_signal")
-reserve_signal_budget = _Lazy("reserve_signal_budget", "firmware.sdk_signal")
-signal_name = _Lazy("signal_name", "firmware.sdk_signal")
-BLE = _Lazy("BLE", "firmware.sdk_radio")
-BleDevice = _Lazy("BleDevice", "firmware.sdk_radio")
-CrownstoneSwitch = _Lazy("CrownstoneSwitch", "firmware.sdk_world")
-PowerUsage = _Lazy("PowerUsage", "firmware.sdk_world")
-Presence = _Lazy("Presence", "firmware.sdk_world")
-ServiceData = _Lazy("ServiceData", "firmware.sdk_world")
-Wire = _Lazy("Wire", "firmware.sdk_world")
-Message = _Lazy("Message", "firmware.sdk_world")
-BluenetInternal = _Lazy("BluenetInternal", "firmware.sdk_world")
+# (each finds its name and module at its first use: the table in _Lazy.__getattr__)
+Mesh = _Lazy()  # its id() is _Lazy._mesh_id
+MeshMsg = _Lazy()
+on_signal = _Lazy()
+reserve_signal_budget = _Lazy()
+signal_name = _Lazy()
+BLE = _Lazy()
+BleDevice = _Lazy()
+CrownstoneSwitch = _Lazy()
+PowerUsage = _Lazy()
+Presence = _Lazy()
+ServiceData = _Lazy()
+Wire = _Lazy()
+Message = _Lazy()
+BluenetInternal = _Lazy()
 
 
 def registerInterrupt(msg_type, sub_id, handler):
