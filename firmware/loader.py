@@ -102,10 +102,11 @@ def _app_open(*args, **kwargs):
 # getattr & co. are the port's own on a board: there `o.__class__` reaches what a computed name
 # would (no name check), so refusing one would stop nothing (docs/faults.md, "On a board").
 if _MICROPYTHON:
-    # (the names one string: a tuple would cost more)
-    _shadows = {key: microapp._Lazy._closed_over(key)  # type: ignore[arg-type]
-                for key in "open exec eval compile execfile input help globals locals".split()
-                if hasattr(builtins, key)}
+    # (the names one string: a tuple would cost more; a shadow is a stand-in of the SDK's with
+    # no module, which raises NameError for its name: firmware/microapp.py's _Lazy._withheld)
+    _shadows = microapp._Lazy._withheld = {
+        key: microapp._Lazy() for key in "open exec eval compile execfile input help globals locals".split()
+        if hasattr(builtins, key)}
 
 
 def release():

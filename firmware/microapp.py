@@ -29,6 +29,9 @@ class _Lazy:
     table grows by filling: 38 names take 47 slots, 80 B more on a 32-bit board)."""
 
     _View: "_Lazy"  # set below (a bare annotation: no entry, on the board as in CPython)
+    # {name: stand-in} of the builtins an app may not use, set by the loader on a board: each
+    # raises NameError for its name, as the builtin's absence would
+    _withheld: dict
 
     def __getattr__(self, name, _c=SDK_CELL):
         """The object's attribute `name` (None: the object itself)."""
@@ -44,8 +47,13 @@ class _Lazy:
             for key in g:  # its name: the SDK's global that is itself
                 if g[key] is self:
                     break
-            else:  # (the class's _View, or one whose SDK global the app rebound: not found)
+            else:  # the class's _View, a withheld builtin's shadow, or not found (its SDK
+                # global the app rebound)
                 key = "_View" if self is _Lazy._View else ""
+                shadows = getattr(_Lazy, "_withheld", ())
+                for withheld in shadows:
+                    if shadows[withheld] is self:
+                        raise NameError("name '%s' isn't defined" % withheld)
             table = (" firmware.sdk_mesh Mesh MeshMsg firmware.sdk_signal on_signal "
                      "reserve_signal_budget signal_name firmware.sdk_radio BLE BleDevice "
                      "firmware.sdk_world CrownstoneSwitch PowerUsage Presence ServiceData Wire "
@@ -145,11 +153,8 @@ class _Lazy:
     # each needs it holds in a closure (MicroPython has no __closure__). The views' class is
     # alone in its module (firmware/sdk_view.py): _Lazy._View, set below.
     def _closed_over(function):
-        """function(...) through a function of this module; for a name (a str), a function that
-        raises NameError for it (a withheld builtin's shadow)."""
+        """function(...) through a function of this module."""
         def call(*args, **kwargs):
-            if isinstance(function, str):
-                raise NameError("name '%s' isn't defined" % function)
             return function(*args, **kwargs)
         return call
 
