@@ -229,11 +229,10 @@ class Board(F.Session):
                 continue
             try:
                 if n < 0:
-                    raise F.FrameError()  # not a frame
+                    raise ValueError  # not a frame
                 kind = F.check(raw, n, self, True)
                 if kind == F.HELLO:
-                    body = F.control_body(raw, n)  # empty: the host asks for the challenge
-                    fields = F.parse_hello(body) if body else None
+                    fields = F.parse_hello(raw, n)  # None: the host asks for the challenge
                     if fields is None or fields[0] != bytes(self._key[7:]):
                         if fields is not None:
                             dropped[_STALE_HELLO] += 1
@@ -252,7 +251,7 @@ class Board(F.Session):
                     found = None
                 else:
                     continue  # a board's kind: our own frame echoed
-            except F.FrameError:  # (a HELLO's path that is not UTF-8 too)
+            except ValueError:  # not a frame, or not well formed (a HELLO's path not UTF-8 too)
                 dropped[_CORRUPT] += 1
                 status = F.NAK_IN_SESSION if self.open else F.NAK_NO_SESSION
                 self.writer.write(F.control(raw, F.NAK, self.seq, bytes((status,))))

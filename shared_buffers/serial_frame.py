@@ -24,10 +24,17 @@
 #   next frame the other way most likely holds (Session, the predicted ack): a request's
 #   REQUEST and the host's SUCCESS then travel only when they are not that.
 # Runs under MicroPython and CPython.
+import sys
+
 try:
     from micropython import const
 except ImportError:  # CPython: const(n) is n
     const = int  # type: ignore[assignment]
+
+_MICROPYTHON = sys.implementation.name == "micropython"  # the board's build: const(1)
+if _MICROPYTHON:  # (on the board each would take a slot of this module's globals, 12 with these)
+    del __file__
+del sys
 
 from shared_buffers.protocol import (
     BLUENET_SIZE, BUFFER_SIZE, OFF_TEXT_LEN, OFF_USED, REQUEST, SUCCESS, TEXT_MAX, TRAILER_FIXED,
@@ -161,12 +168,6 @@ class Session:
 
 
 
-# What content that is not a valid frame raises (a bad escape, too short, a bad CRC, a bad delta):
-# ValueError itself (raised as such here), which a HELLO's path that is not UTF-8 (UnicodeError)
-# raises too; a class of its own would take a board's heap.
-FrameError = ValueError
-
-
 def control(raw, kind, seq, body):
     """A control frame, built in `raw` (a bytearray of at least MAX_CONTENT bytes; the board
     passes the one it reads frames into, whose content it has copied or parsed before it
@@ -264,7 +265,7 @@ def _crc_start(session, seq, to_board):
 
 def check(raw, n, session, to_board):
     """The kind of checked content raw[:n] (HELLO, INFO, NAK; RESUME or YIELD for a data frame
-    of `session`, which must be open), or raise FrameError."""
+    of `session`, which must be open), or raise ValueError (the host's FrameError)."""
     if n < 1 + CRC_SIZE:
         raise ValueError  # too short
     sent = ((raw[n - 2] << 8) | raw[n - 1]) ^ 0xFFFF
@@ -282,7 +283,7 @@ def check(raw, n, session, to_board):
 def apply_delta(raw, n, session, m2b, b2m, to_board):
     """Apply a checked data frame's delta (to_board: a RESUME, else a YIELD) to the shadows,
     then copy the parts of the shadows that travel (as delta()'s) into m2b and b2m, then predict
-    the next frame's ack (Session). Raises FrameError (nothing applied) when a run is out of
+    the next frame's ack (Session). Raises ValueError (nothing applied) when a run is out of
     bounds."""
     end = n - CRC_SIZE
     shadows = session.shadows
@@ -371,16 +372,15 @@ def info_body(status, depth, heap_boot, heap_now, challenge, version, app, error
             + heap_now.to_bytes(4, "little") + challenge + text[:MAX_INFO_TEXT])
 
 
-def parse_hello(data):
-    """(challenge, nonce, stack depth, app path) of a HELLO body."""
-    if len(data) < HELLO_HEAD_SIZE:
+def parse_hello(raw, n):
+    """(challenge, nonce, stack depth, app path) of the checked HELLO content raw[:n], or None
+    when its body is empty (the host asks for the board's challenge)."""
+    if n == _CONTROL_HEAD + CRC_SIZE:
+        return None
+    if n < _CONTROL_HEAD + HELLO_HEAD_SIZE + CRC_SIZE:
         raise ValueError  # HELLO too short
-    return (bytes(data[0:4]), bytes(data[4:8]), data[8], bytes(data[HELLO_HEAD_SIZE:]).decode())
-
-
-def control_body(raw, n):
-    """The body of checked control content raw[:n] (a copy)."""
-    return bytes(raw[_CONTROL_HEAD:n - CRC_SIZE])
+    return (bytes(raw[3:7]), bytes(raw[7:11]), raw[11],
+            bytes(raw[_CONTROL_HEAD + HELLO_HEAD_SIZE:n - CRC_SIZE]).decode())
 
 
 def text_frames(raw, seq, text):
@@ -392,3 +392,14 @@ def text_frames(raw, seq, text):
         frame = control(raw, TEXT, seq, offset.to_bytes(2, "little") + text[offset:offset + TEXT_CHUNK])
         out.append(frame[1:] if out else frame)
     return b"".join(out)
+
+
+if not _MICROPYTHON:  # the host's names (the board's code raises and catches ValueError)
+    # What content that is not a valid frame raises (a bad escape, too short, a bad CRC, a bad
+    # delta): ValueError itself, which a HELLO's path that is not UTF-8 (UnicodeError) raises
+    # too; a class of its own would take a board's heap.
+    FrameError = ValueError
+
+    def control_body(raw, n):
+        """The body of checked control content raw[:n] (a copy)."""
+        return bytes(raw[_CONTROL_HEAD:n - CRC_SIZE])

@@ -277,7 +277,7 @@ def test_the_board_reader_skips_garbage_and_reports_corrupt_frames():
         F.check(raw, read(), None, True)
     n = read()
     assert F.check(raw, n, None, True) == F.HELLO
-    assert F.parse_hello(F.control_body(raw, n))[3] == "app.py"
+    assert F.parse_hello(raw, n)[3] == "app.py"
     n = read()
     with pytest.raises(F.FrameError):  # the corrupt one: the board NAKs it
         F.check(raw, n, None, True)
@@ -291,7 +291,14 @@ def test_the_board_reader_skips_garbage_and_reports_corrupt_frames():
 def test_info_and_hello_bodies_round_trip():
     info = H.parse_info(F.info_body(F.INFO_LOAD_ERROR, 3, 1000, 2000, b"wxyz", "fw 1", "app.py", "NameError: x"))
     assert info == (F.INFO_LOAD_ERROR, 3, 1000, 2000, "fw 1", "app.py", "NameError: x", b"wxyz")
-    assert F.parse_hello(H.hello_body(b"wxyz", b"abcd", 2, "apps/x.py")) == (b"wxyz", b"abcd", 2, "apps/x.py")
+    raw = bytearray(F.MAX_CONTENT)
+    for body, fields in ((H.hello_body(b"wxyz", b"abcd", 2, "apps/x.py"), (b"wxyz", b"abcd", 2, "apps/x.py")),
+                         (b"", None)):  # an empty one: the host asks for the challenge
+        n = H.unescape(F.control(raw, F.HELLO, 1, body)[1:-1], raw)
+        assert F.check(raw, n, None, True) == F.HELLO and F.parse_hello(raw, n) == fields
+    n = H.unescape(F.control(raw, F.HELLO, 1, b"wxyz")[1:-1], raw)
+    with pytest.raises(F.FrameError):  # too short (the board NAKs it)
+        F.parse_hello(raw, n)
     long = F.info_body(F.INFO_LOAD_ERROR, 3, 0, 0, b"wxyz", "fw 1", "app.py", "NameError: " + "x" * 500)
     assert len(long) == F.INFO_HEAD_SIZE + F.MAX_INFO_TEXT  # cut to fit, never an error of its own
 
@@ -330,11 +337,11 @@ for changes in {script!r}:
 stream, one = io.BytesIO({stream!r}), bytearray(1)
 F.read_frame(stream.readinto, one, raw)  # the junk before the first flag
 n = F.read_frame(stream.readinto, one, raw)
-print(F.check(raw, n, None, True), F.parse_hello(F.control_body(raw, n)))
+print(F.check(raw, n, None, True), F.parse_hello(raw, n))
 n = F.read_frame(stream.readinto, one, raw)
 try:
     F.check(raw, n, None, True)
-except F.FrameError:
+except ValueError:  # (FrameError: the host's name)
     print("corrupt")
 r = F.Session()
 r.start(b"\\x81\\x82\\x7e\\x03", 250)
