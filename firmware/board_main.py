@@ -63,7 +63,7 @@ class Board(F.Session):
         self.writer = writer
         self.m2b = bytearray(BUFFER_SIZE)
         self.b2m = bytearray(BUFFER_SIZE)
-        F.Session.__init__(self)  # its key's last 4 bytes hold the board's challenge
+        F.Session.__init__(self)  # its shadows' last 4 bytes hold the board's challenge
         self._stir(b"")
         # the content of the last request handled (for its repeats), and the frame sent in
         # answer to it (with its leading flag)
@@ -176,21 +176,22 @@ class Board(F.Session):
             version = app = error = ""
         else:
             version, app = VERSION, self.app
-        return F.info_body(status, depth, self.heap_boot, gc.mem_alloc(), self._key[7:], version,
-                           app, error)
+        return F.info_body(status, depth, self.heap_boot, gc.mem_alloc(),
+                           self.shadows[F.CHALLENGE_AT:], version, app, error)
 
     def _stir(self, data):
         """A new challenge from the old one, `data` and the clock: two CRC-16s (the board may
         have no random source; what it must not do is take the same HELLO twice)."""
         from time import ticks_us
         t = ticks_us()
-        key = self._key  # the challenge: its bytes 7-10 (serial_frame.Session)
-        a = F.crc16(data, 0, None, F.crc16(key, 7, None, t & 0xFFFF))
-        b = F.crc16(data, 0, None, F.crc16(key, 7, None, (t >> 14) & 0xFFFF) ^ 0x5A5A)
-        key[7] = a >> 8
-        key[8] = a & 0xFF
-        key[9] = b >> 8
-        key[10] = b & 0xFF
+        key = self.shadows  # the challenge: its last 4 bytes (serial_frame.Session)
+        at = F.CHALLENGE_AT
+        a = F.crc16(data, 0, None, F.crc16(key, at, None, t & 0xFFFF))
+        b = F.crc16(data, 0, None, F.crc16(key, at, None, (t >> 14) & 0xFFFF) ^ 0x5A5A)
+        key[at] = a >> 8
+        key[at + 1] = a & 0xFF
+        key[at + 2] = b >> 8
+        key[at + 3] = b & 0xFF
 
     # -- the yield primitive ----------------------------------------------------------------
     def _yield(self):
@@ -233,7 +234,7 @@ class Board(F.Session):
                 kind = F.check(raw, n, self, True)
                 if kind == F.HELLO:
                     fields = F.parse_hello(raw, n)  # None: the host asks for the challenge
-                    if fields is None or fields[0] != bytes(self._key[7:]):
+                    if fields is None or fields[0] != bytes(self.shadows[F.CHALLENGE_AT:]):
                         if fields is not None:
                             dropped[_STALE_HELLO] += 1
                         self.writer.write(F.control(raw, F.INFO, raw[2], self._info(F.INFO_CHALLENGE, None)))

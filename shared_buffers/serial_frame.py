@@ -32,9 +32,7 @@ except ImportError:  # CPython: const(n) is n
     const = int  # type: ignore[assignment]
 
 _MICROPYTHON = sys.implementation.name == "micropython"  # the board's build: const(1)
-if _MICROPYTHON:  # (on the board each would take a slot of this module's globals, 12 with these)
-    del __file__
-del sys
+del sys  # (a global of the board's less: it is needed for that only)
 
 from shared_buffers.protocol import (
     BLUENET_SIZE, BUFFER_SIZE, OFF_TEXT_LEN, OFF_USED, REQUEST, SUCCESS, TEXT_MAX, TRAILER_FIXED,
@@ -83,6 +81,10 @@ MAX_APP_PATH = const(120)  # bytes of UTF-8 a HELLO can name
 TEXT_CHUNK = const(200)  # bytes of text in one TEXT frame (short frames get through a noisy line)
 MAX_TEXT = const(4096)  # a longer text loses its start (a traceback's end names the exception)
 _RUN = const(8)  # bytes a run carries at most
+# Session.shadows: both shadows (2 * BUFFER_SIZE), then the data frames' key (_KEY: nonce (4),
+# epoch u16 LE, direction), then the board's challenge (4, CHALLENGE_AT)
+_KEY = const(196)
+CHALLENGE_AT = const(203)
 
 
 def crc16(data, start=0, end=None, crc=0xFFFF):
@@ -143,18 +145,18 @@ class Session:
     way."""
 
     def __init__(self):
-        # both shadows in one buffer, m2b's then b2m's: the delta's address space
-        self.shadows = bytearray(2 * BUFFER_SIZE)
+        # both shadows in one buffer, m2b's then b2m's (the delta's address space), then the
+        # data frames' key and the board's challenge (firmware/board_main.py): 207 bytes take
+        # the heap block the shadows alone (196) would, two buffers of their own would cost more
+        self.shadows = bytearray(CHALLENGE_AT + CHALLENGE_SIZE)
         self.seq = 0
         self.epoch = 0
-        # the CRC start: nonce (4), epoch u16 LE, direction; then 4 bytes the board keeps its
-        # challenge in (firmware/board_main.py: a buffer of its own would cost its heap)
-        self._key = bytearray(11)
         self.open = False
 
     def start(self, nonce, seq):
-        self.shadows[:] = bytes(2 * BUFFER_SIZE)
-        self._key[0:4] = nonce
+        shadows = self.shadows
+        shadows[0:_KEY] = bytes(_KEY)
+        shadows[_KEY:_KEY + 4] = nonce
         self.seq = seq
         self.epoch = 0
         self.open = True
@@ -166,6 +168,15 @@ class Session:
             self.epoch += 1
         return self.seq
 
+    def _crc_start(self, seq, to_board):
+        """The CRC start of a data frame of this session with `seq`: the key with the current
+        epoch, or the next one for the seq that wraps it, and the direction."""
+        epoch = self.epoch + 1 if (seq == 1 and self.seq == 255) else self.epoch
+        shadows = self.shadows  # (the key follows the shadows)
+        shadows[_KEY + 4] = epoch & 0xFF
+        shadows[_KEY + 5] = (epoch >> 8) & 0xFF
+        shadows[_KEY + 6] = 1 if to_board else 2
+        return crc16(shadows, _KEY, _KEY + 7)
 
 
 def control(raw, kind, seq, body):
@@ -249,18 +260,7 @@ def delta(raw, session, seq, to_board, m2b, b2m):
                 pos = base + j
         base += BUFFER_SIZE
     shadows[1] = REQUEST if to_board else SUCCESS  # m2b's ack: the predicted one (Session)
-    return control(raw, None, n, _crc_start(session, seq, to_board))
-
-
-def _crc_start(session, seq, to_board):
-    """The CRC start of a data frame of `session` with `seq`: the session's key with the current
-    epoch, or the next one for the seq that wraps it, and the direction."""
-    epoch = session.epoch + 1 if (seq == 1 and session.seq == 255) else session.epoch
-    key = session._key
-    key[4] = epoch & 0xFF
-    key[5] = (epoch >> 8) & 0xFF
-    key[6] = 1 if to_board else 2
-    return crc16(key, 0, 7)
+    return control(raw, None, n, session._crc_start(seq, to_board))
 
 
 def check(raw, n, session, to_board):
@@ -275,7 +275,7 @@ def check(raw, n, session, to_board):
         return raw[1]
     if session is None or not session.open:
         raise ValueError  # no session
-    if crc16(raw, 0, n - CRC_SIZE, _crc_start(session, raw[0], to_board)) != sent:
+    if crc16(raw, 0, n - CRC_SIZE, session._crc_start(raw[0], to_board)) != sent:
         raise ValueError  # bad CRC
     return RESUME if to_board else YIELD
 
@@ -287,7 +287,7 @@ def apply_delta(raw, n, session, m2b, b2m, to_board):
     bounds."""
     end = n - CRC_SIZE
     shadows = session.shadows
-    for write in (False, True):
+    for write in range(2):  # checked (0), then applied (1): not a tuple (a board's heap holds those)
         i = 1
         pos = 0
         while i < end:
@@ -387,11 +387,11 @@ def text_frames(raw, seq, text):
     """TEXT frames carrying `text` (bytes, its last MAX_TEXT), one after the other, built in
     `raw` as control()'s: the first with its leading flag, as every frame."""
     text = text[-MAX_TEXT:]
-    out = []
+    out = bytearray()  # (b"".join would hold a constant b"" on a board's heap)
     for offset in range(0, len(text), TEXT_CHUNK):
         frame = control(raw, TEXT, seq, offset.to_bytes(2, "little") + text[offset:offset + TEXT_CHUNK])
-        out.append(frame[1:] if out else frame)
-    return b"".join(out)
+        out += frame[1:] if out else frame
+    return out
 
 
 if not _MICROPYTHON:  # the host's names (the board's code raises and catches ValueError)

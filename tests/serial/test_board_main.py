@@ -110,7 +110,7 @@ def again(name):
 
 def out_of_order(got):
     show(got)
-    key = bytes(hs._key[0:4])
+    key = bytes(hs.shadows[F._KEY:F._KEY + 4])  # the nonce
     ahead = F.Session()  # a frame of this session, two ahead: it checks, but is not the next
     ahead.start(key, hs.seq)
     ahead.advance()

@@ -167,7 +167,7 @@ def test_the_predicted_ack_keeps_both_ends_equal_whichever_way_frames_go(turns):
         frame = enc.delta(sender, seq, to_board, m2b, b2m)
         receive(frame, receiver, to_board, *((bm, bb) if to_board else (hm, hb)))
         assert travelling(bm) == travelling(hm) and travelling(bb) == travelling(hb)
-        assert host.shadows == board.shadows
+        assert host.shadows[:F._KEY] == board.shadows[:F._KEY]
 
 
 @settings(max_examples=300, deadline=None)
@@ -179,6 +179,22 @@ def test_no_control_frame_holds_a_repl_control_byte_and_every_one_decodes_back(s
     n = H.unescape(frame[1:-1], raw)
     assert F.check(raw, n, None, False) == F.INFO and raw[2] == seq
     assert F.control_body(raw, n) == body
+
+
+def test_the_key_and_the_challenge_follow_the_shadows_where_no_delta_reaches():
+    # Session.shadows: both shadows, the key (nonce, epoch u16, direction), the board's challenge
+    assert F._KEY == 2 * P.BUFFER_SIZE and F.CHALLENGE_AT == F._KEY + 7
+    session = F.Session()
+    assert len(session.shadows) == F.CHALLENGE_AT + F.CHALLENGE_SIZE
+    session.start(b"abcd", 0)
+    raw = bytearray(F.MAX_CONTENT)
+    # seq, a byte at b2m's last address (a skip of 195), then one more: the key's first byte
+    raw[0:6] = bytes((1, 0xF8, 2 * P.BUFFER_SIZE - 1, 0x55, 0x00, 0x66))
+    with pytest.raises(F.FrameError):
+        F.apply_delta(raw, 8, session, bytearray(P.BUFFER_SIZE), bytearray(P.BUFFER_SIZE), True)
+    F.apply_delta(raw, 6, session, bytearray(P.BUFFER_SIZE), bytearray(P.BUFFER_SIZE), True)
+    assert session.shadows[F._KEY - 1] == 0x55  # (the first run alone, n = 6: it applies)
+    assert session.shadows[F._KEY:F._KEY + 4] == b"abcd"
 
 
 @settings(max_examples=200, deadline=None)
