@@ -14,6 +14,7 @@ try:
     from micropython import const
 except ImportError:  # CPython: const(n) is n
     const = int  # type: ignore[assignment]
+del __file__  # a slot of the module's globals (5 would take a 6-slot table); no one reads its path
 # The Runtime serving the SDK's calls ([0], set by microapp.bind()), and [1]: the SDK imports
 # one of its lazy modules (the loader's import hook lets it through). The SDK's few ways to the
 # runtime hold this cell as a default argument and the SDK's modules drop it from their globals:
