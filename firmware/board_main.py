@@ -27,12 +27,14 @@ from shared_buffers.protocol import BUFFER_SIZE, DEFAULT_STACK_DEPTH
 
 from firmware.version import VERSION
 _MICROPYTHON = sys.implementation.name == "micropython"  # the board's build: const(1)
-_INSTALLED_APP = const("app.py")
+# (a global: a short str is a name, which a const() str is not: that is an object on the heap,
+# and the globals' table has room)
+INSTALLED_APP = "app.py"
 # The heap the running app holds once its setup() returned (live, after a collection), as
 # "<app path> <bytes>": tools/flash.py info and app read it from the board.
 _APP_RAM_FILE = const("app_ram.txt")
-if not _MICROPYTHON:  # the host's names (on the board each would be a global of this module)
-    INSTALLED_APP, APP_RAM_FILE = _INSTALLED_APP, _APP_RAM_FILE
+if not _MICROPYTHON:  # the host's name (on the board it would be a global of this module)
+    APP_RAM_FILE = _APP_RAM_FILE
 # The WASI build's collector (the virtual board) misses pointers held in wasm locals, so a
 # collection can free live objects: there the firmware never collects, and the virtual board
 # runs with a heap big enough for a session. Real boards collect between apps.
@@ -67,7 +69,8 @@ class Board(F.Session):
         self._stir(b"")
         # the content of the last request handled (for its repeats), and the frame sent in
         # answer to it (with its leading flag)
-        self._kept = (None, None)
+        self._request = None
+        self._reply = None
         self.dropped = [0, 0, 0, 0]  # replayed, out of order, stale HELLO, corrupt (_REPLAYED...)
         self.runtime = None
         self.app = ""
@@ -78,7 +81,7 @@ class Board(F.Session):
     # -- serving ----------------------------------------------------------------------------
     def serve(self):
         """Load the installed app, announce the board, then serve until the stream ends."""
-        error = self._load(_INSTALLED_APP, DEFAULT_STACK_DEPTH)
+        error = self._load(INSTALLED_APP, DEFAULT_STACK_DEPTH)
         self.writer.write(F.control(self.raw, F.INFO, 0, self._info(None, error)))
         hello = None  # (stack depth, app) of a HELLO taken and not yet handled
         while True:
@@ -90,7 +93,7 @@ class Board(F.Session):
             if hello is not None:
                 # the HELLO taken (its stack depth and app): (re)load the app unless it is loaded
                 # and not run yet, open the session when it loaded, answer with INFO
-                app = hello[1] or _INSTALLED_APP
+                app = hello[1] or INSTALLED_APP
                 depth = hello[0] or DEFAULT_STACK_DEPTH
                 hello = None
                 self.flag.start(app)
@@ -99,9 +102,9 @@ class Board(F.Session):
                     error = self._load(app, depth)
                 self.open = self._entry is not None
                 # the answer, kept for a repeat (its leading flag goes with repeats only)
-                self._kept = (self._kept[0], F.control(self.raw, F.INFO, self.seq, self._info(
-                    None, None if self.open else error)))
-                self.writer.write(memoryview(self._kept[1])[1:])
+                self._reply = F.control(self.raw, F.INFO, self.seq, self._info(
+                    None, None if self.open else error))
+                self.writer.write(memoryview(self._reply)[1:])
             elif self._entry is not None:  # a RESUME of the session a HELLO opened: run it
                 entry = self._entry
                 self._entry = None  # a session runs once; a new one needs a HELLO (and a load)
@@ -145,7 +148,7 @@ class Board(F.Session):
             while at >= 0 and end < len(tb) and 48 <= tb[end] <= 57:
                 end += 1
             if end > start:
-                error = "%s (line %s)" % (error, tb[start:end].decode())
+                error = error + " (line " + tb[start:end].decode() + ")"  # (short strs: names)
             return error
         from firmware.runtime import Runtime  # (loaded: the loader's SDK_CELL is its)
         self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth, unwind=_NOT_THE_APPS)
@@ -204,7 +207,7 @@ class Board(F.Session):
                 reply = F.text_frames(self.raw, self.seq, _traceback(error)) + reply[1:]
             except Exception:  # a MemoryError above all: the YIELD's error text still says what raised
                 pass
-        self._kept = (self._kept[0], reply)  # the answer, kept for a repeat (as a HELLO's)
+        self._reply = reply  # the answer, kept for a repeat (as a HELLO's)
         self.writer.write(memoryview(reply)[1:])
         hello = self._next_request()
         if hello is not None:
@@ -224,9 +227,9 @@ class Board(F.Session):
                 n = F.read_frame(readinto, one, raw)
             except EOFError:
                 raise _Unwind()
-            last, reply = self._kept
+            last = self._request
             if n >= 0 and last is not None and len(last) == n and raw[:n] == last:
-                self.writer.write(reply)  # a repeat: the kept answer, flag first
+                self.writer.write(self._reply)  # a repeat: the kept answer, flag first
                 continue
             try:
                 if n < 0:
@@ -257,7 +260,8 @@ class Board(F.Session):
                 status = F.NAK_IN_SESSION if self.open else F.NAK_NO_SESSION
                 self.writer.write(F.control(raw, F.NAK, self.seq, bytes((status,))))
                 continue
-            self._kept = (bytes(raw[:n]), None)  # its answer comes with the reply
+            self._request = bytes(raw[:n])
+            self._reply = None  # its answer comes with the reply
             return found
 
 
@@ -270,7 +274,7 @@ def _app_source(path):
     """The installed app is the app store's enabled slot (enabled, validated, CRC intact: what
     tools/flash.py app leaves); app.py (a file a user or a test put there) when no slot is.
     An app's file holds its source, or its ROMFS image (the bytes: firmware/loader.py runs it)."""
-    if path == _INSTALLED_APP:
+    if path == INSTALLED_APP:
         # the store's slot (firmware/app_slot.py: the store itself, its control commands for
         # tools/flash.py, is not loaded for this), let go again: it holds no heap while apps run
         from firmware import app_slot
@@ -281,13 +285,13 @@ def _app_source(path):
             return found[1]
     try:
         with open(path, "rb") as f:  # precompiled (microapp run --port): a ROMFS image
-            if f.read(3) == b"\xd2\xcd\x31":
+            if int.from_bytes(f.read(3), "big") == 0xD2CD31:  # its magic (an int: no bytes object)
                 f.seek(0)
                 return f.read()
         with open(path) as f:
             return f.read()
     except OSError:
-        if path == _INSTALLED_APP:
+        if path == INSTALLED_APP:
             raise OSError("no app enabled")
         raise
 
@@ -306,7 +310,7 @@ def main(*streams):
     from firmware import run_flag
     reader, writer = streams or (sys.stdin.buffer, sys.stdout.buffer)
     board = Board(reader, writer, run_flag)
-    run_flag.at_boot(_INSTALLED_APP)  # the run flag's boot check (firmware/run_flag.py)
+    run_flag.at_boot(INSTALLED_APP)  # the run flag's boot check (firmware/run_flag.py)
     if _COLLECT:
         gc.collect()
     board.heap_boot = gc.mem_alloc()
