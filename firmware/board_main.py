@@ -67,10 +67,10 @@ class Board(F.Session):
         self.b2m = bytearray(BUFFER_SIZE)
         F.Session.__init__(self)  # its shadows' last 4 bytes hold the board's challenge
         self._stir(b"")
-        # the content of the last request handled (for its repeats), and the frame sent in
-        # answer to it (with its leading flag)
-        self._request = None
-        self._reply = None
+        # the content of the last request handled (for its repeats) and the frame sent in answer
+        # to it (with its leading flag): a pair once a request came (None before: a constant
+        # (None, None) would be an object on the heap)
+        self._kept = None
         self.dropped = [0, 0, 0, 0]  # replayed, out of order, stale HELLO, corrupt (_REPLAYED...)
         self.runtime = None
         self.app = ""
@@ -102,9 +102,9 @@ class Board(F.Session):
                     error = self._load(app, depth)
                 self.open = self._entry is not None
                 # the answer, kept for a repeat (its leading flag goes with repeats only)
-                self._reply = F.control(self.raw, F.INFO, self.seq, self._info(
-                    None, None if self.open else error))
-                self.writer.write(memoryview(self._reply)[1:])
+                self._kept = (self._kept[0], F.control(self.raw, F.INFO, self.seq, self._info(
+                    None, None if self.open else error)))
+                self.writer.write(memoryview(self._kept[1])[1:])
             elif self._entry is not None:  # a RESUME of the session a HELLO opened: run it
                 entry = self._entry
                 self._entry = None  # a session runs once; a new one needs a HELLO (and a load)
@@ -207,7 +207,7 @@ class Board(F.Session):
                 reply = F.text_frames(self.raw, self.seq, _traceback(error)) + reply[1:]
             except Exception:  # a MemoryError above all: the YIELD's error text still says what raised
                 pass
-        self._reply = reply  # the answer, kept for a repeat (as a HELLO's)
+        self._kept = (self._kept[0], reply)  # the answer, kept for a repeat (as a HELLO's)
         self.writer.write(memoryview(reply)[1:])
         hello = self._next_request()
         if hello is not None:
@@ -227,9 +227,9 @@ class Board(F.Session):
                 n = F.read_frame(readinto, one, raw)
             except EOFError:
                 raise _Unwind()
-            last = self._request
-            if n >= 0 and last is not None and len(last) == n and raw[:n] == last:
-                self.writer.write(self._reply)  # a repeat: the kept answer, flag first
+            kept = self._kept
+            if n >= 0 and kept is not None and len(kept[0]) == n and raw[:n] == kept[0]:
+                self.writer.write(kept[1])  # a repeat: the kept answer, flag first
                 continue
             try:
                 if n < 0:
@@ -260,8 +260,7 @@ class Board(F.Session):
                 status = F.NAK_IN_SESSION if self.open else F.NAK_NO_SESSION
                 self.writer.write(F.control(raw, F.NAK, self.seq, bytes((status,))))
                 continue
-            self._request = bytes(raw[:n])
-            self._reply = None  # its answer comes with the reply
+            self._kept = (bytes(raw[:n]), None)  # its answer comes with the reply
             return found
 
 

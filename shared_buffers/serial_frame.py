@@ -87,8 +87,9 @@ _KEY = const(196)
 CHALLENGE_AT = const(203)
 
 
-def crc16(data, start=0, end=None, crc=0xFFFF):
-    """CRC-16/CCITT-FALSE of data[start:end], continuing from `crc`."""
+def crc16(data, start, end, crc):
+    """CRC-16/CCITT-FALSE of data[start:end] (end None: to its end), continuing from `crc`
+    (0xFFFF: a new one). (No default arguments: they would cost the board's heap.)"""
     # by table: the 256 u16 (CCITT's polynomial, by the top byte) big-endian, a bytes constant
     # that a board running from ROMFS leaves in flash (an array built at import would take 512
     # bytes of heap, a global's name more); tests/serial/test_serial_frame.py checks it
@@ -176,7 +177,7 @@ class Session:
         shadows[_KEY + 4] = epoch & 0xFF
         shadows[_KEY + 5] = (epoch >> 8) & 0xFF
         shadows[_KEY + 6] = 1 if to_board else 2
-        return crc16(shadows, _KEY, _KEY + 7)
+        return crc16(shadows, _KEY, _KEY + 7, 0xFFFF)
 
 
 def control(raw, kind, seq, body):
@@ -270,7 +271,7 @@ def check(raw, n, session, to_board):
         raise ValueError  # too short
     sent = ((raw[n - 2] << 8) | raw[n - 1]) ^ 0xFFFF
     if raw[0] == 0:
-        if n < _CONTROL_HEAD + CRC_SIZE or crc16(raw, 0, n - CRC_SIZE) != sent:
+        if n < _CONTROL_HEAD + CRC_SIZE or crc16(raw, 0, n - CRC_SIZE, 0xFFFF) != sent:
             raise ValueError  # bad CRC
         return raw[1]
     if session is None or not session.open:
@@ -394,7 +395,7 @@ def text_frames(raw, seq, text):
     return out
 
 
-if not _MICROPYTHON:  # the host's names (the board's code raises and catches ValueError)
+if not _MICROPYTHON:  # the host's names (code that runs under MicroPython uses ValueError)
     # What content that is not a valid frame raises (a bad escape, too short, a bad CRC, a bad
     # delta): ValueError itself, which a HELLO's path that is not UTF-8 (UnicodeError) raises
     # too; a class of its own would take a board's heap.

@@ -137,10 +137,10 @@ def big_app(functions: int) -> bytes:
 
 def test_an_app_the_board_cannot_compile_runs_precompiled(tmp_path) -> None:
     """The point of precompiling: the board's compiler needs far more heap than the bytecode it
-    makes. A 6 KB app runs precompiled on a PCA10040 (firmware in ROMFS); as source its load
+    makes. A 7 KB app runs precompiled on a PCA10040 (firmware in ROMFS); as source its load
     runs out of memory."""
     app = tmp_path / "big.py"
-    app.write_bytes(big_app(70))
+    app.write_bytes(big_app(80))
     with VirtualBoard.for_profile("pca10040", str(tmp_path / "flash"), paced=False,
                                   log=lambda message: None) as board:
         with connect(board.port) as b:
@@ -175,7 +175,7 @@ def test_microapp_run_runs_an_app_the_board_cannot_compile(tmp_path) -> None:
     """`microapp run --port` sends the app precompiled: the 6 KB app that runs only precompiled
     on a PCA10040 (above) runs, as tools/flash.py app stores it."""
     app = tmp_path / "big.py"
-    app.write_bytes(big_app(70))
+    app.write_bytes(big_app(80))
     with VirtualBoard.for_profile("pca10040", str(tmp_path / "flash"), paced=False,
                                   log=lambda message: None) as board:
         with connect(board.port) as b:
