@@ -66,7 +66,7 @@ class Board(F.Session):
         self.m2b = bytearray(BUFFER_SIZE)
         self.b2m = bytearray(BUFFER_SIZE)
         F.Session.__init__(self)  # its shadows' last 4 bytes hold the board's challenge
-        self._stir(b"")
+        _stir(self.shadows, b"")
         # the content of the last request handled (for its repeats) and the frame sent in answer
         # to it (with its leading flag): a pair once a request came (None before: a constant
         # (None, None) would be an object on the heap)
@@ -182,20 +182,6 @@ class Board(F.Session):
         return F.info_body(status, depth, self.heap_boot, gc.mem_alloc(),
                            self.shadows[F.CHALLENGE_AT:], version, app, error)
 
-    def _stir(self, data):
-        """A new challenge from the old one, `data` and the clock: two CRC-16s (the board may
-        have no random source; what it must not do is take the same HELLO twice)."""
-        from time import ticks_us
-        t = ticks_us()
-        key = self.shadows  # the challenge: its last 4 bytes (serial_frame.Session)
-        at = F.CHALLENGE_AT
-        a = F.crc16(data, 0, None, F.crc16(key, at, None, t & 0xFFFF))
-        b = F.crc16(data, 0, None, F.crc16(key, at, None, (t >> 14) & 0xFFFF) ^ 0x5A5A)
-        key[at] = a >> 8
-        key[at + 1] = a & 0xFF
-        key[at + 2] = b >> 8
-        key[at + 3] = b & 0xFF
-
     # -- the yield primitive ----------------------------------------------------------------
     def _yield(self):
         self.flag.leave(self.m2b)
@@ -243,7 +229,7 @@ class Board(F.Session):
                         self.writer.write(F.control(raw, F.INFO, raw[2], self._info(F.INFO_CHALLENGE, None)))
                         continue
                     self.start(fields[1], raw[2])
-                    self._stir(fields[1])  # a replay of this HELLO no longer opens one
+                    _stir(self.shadows, fields[1])  # a replay of this HELLO no longer opens one
                     found = fields[2:]
                 elif kind == F.RESUME:
                     seq = raw[0]
@@ -293,6 +279,22 @@ def _app_source(path):
         if path == INSTALLED_APP:
             raise OSError("no app enabled")
         raise
+
+
+def _stir(shadows, data):
+    """A new challenge in the board's session shadows (their last 4 bytes: serial_frame.Session)
+    from the old one, `data` and the clock: two CRC-16s (the board may have no random source;
+    what it must not do is take the same HELLO twice). (Not a method of Board: its class table
+    holds 8 entries in 8 slots, the module's globals have room.)"""
+    from time import ticks_us
+    t = ticks_us()
+    at = F.CHALLENGE_AT
+    a = F.crc16(data, 0, None, F.crc16(shadows, at, None, t & 0xFFFF))
+    b = F.crc16(data, 0, None, F.crc16(shadows, at, None, (t >> 14) & 0xFFFF) ^ 0x5A5A)
+    shadows[at] = a >> 8
+    shadows[at + 1] = a & 0xFF
+    shadows[at + 2] = b >> 8
+    shadows[at + 3] = b & 0xFF
 
 
 def _traceback(exc):
