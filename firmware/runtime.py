@@ -83,9 +83,9 @@ class Runtime:
                     self.final(kind, None)
             fn, kind = loop, YIELD_LOOP
 
-    def final(self, kind, exc):
-        """Hard yield: the final status of this entry (exc: the exception that ended it, or
-        None); returns when the host resumes us. Within a grant of idle ticks (ours) a clean
+    def final(self, kind, exc=None):
+        """Hard yield: the final status of this entry (exc: the exception that ended it; the
+        SDK's delay() gives none); returns when the host resumes us. Within a grant of idle ticks (ours) a clean
         final status needs no yield: the runtime runs the next tick itself, advancing its clock,
         until a request or the grant's end.
         Between two idle ticks of a stepped grant (the simulator's mesh) the runtime pauses
