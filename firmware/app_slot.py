@@ -26,7 +26,7 @@ def enabled_app(root="apps", max_apps=1):  # the store's DEFAULT_ROOT, MAX_APPS
                 data = f.read(size)
         except OSError:
             continue
-        if len(data) == size and crc16(data) == meta.get("crc"):
+        if len(data) == size and crc16(data, 0, None, 0xFFFF) == meta.get("crc"):
             # after its header line an app is source text, or precompiled (tools/flash.py app):
             # a ROMFS image holding its .mpy (firmware/loader.py runs it in place), which starts
             # with ROMFS's magic bytes

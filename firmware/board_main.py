@@ -27,12 +27,14 @@ from shared_buffers.protocol import BUFFER_SIZE, DEFAULT_STACK_DEPTH
 
 from firmware.version import VERSION
 _MICROPYTHON = sys.implementation.name == "micropython"  # the board's build: const(1)
-_INSTALLED_APP = const("app.py")
+# (a global: a short str is a name, which a const() str is not: that is an object on the heap,
+# and the globals' table has room)
+INSTALLED_APP = "app.py"
 # The heap the running app holds once its setup() returned (live, after a collection), as
 # "<app path> <bytes>": tools/flash.py info and app read it from the board.
 _APP_RAM_FILE = const("app_ram.txt")
-if not _MICROPYTHON:  # the host's names (on the board each would be a global of this module)
-    INSTALLED_APP, APP_RAM_FILE = _INSTALLED_APP, _APP_RAM_FILE
+if not _MICROPYTHON:  # the host's name (on the board it would be a global of this module)
+    APP_RAM_FILE = _APP_RAM_FILE
 # The WASI build's collector (the virtual board) misses pointers held in wasm locals, so a
 # collection can free live objects: there the firmware never collects, and the virtual board
 # runs with a heap big enough for a session. Real boards collect between apps.
@@ -63,11 +65,12 @@ class Board(F.Session):
         self.writer = writer
         self.m2b = bytearray(BUFFER_SIZE)
         self.b2m = bytearray(BUFFER_SIZE)
-        F.Session.__init__(self)  # its key's last 4 bytes hold the board's challenge
-        self._stir(b"")
-        # the content of the last request handled (for its repeats), and the frame sent in
-        # answer to it (with its leading flag)
-        self._kept = (None, None)
+        F.Session.__init__(self)  # its shadows' last 4 bytes hold the board's challenge
+        _stir(self.shadows, b"")
+        # the content of the last request handled (for its repeats) and the frame sent in answer
+        # to it (with its leading flag): a pair once a request came (None before: a constant
+        # (None, None) would be an object on the heap)
+        self._kept = None
         self.dropped = [0, 0, 0, 0]  # replayed, out of order, stale HELLO, corrupt (_REPLAYED...)
         self.runtime = None
         self.app = ""
@@ -78,7 +81,7 @@ class Board(F.Session):
     # -- serving ----------------------------------------------------------------------------
     def serve(self):
         """Load the installed app, announce the board, then serve until the stream ends."""
-        error = self._load(_INSTALLED_APP, DEFAULT_STACK_DEPTH)
+        error = self._load(INSTALLED_APP, DEFAULT_STACK_DEPTH)
         self.writer.write(F.control(self.raw, F.INFO, 0, self._info(None, error)))
         hello = None  # (stack depth, app) of a HELLO taken and not yet handled
         while True:
@@ -90,7 +93,7 @@ class Board(F.Session):
             if hello is not None:
                 # the HELLO taken (its stack depth and app): (re)load the app unless it is loaded
                 # and not run yet, open the session when it loaded, answer with INFO
-                app = hello[1] or _INSTALLED_APP
+                app = hello[1] or INSTALLED_APP
                 depth = hello[0] or DEFAULT_STACK_DEPTH
                 hello = None
                 self.flag.start(app)
@@ -145,7 +148,7 @@ class Board(F.Session):
             while at >= 0 and end < len(tb) and 48 <= tb[end] <= 57:
                 end += 1
             if end > start:
-                error = "%s (line %s)" % (error, tb[start:end].decode())
+                error = error + " (line " + tb[start:end].decode() + ")"  # (short strs: names)
             return error
         from firmware.runtime import Runtime  # (loaded: the loader's SDK_CELL is its)
         self.runtime = Runtime(self.m2b, self.b2m, self._yield, depth, unwind=_NOT_THE_APPS)
@@ -176,21 +179,8 @@ class Board(F.Session):
             version = app = error = ""
         else:
             version, app = VERSION, self.app
-        return F.info_body(status, depth, self.heap_boot, gc.mem_alloc(), self._key[7:], version,
-                           app, error)
-
-    def _stir(self, data):
-        """A new challenge from the old one, `data` and the clock: two CRC-16s (the board may
-        have no random source; what it must not do is take the same HELLO twice)."""
-        from time import ticks_us
-        t = ticks_us()
-        key = self._key  # the challenge: its bytes 7-10 (serial_frame.Session)
-        a = F.crc16(data, 0, None, F.crc16(key, 7, None, t & 0xFFFF))
-        b = F.crc16(data, 0, None, F.crc16(key, 7, None, (t >> 14) & 0xFFFF) ^ 0x5A5A)
-        key[7] = a >> 8
-        key[8] = a & 0xFF
-        key[9] = b >> 8
-        key[10] = b & 0xFF
+        return F.info_body(status, depth, self.heap_boot, gc.mem_alloc(),
+                           self.shadows[F.CHALLENGE_AT:], version, app, error)
 
     # -- the yield primitive ----------------------------------------------------------------
     def _yield(self):
@@ -223,24 +213,23 @@ class Board(F.Session):
                 n = F.read_frame(readinto, one, raw)
             except EOFError:
                 raise _Unwind()
-            last, reply = self._kept
-            if n >= 0 and last is not None and len(last) == n and raw[:n] == last:
-                self.writer.write(reply)  # a repeat: the kept answer, flag first
+            kept = self._kept
+            if n >= 0 and kept is not None and len(kept[0]) == n and raw[:n] == kept[0]:
+                self.writer.write(kept[1])  # a repeat: the kept answer, flag first
                 continue
             try:
                 if n < 0:
-                    raise F.FrameError()  # not a frame
+                    raise ValueError  # not a frame
                 kind = F.check(raw, n, self, True)
                 if kind == F.HELLO:
-                    body = F.control_body(raw, n)  # empty: the host asks for the challenge
-                    fields = F.parse_hello(body) if body else None
-                    if fields is None or fields[0] != bytes(self._key[7:]):
+                    fields = F.parse_hello(raw, n)  # None: the host asks for the challenge
+                    if fields is None or fields[0] != bytes(self.shadows[F.CHALLENGE_AT:]):
                         if fields is not None:
                             dropped[_STALE_HELLO] += 1
                         self.writer.write(F.control(raw, F.INFO, raw[2], self._info(F.INFO_CHALLENGE, None)))
                         continue
                     self.start(fields[1], raw[2])
-                    self._stir(fields[1])  # a replay of this HELLO no longer opens one
+                    _stir(self.shadows, fields[1])  # a replay of this HELLO no longer opens one
                     found = fields[2:]
                 elif kind == F.RESUME:
                     seq = raw[0]
@@ -252,7 +241,7 @@ class Board(F.Session):
                     found = None
                 else:
                     continue  # a board's kind: our own frame echoed
-            except F.FrameError:  # (a HELLO's path that is not UTF-8 too)
+            except ValueError:  # not a frame, or not well formed (a HELLO's path not UTF-8 too)
                 dropped[_CORRUPT] += 1
                 status = F.NAK_IN_SESSION if self.open else F.NAK_NO_SESSION
                 self.writer.write(F.control(raw, F.NAK, self.seq, bytes((status,))))
@@ -270,7 +259,7 @@ def _app_source(path):
     """The installed app is the app store's enabled slot (enabled, validated, CRC intact: what
     tools/flash.py app leaves); app.py (a file a user or a test put there) when no slot is.
     An app's file holds its source, or its ROMFS image (the bytes: firmware/loader.py runs it)."""
-    if path == _INSTALLED_APP:
+    if path == INSTALLED_APP:
         # the store's slot (firmware/app_slot.py: the store itself, its control commands for
         # tools/flash.py, is not loaded for this), let go again: it holds no heap while apps run
         from firmware import app_slot
@@ -281,15 +270,31 @@ def _app_source(path):
             return found[1]
     try:
         with open(path, "rb") as f:  # precompiled (microapp run --port): a ROMFS image
-            if f.read(3) == b"\xd2\xcd\x31":
+            if int.from_bytes(f.read(3), "big") == 0xD2CD31:  # its magic (an int: no bytes object)
                 f.seek(0)
                 return f.read()
         with open(path) as f:
             return f.read()
     except OSError:
-        if path == _INSTALLED_APP:
+        if path == INSTALLED_APP:
             raise OSError("no app enabled")
         raise
+
+
+def _stir(shadows, data):
+    """A new challenge in the board's session shadows (their last 4 bytes: serial_frame.Session)
+    from the old one, `data` and the clock: two CRC-16s (the board may have no random source;
+    what it must not do is take the same HELLO twice). (Not a method of Board: its class table
+    holds 8 entries in 8 slots, the module's globals have room.)"""
+    from time import ticks_us
+    t = ticks_us()
+    at = F.CHALLENGE_AT
+    a = F.crc16(data, 0, None, F.crc16(shadows, at, None, t & 0xFFFF))
+    b = F.crc16(data, 0, None, F.crc16(shadows, at, None, (t >> 14) & 0xFFFF) ^ 0x5A5A)
+    shadows[at] = a >> 8
+    shadows[at + 1] = a & 0xFF
+    shadows[at + 2] = b >> 8
+    shadows[at + 3] = b & 0xFF
 
 
 def _traceback(exc):
@@ -306,7 +311,7 @@ def main(*streams):
     from firmware import run_flag
     reader, writer = streams or (sys.stdin.buffer, sys.stdout.buffer)
     board = Board(reader, writer, run_flag)
-    run_flag.at_boot(_INSTALLED_APP)  # the run flag's boot check (firmware/run_flag.py)
+    run_flag.at_boot(INSTALLED_APP)  # the run flag's boot check (firmware/run_flag.py)
     if _COLLECT:
         gc.collect()
     board.heap_boot = gc.mem_alloc()

@@ -29,10 +29,9 @@ from firmware import loader
 from shared_buffers.protocol import REQUEST
 
 _FLAG_FILE = const("microapp_running")
-# (the file is text: str constants this short are names, bytes ones would be objects on the heap)
-_RUNNING = const("R")
-_IDLE = const("-")
-_REBOOTED = const("D")
+# The file's first character, the state: "R" running, "-" idle, "D" did-reboot. The file is text
+# and the states are written as literals: a str this short is a name, whereas a const() str (as
+# a bytes constant) would be an object on the board's heap.
 _REGISTER_RUNNING = const(0x52)  # GPREGRET2 while the app runs ("R"); 0 at power-on
 
 
@@ -62,18 +61,18 @@ def at_boot(path):
     except (ImportError, ValueError):  # no retained register: the file's first character
         pass
     else:
-        if state != _REBOOTED:  # the register says whether the app ran, the file names it
-            state = _RUNNING if _register[0] == _REGISTER_RUNNING else _IDLE
+        if state != "D":  # the register says whether the app ran, the file names it
+            state = "R" if _register[0] == _REGISTER_RUNNING else "-"
         _register[0] = 0
-    rebooted = app if state == _REBOOTED else ""
+    rebooted = app if state == "D" else ""
     _file = open(_FLAG_FILE, "w")
     # the app this boot loads is named: a reset while its top-level code runs blames it
     if rebooted:
-        _write(_REBOOTED, rebooted)
+        _write("D", rebooted)
     else:
-        _write(_IDLE, path)
+        _write("-", path)
     # (every app the flag names has a name: HELLO's "" is the installed app's)
-    if state != _RUNNING or not app:
+    if state != "R" or not app:
         return ""
     found = None
     if app == path:
@@ -89,7 +88,7 @@ def at_boot(path):
             del firmware.app_store, sys.modules[app_store.__name__]
     if found is None:
         rebooted = app
-        _write(_REBOOTED, app)
+        _write("D", app)
     return app
 
 
@@ -97,7 +96,7 @@ def start(app):
     """A session for `app` (the host's HELLO, which clears the file's blame)."""
     global rebooted
     rebooted = ""
-    _write(_IDLE, app)
+    _write("-", app)
 
 
 def enter():
@@ -110,7 +109,7 @@ def enter():
             _register[0] = _REGISTER_RUNNING
         else:
             _file.seek(0)
-            _file.write(_RUNNING)  # the write per entry: the file system's own, no flush
+            _file.write("R")  # the write per entry: the file system's own, no flush
 
 
 def leave(m2b):
@@ -125,7 +124,7 @@ def leave(m2b):
             _register[0] = 0
         else:
             _file.seek(0)
-            _file.write(_IDLE)
+            _file.write("-")
 
 
 def _write(state, app):

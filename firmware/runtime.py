@@ -7,13 +7,14 @@ from shared_buffers.protocol import (
     BLE, BLUENET_EVENT, ASSETS, BUFFER_SIZE, CONTINUE, ERR_BUSY, ERR_NOT_FOUND, ERR_UNDEFINED,
     ERROR, FLAG_RAISED, IN_PROGRESS, MESH, MESSAGE, NO_REQUEST, OFF_CALL_ID, OFF_FLAGS, OFF_TEXT,
     OFF_GRANT, OFF_GRANT_DONE, OFF_TEXT_LEN, OFF_USED, OFF_YIELD_SLOTS, OFF_YIELD_TYPE, PIN, REQUEST,
-    SIGNAL, SUCCESS, TEXT_MAX, YIELD, YIELD_LOOP, YIELD_SETUP, YIELD_STRUCT, DEFAULT_STACK_DEPTH,
+    SIGNAL, SUCCESS, TEXT_MAX, YIELD, YIELD_LOOP, YIELD_SETUP, YIELD_STRUCT,
 )
 
 try:
     from micropython import const
 except ImportError:  # CPython: const(n) is n
     const = int  # type: ignore[assignment]
+del __file__  # a slot of the module's globals (5 would take a 6-slot table); no one reads its path
 # The Runtime serving the SDK's calls ([0], set by microapp.bind()), and [1]: the SDK imports
 # one of its lazy modules (the loader's import hook lets it through). The SDK's few ways to the
 # runtime hold this cell as a default argument and the SDK's modules drop it from their globals:
@@ -29,9 +30,11 @@ _DISPATCHED = const(0x1E0C4)
 
 
 class Runtime:
-    def __init__(self, m2b, b2m, to_host, depth=DEFAULT_STACK_DEPTH, unwind=()):
-        """unwind: exception classes that end the app from outside (a new session, a greenlet
-        being replaced); every other BaseException out of the app is the app's fault."""
+    def __init__(self, m2b, b2m, to_host, depth, unwind):
+        """depth: the context stack's (protocol.DEFAULT_STACK_DEPTH unless the host says); unwind: a tuple
+        of the exception classes that end the app from outside (a new session, a greenlet being
+        replaced; () for none); every other BaseException out of the app is the app's fault.
+        (No default arguments: they would cost a board's heap.)"""
         self.m2b = m2b
         self.b2m = b2m
         self._yield = to_host
@@ -50,14 +53,15 @@ class Runtime:
         self.last_error = None  # the last exception out of the app's code (for tracebacks)
         self._grant = 0  # idle ticks the host granted at the last resume (ours, docs/protocol.md)
         # Ours, the simulator's mesh only (None elsewhere): yields to the host between two idle
-        # ticks of a grant (see _paused); returns True when the host runs the next one.
+        # ticks of a grant (see final()); returns True when the host runs the next one.
         self.pause = None
 
     # -- hard yields and the main context ---------------------------------------------------
     def run(self, setup, loop):
         """The main context: setup() once, then loop() once per tick, each ending in a hard yield
         (or, within a grant of idle ticks, in the next loop() at once: final()'s fast path,
-        inlined here because an idle tick is nothing else)."""
+        inlined here because an idle tick is nothing else; the mesh's stepped grants, which
+        pause, take final()'s)."""
         m2b, b2m = self.m2b, self.b2m
         self.call_id = b2m[OFF_CALL_ID]
         fn, kind = setup, YIELD_SETUP
@@ -72,56 +76,48 @@ class Runtime:
                 self.final(kind, e)
             else:
                 m2b[1] = NO_REQUEST  # the SDK's main.c; delay() leaves the ack as it was
-                if self._grant > 1 and b2m[OFF_GRANT]:
-                    pause = self.pause
-                    if pause is None or pause() is True or self._paused():
-                        self._grant -= 1
-                        m2b[OFF_GRANT_DONE] += 1
+                if self._grant > 1 and b2m[OFF_GRANT] and self.pause is None:
+                    self._grant -= 1
+                    m2b[OFF_GRANT_DONE] += 1
                 else:
-                    self.final(kind)
+                    self.final(kind, None)
             fn, kind = loop, YIELD_LOOP
 
     def final(self, kind, exc=None):
-        """Hard yield: the final status of this entry; returns when the host resumes us.
-        Within a grant of idle ticks (ours) a clean final status needs no yield: the runtime
-        runs the next tick itself, advancing its clock, until a request or the grant's end."""
+        """Hard yield: the final status of this entry (exc: the exception that ended it; the
+        SDK's delay() gives none); returns when the host resumes us. Within a grant of idle ticks (ours) a clean
+        final status needs no yield: the runtime runs the next tick itself, advancing its clock,
+        until a request or the grant's end.
+        Between two idle ticks of a stepped grant (the simulator's mesh) the runtime pauses
+        instead (self.pause()), and the host takes the pause as the final status of the tick
+        just run. It resumes with True for the next idle tick; otherwise it has written b2m: an
+        interrupt, served as after a yield, or a new entry (the grant is over)."""
         m2b = self.m2b
         b2m = self.b2m
-        if self._grant > 1 and exc is None and b2m[OFF_GRANT]:
+        in_grant = self._grant > 1 and exc is None and b2m[OFF_GRANT] != 0
+        if in_grant:
             pause = self.pause
-            if pause is None or pause() is True or self._paused():
-                self._grant -= 1
-                m2b[OFF_GRANT_DONE] += 1
-            return
-        m2b[0] = YIELD
-        m2b[OFF_CALL_ID] = self.call_id
-        m2b[OFF_USED] = YIELD_STRUCT
-        m2b[OFF_YIELD_TYPE] = kind
-        m2b[OFF_YIELD_SLOTS] = self.max_depth - self.depth
-        _write_error(m2b, exc)
-        # Yield until the host resumes this context; an interrupt written meanwhile (ack REQUEST)
-        # is served on top of it first. The host's resume names the context's id for this entry.
-        self._yield()
-        while b2m[1] == REQUEST:
-            self._interrupt()
+            next_tick = pause is None or pause() is True
+        else:
+            m2b[0] = YIELD
+            m2b[OFF_CALL_ID] = self.call_id
+            m2b[OFF_USED] = YIELD_STRUCT
+            m2b[OFF_YIELD_TYPE] = kind
+            m2b[OFF_YIELD_SLOTS] = self.max_depth - self.depth
+            _write_error(m2b, exc)
             self._yield()
-        self.call_id = b2m[OFF_CALL_ID]
-        self._grant = b2m[OFF_GRANT] if b2m[0] == CONTINUE else 0
-
-    def _paused(self):
-        """Between two idle ticks of a stepped grant (the simulator's mesh) the runtime pauses
-        (self.pause()), and the host takes the pause as the final status of the tick just run.
-        It resumes with True for the next idle tick; otherwise (here) it has written b2m: an
-        interrupt, served as in final(), or a new entry, when we go on as final() does (False:
-        the grant is over)."""
-        b2m = self.b2m
-        while b2m[1] == REQUEST:
+            next_tick = False
+        # Until the host resumes this context, an interrupt written meanwhile (ack REQUEST) is
+        # served on top of it first. The host's resume names the context's id for this entry.
+        while not next_tick and b2m[1] == REQUEST:
             self._interrupt()
-            if self._yield() is True:
-                return True
-        self.call_id = b2m[OFF_CALL_ID]
-        self._grant = b2m[OFF_GRANT] if b2m[0] == CONTINUE else 0
-        return False
+            next_tick = self._yield() is True and in_grant
+        if next_tick:
+            self._grant -= 1
+            m2b[OFF_GRANT_DONE] += 1
+        else:
+            self.call_id = b2m[OFF_CALL_ID]
+            self._grant = b2m[OFF_GRANT] if b2m[0] == CONTINUE else 0
 
     # -- interrupts -------------------------------------------------------------------------
     def _interrupt(self):

@@ -174,12 +174,12 @@ from shared_buffers.serial_frame import crc16
 _f = enabled_app()
 if _f:
     _d = _f[1].encode()
-    print((_f[0], crc16(_d), len(_d)))
+    print((_f[0], crc16(_d, 0, None, 0xFFFF), len(_d)))
 else:
     try:
         with open('app.py', 'rb') as _h:
             _d = _h.read()
-        print(('app.py', crc16(_d), len(_d)))
+        print(('app.py', crc16(_d, 0, None, 0xFFFF), len(_d)))
     except OSError:
         print(None)
 """

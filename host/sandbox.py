@@ -142,7 +142,7 @@ def child_main(mem_fd: int, from_host: int, to_host: int, stack_depth: int, cpu_
         m2b[:] = shm[0:size]
         b2m[:] = shm[size:2 * size]
 
-    runtime = Runtime(m2b, b2m, yield_to_host, stack_depth)
+    runtime = Runtime(m2b, b2m, yield_to_host, stack_depth, ())
     report = json.dumps([active, missing]).encode()
     write(to_host, b"S" + len(report).to_bytes(2, "little") + report)  # started: the app's own code runs from here on, under the watchdog
     try:

@@ -24,10 +24,15 @@
 #   next frame the other way most likely holds (Session, the predicted ack): a request's
 #   REQUEST and the host's SUCCESS then travel only when they are not that.
 # Runs under MicroPython and CPython.
+import sys
+
 try:
     from micropython import const
 except ImportError:  # CPython: const(n) is n
     const = int  # type: ignore[assignment]
+
+_MICROPYTHON = sys.implementation.name == "micropython"  # the board's build: const(1)
+del sys  # (a global of the board's less: it is needed for that only)
 
 from shared_buffers.protocol import (
     BLUENET_SIZE, BUFFER_SIZE, OFF_TEXT_LEN, OFF_USED, REQUEST, SUCCESS, TEXT_MAX, TRAILER_FIXED,
@@ -76,10 +81,15 @@ MAX_APP_PATH = const(120)  # bytes of UTF-8 a HELLO can name
 TEXT_CHUNK = const(200)  # bytes of text in one TEXT frame (short frames get through a noisy line)
 MAX_TEXT = const(4096)  # a longer text loses its start (a traceback's end names the exception)
 _RUN = const(8)  # bytes a run carries at most
+# Session.shadows: both shadows (2 * BUFFER_SIZE), then the data frames' key (_KEY: nonce (4),
+# epoch u16 LE, direction), then the board's challenge (4, CHALLENGE_AT)
+_KEY = const(196)
+CHALLENGE_AT = const(203)
 
 
-def crc16(data, start=0, end=None, crc=0xFFFF):
-    """CRC-16/CCITT-FALSE of data[start:end], continuing from `crc`."""
+def crc16(data, start, end, crc):
+    """CRC-16/CCITT-FALSE of data[start:end] (end None: to its end), continuing from `crc`
+    (0xFFFF: a new one). (No default arguments: they would cost the board's heap.)"""
     # by table: the 256 u16 (CCITT's polynomial, by the top byte) big-endian, a bytes constant
     # that a board running from ROMFS leaves in flash (an array built at import would take 512
     # bytes of heap, a global's name more); tests/serial/test_serial_frame.py checks it
@@ -136,18 +146,18 @@ class Session:
     way."""
 
     def __init__(self):
-        # both shadows in one buffer, m2b's then b2m's: the delta's address space
-        self.shadows = bytearray(2 * BUFFER_SIZE)
+        # both shadows in one buffer, m2b's then b2m's (the delta's address space), then the
+        # data frames' key and the board's challenge (firmware/board_main.py): 207 bytes take
+        # the heap block the shadows alone (196) would, two buffers of their own would cost more
+        self.shadows = bytearray(CHALLENGE_AT + CHALLENGE_SIZE)
         self.seq = 0
         self.epoch = 0
-        # the CRC start: nonce (4), epoch u16 LE, direction; then 4 bytes the board keeps its
-        # challenge in (firmware/board_main.py: a buffer of its own would cost its heap)
-        self._key = bytearray(11)
         self.open = False
 
     def start(self, nonce, seq):
-        self.shadows[:] = bytes(2 * BUFFER_SIZE)
-        self._key[0:4] = nonce
+        shadows = self.shadows
+        shadows[0:_KEY] = bytes(_KEY)
+        shadows[_KEY:_KEY + 4] = nonce
         self.seq = seq
         self.epoch = 0
         self.open = True
@@ -159,12 +169,15 @@ class Session:
             self.epoch += 1
         return self.seq
 
-
-
-# What content that is not a valid frame raises (a bad escape, too short, a bad CRC, a bad delta):
-# ValueError itself (raised as such here), which a HELLO's path that is not UTF-8 (UnicodeError)
-# raises too; a class of its own would take a board's heap.
-FrameError = ValueError
+    def _crc_start(self, seq, to_board):
+        """The CRC start of a data frame of this session with `seq`: the key with the current
+        epoch, or the next one for the seq that wraps it, and the direction."""
+        epoch = self.epoch + 1 if (seq == 1 and self.seq == 255) else self.epoch
+        shadows = self.shadows  # (the key follows the shadows)
+        shadows[_KEY + 4] = epoch & 0xFF
+        shadows[_KEY + 5] = (epoch >> 8) & 0xFF
+        shadows[_KEY + 6] = 1 if to_board else 2
+        return crc16(shadows, _KEY, _KEY + 7, 0xFFFF)
 
 
 def control(raw, kind, seq, body):
@@ -248,33 +261,22 @@ def delta(raw, session, seq, to_board, m2b, b2m):
                 pos = base + j
         base += BUFFER_SIZE
     shadows[1] = REQUEST if to_board else SUCCESS  # m2b's ack: the predicted one (Session)
-    return control(raw, None, n, _crc_start(session, seq, to_board))
-
-
-def _crc_start(session, seq, to_board):
-    """The CRC start of a data frame of `session` with `seq`: the session's key with the current
-    epoch, or the next one for the seq that wraps it, and the direction."""
-    epoch = session.epoch + 1 if (seq == 1 and session.seq == 255) else session.epoch
-    key = session._key
-    key[4] = epoch & 0xFF
-    key[5] = (epoch >> 8) & 0xFF
-    key[6] = 1 if to_board else 2
-    return crc16(key, 0, 7)
+    return control(raw, None, n, session._crc_start(seq, to_board))
 
 
 def check(raw, n, session, to_board):
     """The kind of checked content raw[:n] (HELLO, INFO, NAK; RESUME or YIELD for a data frame
-    of `session`, which must be open), or raise FrameError."""
+    of `session`, which must be open), or raise ValueError (the host's FrameError)."""
     if n < 1 + CRC_SIZE:
         raise ValueError  # too short
     sent = ((raw[n - 2] << 8) | raw[n - 1]) ^ 0xFFFF
     if raw[0] == 0:
-        if n < _CONTROL_HEAD + CRC_SIZE or crc16(raw, 0, n - CRC_SIZE) != sent:
+        if n < _CONTROL_HEAD + CRC_SIZE or crc16(raw, 0, n - CRC_SIZE, 0xFFFF) != sent:
             raise ValueError  # bad CRC
         return raw[1]
     if session is None or not session.open:
         raise ValueError  # no session
-    if crc16(raw, 0, n - CRC_SIZE, _crc_start(session, raw[0], to_board)) != sent:
+    if crc16(raw, 0, n - CRC_SIZE, session._crc_start(raw[0], to_board)) != sent:
         raise ValueError  # bad CRC
     return RESUME if to_board else YIELD
 
@@ -282,11 +284,11 @@ def check(raw, n, session, to_board):
 def apply_delta(raw, n, session, m2b, b2m, to_board):
     """Apply a checked data frame's delta (to_board: a RESUME, else a YIELD) to the shadows,
     then copy the parts of the shadows that travel (as delta()'s) into m2b and b2m, then predict
-    the next frame's ack (Session). Raises FrameError (nothing applied) when a run is out of
+    the next frame's ack (Session). Raises ValueError (nothing applied) when a run is out of
     bounds."""
     end = n - CRC_SIZE
     shadows = session.shadows
-    for write in (False, True):
+    for write in range(2):  # checked (0), then applied (1): not a tuple (a board's heap holds those)
         i = 1
         pos = 0
         while i < end:
@@ -371,24 +373,34 @@ def info_body(status, depth, heap_boot, heap_now, challenge, version, app, error
             + heap_now.to_bytes(4, "little") + challenge + text[:MAX_INFO_TEXT])
 
 
-def parse_hello(data):
-    """(challenge, nonce, stack depth, app path) of a HELLO body."""
-    if len(data) < HELLO_HEAD_SIZE:
+def parse_hello(raw, n):
+    """(challenge, nonce, stack depth, app path) of the checked HELLO content raw[:n], or None
+    when its body is empty (the host asks for the board's challenge)."""
+    if n == _CONTROL_HEAD + CRC_SIZE:
+        return None
+    if n < _CONTROL_HEAD + HELLO_HEAD_SIZE + CRC_SIZE:
         raise ValueError  # HELLO too short
-    return (bytes(data[0:4]), bytes(data[4:8]), data[8], bytes(data[HELLO_HEAD_SIZE:]).decode())
-
-
-def control_body(raw, n):
-    """The body of checked control content raw[:n] (a copy)."""
-    return bytes(raw[_CONTROL_HEAD:n - CRC_SIZE])
+    return (bytes(raw[3:7]), bytes(raw[7:11]), raw[11],
+            bytes(raw[_CONTROL_HEAD + HELLO_HEAD_SIZE:n - CRC_SIZE]).decode())
 
 
 def text_frames(raw, seq, text):
     """TEXT frames carrying `text` (bytes, its last MAX_TEXT), one after the other, built in
     `raw` as control()'s: the first with its leading flag, as every frame."""
     text = text[-MAX_TEXT:]
-    out = []
+    out = bytearray()  # (b"".join would hold a constant b"" on a board's heap)
     for offset in range(0, len(text), TEXT_CHUNK):
         frame = control(raw, TEXT, seq, offset.to_bytes(2, "little") + text[offset:offset + TEXT_CHUNK])
-        out.append(frame[1:] if out else frame)
-    return b"".join(out)
+        out += frame[1:] if out else frame
+    return out
+
+
+if not _MICROPYTHON:  # the host's names (code that runs under MicroPython uses ValueError)
+    # What content that is not a valid frame raises (a bad escape, too short, a bad CRC, a bad
+    # delta): ValueError itself, which a HELLO's path that is not UTF-8 (UnicodeError) raises
+    # too; a class of its own would take a board's heap.
+    FrameError = ValueError
+
+    def control_body(raw, n):
+        """The body of checked control content raw[:n] (a copy)."""
+        return bytes(raw[_CONTROL_HEAD:n - CRC_SIZE])

@@ -6,7 +6,7 @@ import struct
 
 from shared_buffers import serial_frame as F
 from shared_buffers.protocol import BLUENET_SIZE, OFF_TEXT_LEN, OFF_USED, TEXT_MAX, TRAILER_FIXED
-from shared_buffers.serial_frame import CHALLENGE_SIZE, ESC, INFO_HEAD_SIZE, MAX_CONTENT, FrameError
+from shared_buffers.serial_frame import CHALLENGE_SIZE, ESC, INFO_HEAD_SIZE, MAX_CONTENT
 
 _FLIP = 0x80      # serial_frame's (private there: a const() the board inlines)
 _ESC_FLIP = 0xA0
@@ -83,7 +83,7 @@ def parse_info(data):
     """(status, stack depth, heap at boot, heap now, version, app, error, challenge) of an INFO
     body (host side)."""
     if len(data) < INFO_HEAD_SIZE:
-        raise FrameError("INFO too short")
+        raise ValueError("INFO too short")  # (serial_frame.FrameError, a name MicroPython lacks)
     status, depth, heap_boot, heap_now = struct.unpack_from(_INFO_HEAD, data, 0)
     fields = bytes(data[INFO_HEAD_SIZE:]).decode("utf-8", "replace").split("\n", 2)
     while len(fields) < 3:

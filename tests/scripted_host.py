@@ -94,7 +94,7 @@ def host():
 
 
 def main():
-    runtime = Runtime(m2b, b2m, host, 1)
+    runtime = Runtime(m2b, b2m, host, 1, ())
     setup, loop = load_app(APP)
     microapp.bind(runtime)
     next_entry()

@@ -167,7 +167,7 @@ def test_the_predicted_ack_keeps_both_ends_equal_whichever_way_frames_go(turns):
         frame = enc.delta(sender, seq, to_board, m2b, b2m)
         receive(frame, receiver, to_board, *((bm, bb) if to_board else (hm, hb)))
         assert travelling(bm) == travelling(hm) and travelling(bb) == travelling(hb)
-        assert host.shadows == board.shadows
+        assert host.shadows[:F._KEY] == board.shadows[:F._KEY]
 
 
 @settings(max_examples=300, deadline=None)
@@ -181,12 +181,28 @@ def test_no_control_frame_holds_a_repl_control_byte_and_every_one_decodes_back(s
     assert F.control_body(raw, n) == body
 
 
+def test_the_key_and_the_challenge_follow_the_shadows_where_no_delta_reaches():
+    # Session.shadows: both shadows, the key (nonce, epoch u16, direction), the board's challenge
+    assert F._KEY == 2 * P.BUFFER_SIZE and F.CHALLENGE_AT == F._KEY + 7
+    session = F.Session()
+    assert len(session.shadows) == F.CHALLENGE_AT + F.CHALLENGE_SIZE
+    session.start(b"abcd", 0)
+    raw = bytearray(F.MAX_CONTENT)
+    # seq, a byte at b2m's last address (a skip of 195), then one more: the key's first byte
+    raw[0:6] = bytes((1, 0xF8, 2 * P.BUFFER_SIZE - 1, 0x55, 0x00, 0x66))
+    with pytest.raises(F.FrameError):
+        F.apply_delta(raw, 8, session, bytearray(P.BUFFER_SIZE), bytearray(P.BUFFER_SIZE), True)
+    F.apply_delta(raw, 6, session, bytearray(P.BUFFER_SIZE), bytearray(P.BUFFER_SIZE), True)
+    assert session.shadows[F._KEY - 1] == 0x55  # (the first run alone, n = 6: it applies)
+    assert session.shadows[F._KEY:F._KEY + 4] == b"abcd"
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300), st.integers(0, 0xFFFF))
 def test_the_crc_is_crc16_ccitt_from_any_start(data, start):
     # the table is a bytes constant: binascii computes the same CRC without one
     assert F.crc16(data, 0, None, start) == binascii.crc_hqx(data, start)
-    assert F.crc16(b"123456789") == 0x29B1  # CRC-16/CCITT-FALSE's check value
+    assert F.crc16(b"123456789", 0, None, 0xFFFF) == 0x29B1  # CRC-16/CCITT-FALSE's check value
 
 
 def _caught(frame):
@@ -277,7 +293,7 @@ def test_the_board_reader_skips_garbage_and_reports_corrupt_frames():
         F.check(raw, read(), None, True)
     n = read()
     assert F.check(raw, n, None, True) == F.HELLO
-    assert F.parse_hello(F.control_body(raw, n))[3] == "app.py"
+    assert F.parse_hello(raw, n)[3] == "app.py"
     n = read()
     with pytest.raises(F.FrameError):  # the corrupt one: the board NAKs it
         F.check(raw, n, None, True)
@@ -291,7 +307,14 @@ def test_the_board_reader_skips_garbage_and_reports_corrupt_frames():
 def test_info_and_hello_bodies_round_trip():
     info = H.parse_info(F.info_body(F.INFO_LOAD_ERROR, 3, 1000, 2000, b"wxyz", "fw 1", "app.py", "NameError: x"))
     assert info == (F.INFO_LOAD_ERROR, 3, 1000, 2000, "fw 1", "app.py", "NameError: x", b"wxyz")
-    assert F.parse_hello(H.hello_body(b"wxyz", b"abcd", 2, "apps/x.py")) == (b"wxyz", b"abcd", 2, "apps/x.py")
+    raw = bytearray(F.MAX_CONTENT)
+    for body, fields in ((H.hello_body(b"wxyz", b"abcd", 2, "apps/x.py"), (b"wxyz", b"abcd", 2, "apps/x.py")),
+                         (b"", None)):  # an empty one: the host asks for the challenge
+        n = H.unescape(F.control(raw, F.HELLO, 1, body)[1:-1], raw)
+        assert F.check(raw, n, None, True) == F.HELLO and F.parse_hello(raw, n) == fields
+    n = H.unescape(F.control(raw, F.HELLO, 1, b"wxyz")[1:-1], raw)
+    with pytest.raises(F.FrameError):  # too short (the board NAKs it)
+        F.parse_hello(raw, n)
     long = F.info_body(F.INFO_LOAD_ERROR, 3, 0, 0, b"wxyz", "fw 1", "app.py", "NameError: " + "x" * 500)
     assert len(long) == F.INFO_HEAD_SIZE + F.MAX_INFO_TEXT  # cut to fit, never an error of its own
 
@@ -330,11 +353,11 @@ for changes in {script!r}:
 stream, one = io.BytesIO({stream!r}), bytearray(1)
 F.read_frame(stream.readinto, one, raw)  # the junk before the first flag
 n = F.read_frame(stream.readinto, one, raw)
-print(F.check(raw, n, None, True), F.parse_hello(F.control_body(raw, n)))
+print(F.check(raw, n, None, True), F.parse_hello(raw, n))
 n = F.read_frame(stream.readinto, one, raw)
 try:
     F.check(raw, n, None, True)
-except F.FrameError:
+except ValueError:  # (FrameError: the host's name)
     print("corrupt")
 r = F.Session()
 r.start(b"\\x81\\x82\\x7e\\x03", 250)
