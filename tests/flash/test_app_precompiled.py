@@ -141,7 +141,7 @@ def test_an_app_the_board_cannot_compile_runs_precompiled(tmp_path) -> None:
     """The point of precompiling: the board's compiler needs far more heap than the bytecode it
     makes. A 9 KB app runs precompiled on a PCA10040 (firmware in ROMFS); as source its load
     runs out of memory. (A 6 KB one, 70 functions, loaded as source once the firmware was cut
-    to 10 256 bytes, 80 once it was 9 088: 100 leaves the firmware room to shrink.)"""
+    to 10 256 bytes: 100 leaves the firmware room to shrink.)"""
     app = tmp_path / "big.py"
     app.write_bytes(big_app(100))
     with VirtualBoard.for_profile("pca10040", str(tmp_path / "flash"), paced=False,
@@ -175,10 +175,10 @@ def test_a_run_sends_the_app_precompiled_unless_its_first_line_begins_a_compound
 
 
 def test_microapp_run_runs_an_app_the_board_cannot_compile(tmp_path) -> None:
-    """`microapp run --port` sends the app precompiled: the 6 KB app that runs only precompiled
+    """`microapp run --port` sends the app precompiled: the 9 KB app that runs only precompiled
     on a PCA10040 (above) runs, as tools/flash.py app stores it."""
     app = tmp_path / "big.py"
-    app.write_bytes(big_app(90))
+    app.write_bytes(big_app(100))
     with VirtualBoard.for_profile("pca10040", str(tmp_path / "flash"), paced=False,
                                   log=lambda message: None) as board:
         with connect(board.port) as b:
