@@ -206,8 +206,8 @@ def board_image(board: Board, files: list[tuple[str, bytes]] | None = None, sour
                 imported_from: str = "") -> tuple[list[tuple[str, bytes]], list[str]]:
     """(the files to put on `board`, the paths of their other form, to remove); see
     host/flashing/mpy.py's precompiled for `imported_from`."""
-    check_features(board)
-    if files is None:
+    if files is None:  # the firmware itself (once per install: the romfs path asks again for main.py)
+        check_features(board)
         files = firmware_files()
     if source:
         return sources(files)
