@@ -105,7 +105,8 @@ if _MICROPYTHON:
     # (the names one string: a tuple would cost more; a shadow is a stand-in of the SDK's with
     # no module, which raises NameError for its name: firmware/microapp.py's _Lazy._withheld)
     _shadows = microapp._Lazy._withheld = {
-        key: microapp._Lazy() for key in "open exec eval compile execfile input help globals locals".split()
+        key: microapp._Lazy()
+        for key in "open exec eval compile execfile input help globals locals".split()
         if hasattr(builtins, key)}
 
 

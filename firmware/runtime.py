@@ -31,9 +31,10 @@ _DISPATCHED = const(0x1E0C4)
 
 class Runtime:
     def __init__(self, m2b, b2m, to_host, depth, unwind):
-        """depth: the context stack's (protocol.DEFAULT_STACK_DEPTH unless the host says); unwind: a tuple
-        of the exception classes that end the app from outside (a new session, a greenlet being
-        replaced; () for none); every other BaseException out of the app is the app's fault.
+        """depth: the context stack's (protocol.DEFAULT_STACK_DEPTH unless the host says);
+        unwind: a tuple of the exception classes that end the app from outside (a new session,
+        a greenlet being replaced; () for none); every other BaseException out of the app is
+        the app's fault.
         (No default arguments: they would cost a board's heap.)"""
         self.m2b = m2b
         self.b2m = b2m
@@ -85,9 +86,9 @@ class Runtime:
 
     def final(self, kind, exc=None):
         """Hard yield: the final status of this entry (exc: the exception that ended it; the
-        SDK's delay() gives none); returns when the host resumes us. Within a grant of idle ticks (ours) a clean
-        final status needs no yield: the runtime runs the next tick itself, advancing its clock,
-        until a request or the grant's end.
+        SDK's delay() gives none); returns when the host resumes us. Within a grant of idle
+        ticks (ours) a clean final status needs no yield: the runtime runs the next tick itself,
+        advancing its clock, until a request or the grant's end.
         Between two idle ticks of a stepped grant (the simulator's mesh) the runtime pauses
         instead (self.pause()), and the host takes the pause as the final status of the tick
         just run. It resumes with True for the next idle tick; otherwise it has written b2m: an

@@ -84,9 +84,9 @@ class _Folder:
         # A name the app binds at its top level (but by `import microapp`) is the app's own.
         own = _bound(tree.body, sdk_imports=False) | _assigned_global(tree)
         self.modules -= own
-        self.constants = {name: value for name, value in CONSTANTS.items()
-                          if starred and name not in own}
-        if self.constants or self.modules:
+        # the names `from microapp import *` gives that reach the SDK's
+        self.starred = frozenset(CONSTANTS) - own if starred else frozenset()
+        if self.starred or self.modules:
             self._visit(tree.body, (), frozenset())
 
     def _import_from(self, node: ast.ImportFrom) -> None:
@@ -108,17 +108,19 @@ class _Folder:
         breaks = node.end_lineno - node.lineno  # type: ignore[attr-defined, operator]
         if breaks:
             text = text[:-1] + "\n" * breaks + ")"
-        self.edits.append(((node.lineno, node.col_offset, node.end_lineno,  # type: ignore[attr-defined]
-                            node.end_col_offset), text))  # type: ignore[attr-defined]
+        span = (node.lineno, node.col_offset,  # type: ignore[attr-defined]
+                node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
+        self.edits.append((span, text))
 
-    def _visit(self, nodes, shadowing: tuple[frozenset[str], ...], class_own: frozenset[str]) -> None:
+    def _visit(self, nodes, shadowing: tuple[frozenset[str], ...],
+               class_own: frozenset[str]) -> None:
         """Fold in `nodes`. shadowing: the names each enclosing function or comprehension
         binds; class_own: those of the class body `nodes` are directly in (a class's names
         shadow in its body only, not in its methods)."""
         for node in nodes:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                if node.id in self.constants and not _shadowed(node.id, shadowing, class_own):
-                    self._replace(node, f"({self.constants[node.id]})")
+                if node.id in self.starred and not _shadowed(node.id, shadowing, class_own):
+                    self._replace(node, f"({CONSTANTS[node.id]})")
             elif (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load)
                   and isinstance(node.value, ast.Name) and node.value.id in self.modules
                   and node.attr in CONSTANTS
@@ -145,7 +147,8 @@ class _Folder:
             self._visit(inner, shadowing + (frozenset(own),), frozenset())
         elif isinstance(node, ast.ClassDef):
             self._visit(outer + node.bases + [k.value for k in node.keywords], shadowing, class_own)
-            self._visit(node.body, shadowing, frozenset(_bound(node.body) - _declared_global(node.body)))
+            own = _bound(node.body) - _declared_global(node.body)
+            self._visit(node.body, shadowing, frozenset(own))
         else:  # a comprehension
             generators = node.generators
             self._visit([generators[0].iter], shadowing, class_own)

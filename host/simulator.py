@@ -58,9 +58,10 @@ class Simulation:
                  scenario: Scenario | None = None, seed: int = 0, isolate: bool = False) -> None:
         """code: the app for the greenlet link, its source (the SDK's constants are folded in,
         host/sdk_constants.py) or a code object compiled from folded source (read_app); or
-        pass a ready `link` (a board's serial link) that already holds the app, with code=None. policy: what a
-        fault does (restart up to 3 times by default). store: where the app's flags and counters
-        persist under `app_name` (an app saved as disabled starts disabled); None: not kept.
+        pass a ready `link` (a board's serial link) that already holds the app, with code=None.
+        policy: what a fault does (restart up to 3 times by default). store: where the app's
+        flags and counters persist under `app_name` (an app saved as disabled starts disabled);
+        None: not kept.
         clock: a VirtualClock by default; a WallClock paces the ticks in real time (a board).
         history: where the device keeps its log and history (host.report; lists by default).
         scenario: the world the stone lives in (host/world); its timeline runs with `events`.

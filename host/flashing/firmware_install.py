@@ -206,7 +206,7 @@ def board_image(board: Board, files: list[tuple[str, bytes]] | None = None, sour
                 imported_from: str = "") -> tuple[list[tuple[str, bytes]], list[str]]:
     """(the files to put on `board`, the paths of their other form, to remove); see
     host/flashing/mpy.py's precompiled for `imported_from`."""
-    if files is None:  # the firmware itself (once per install: the romfs path asks again for main.py)
+    if files is None:  # the firmware itself (once an install: romfs's main.py comes as files)
         check_features(board)
         files = firmware_files()
     if source:
