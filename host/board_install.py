@@ -106,10 +106,11 @@ def run_form(exec_, app: bytes) -> bytes:
     from host.flashing.app_image import run_image
     from host.flashing.apps import board_bytecode
     mpy = board_bytecode(exec_)
+    app = fold(app)  # the SDK's constants, in either form (host/sdk_constants.py)
     try:
-        return (run_image(app, mpy) if mpy is not None else None) or fold(app)
+        return (run_image(app, mpy) if mpy is not None else None) or app
     except (SyntaxError, ValueError, FlashError):  # the board's own compiler says what is wrong
-        return fold(app)
+        return app
 
 
 FIRMWARE_HINT = "install it with: python tools/flash.py firmware --port {port}"

@@ -49,11 +49,11 @@ def _image(code: bytes, mpy: int) -> bytes:
 
 
 def run_image(source: bytes, mpy: int) -> bytes | None:
-    """The app as `microapp run --port` sends it (no header: it is not stored): precompiled for
+    """The app (its source, the SDK's constants folded in: host/board_install.py's run_form) as
+    `microapp run --port` sends it (no header: it is not stored): precompiled for
     bytecode `mpy`, the prologue joined to the app's first line by a semicolon so that its
     frames number the file's own lines; None when that line begins a compound statement (def,
     class, if, a decorator...), which nothing can stand before on its line: it goes as source."""
-    source = fold(source)
     tree = ast.parse(source)
     starts = [min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", ())])
               for node in tree.body]
