@@ -31,8 +31,11 @@ and the heap (not timed):
 `python benchmarks/flash_bench.py heap` prints the heap figures alone; `heap --split` adds
 heap_32bit_MODULE for each module a boot loads (32-bit, ROMFS): the heap its import adds, the
 modules imported one at a time in dependency order, then heap_32bit_Board() and
-heap_32bit_app_lookup. The interned-name table grows in pools, each allocated whole by the step
-that fills the last one: a module's figure can hold a pool that all share. `heap --kinds` adds
+heap_32bit_app_lookup. The interned-name table grows in pools, each allocated whole by the name
+that finds the last one full (20, 40, 80, 160 names...): so that a step's figure holds its own
+objects only, the split's probe fills the pools before its baseline, and heap_32bit_names is
+what the names take in firmware_heap_bytes_32bit (the figure less the steps' sum: the pools
+the firmware's names need, less their room left). `heap --kinds` adds
 heap_32bit_kind_KIND: firmware_heap_bytes_32bit by the kind of object that holds it (the heap's
 block map, micropython.mem_info(1)): names (the pools of interned names, ~7 B a name, their
 text stays in ROM), functions, str (str and bytes objects), dicts (dict objects; their tables
@@ -149,8 +152,12 @@ _LOADED_PROBE = FIRMWARE_HEAP_PROBE.replace(
     "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in ('firmware', 'shared_buffers'))))")
 # The heap each step adds: STEPS is one import line per module (the WASI build's collector
 # frees what a loop over them would hold in wasm locals), then the probe's Board() and app lookup.
+# The names' pools are made first (hasattr interns the name it asks for): 300 names fill those
+# of 20, 40, 80 and 160 and start one of 320, where the firmware's names then fit.
 _SPLIT_PROBE = """
 import gc, sys
+for i in range(300):
+    hasattr(sys, 'zq%d' % i)
 last = 0
 def step(what):
     global last
@@ -207,15 +214,17 @@ def _import_order(modules: list[str]) -> list[str]:
     return order
 
 
-def heap_split_32bit() -> dict[str, int]:
-    """firmware_heap_bytes_32bit (ROMFS) split by module, in import order, and what Board()
-    and the app lookup then add (the split's sum is within a few hundred bytes of the figure:
-    the steps' own names)."""
+def heap_split_32bit(total: int) -> dict[str, int]:
+    """firmware_heap_bytes_32bit (ROMFS, `total`) split by module, in import order, what
+    Board() and the app lookup then add, each without the names' pools, and the pools
+    (heap_32bit_names: `total` less the steps' sum)."""
     loaded = _run_32bit(_LOADED_PROBE, True).split()
     steps = _import_order(loaded)
     lines = "".join(f"import {m}\nstep({m!r})\n" for m in steps)
     out = _run_32bit(_SPLIT_PROBE.replace("STEPS\n", lines), True)
-    return {f"heap_32bit_{what.split('.')[-1]}": int(n) for what, n in (line.split() for line in out.splitlines())}
+    split = {f"heap_32bit_{what.split('.')[-1]}": int(n) for what, n in (line.split() for line in out.splitlines())}
+    split["heap_32bit_names"] = total - sum(split.values())
+    return split
 
 
 # The block map's letters (py/gc.c, gc_dump_alloc_table) for the kinds heap --kinds names.
@@ -310,7 +319,7 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["heap"] and set(sys.argv[2:]) <= {"--split", "--kinds"}:
         heap = heap_figures()  # the heap figures alone (no install timing)
         if "--split" in sys.argv:
-            heap.update(heap_split_32bit())
+            heap.update(heap_split_32bit(heap["firmware_heap_bytes_32bit"]))
         if "--kinds" in sys.argv:
             heap.update(heap_kinds_32bit())
         for name, value in heap.items():

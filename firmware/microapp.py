@@ -210,15 +210,9 @@ def sendMessage(used=_P.BLUENET_SIZE, _c=SDK_CELL):
 class Serial:  # its one instance takes its name: a class and an object, one global
     """Serial.print / println / write: one LOG request each, typed by the value (int: INT or
     UINT past 2^31, float: FLOAT, bytes: ARR, anything else: its str), or by `kind`
-    (Serial.CHAR, SHORT, UINT, DOUBLE...). Returns the bytes sent, as the real SDK does."""
-    CHAR = _P.LOG_CHAR
-    INT = _P.LOG_INT
-    STR = _P.LOG_STR
-    ARR = _P.LOG_ARR
-    FLOAT = _P.LOG_FLOAT
-    DOUBLE = _P.LOG_DOUBLE
-    UINT = _P.LOG_UINT
-    SHORT = _P.LOG_SHORT
+    (Serial.CHAR, SHORT, UINT, DOUBLE...: numbers the host folds into the app's code, as the
+    SDK's other constants, host/sdk_constants.py; 8 entries of this class's table fewer).
+    Returns the bytes sent, as the real SDK does."""
 
     def begin(self, *args):  # Serial.cpp's does nothing, whatever the baud rate
         pass

@@ -8,8 +8,12 @@ fold() replaces every use of an SDK constant that reaches the SDK's by Python's 
 that `from microapp import *` (or `from microapp import NAME [as alias]`) binds at the app's top
 level, and `m.NAME` where the top level binds `m` by `import microapp [as m]`; a name the app
 binds itself (at the top level, in a function, class or comprehension) is the app's own and
-stays. Constants leave `from microapp import ...` lists. The edits keep every line where it was
-(tracebacks number the app's own lines). docs/sdk.md, "Constants".
+stays. Constants leave `from microapp import ...` lists. The SDK's objects' constants
+(OBJECT_CONSTANTS: Serial.CHAR...) are folded where the object reaches the SDK's the same way:
+`Serial.CHAR` (Serial star-imported or `from microapp import Serial [as S]`), `m.Serial.CHAR`;
+not an attribute of that name that the app assigns anywhere.
+The edits keep every line where it was (tracebacks number the app's own lines). docs/sdk.md,
+"Constants".
 """
 from __future__ import annotations
 
@@ -37,6 +41,12 @@ CONSTANTS: dict[str, int] = {
     "THROTTLED": P.SIG_THROTTLED, "BUSY": P.SIG_BUSY, "QUEUE_FULL": P.SIG_QUEUE_FULL,
     "HANDLER_FAULT": P.SIG_HANDLER_FAULT, "WATCHDOG": P.SIG_WATCHDOG,
     "APP_FAULT": P.SIG_APP_FAULT, "GATED": P.SIG_GATED, "CPU_BUSY": P.SIG_CPU_BUSY,
+}
+
+# Ours: the kinds Serial.print's `kind` takes (the value types of microapp_sdk_log_header_t).
+OBJECT_CONSTANTS: dict[str, dict[str, int]] = {
+    "Serial": {"CHAR": P.LOG_CHAR, "SHORT": P.LOG_SHORT, "INT": P.LOG_INT, "UINT": P.LOG_UINT,
+               "FLOAT": P.LOG_FLOAT, "DOUBLE": P.LOG_DOUBLE, "STR": P.LOG_STR, "ARR": P.LOG_ARR},
 }
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
@@ -74,9 +84,11 @@ class _Folder:
         self.edits: list[tuple[tuple[int, int, int, int], str]] = []
         starred = False
         self.modules: set[str] = set()  # top-level names of the SDK's module
+        imported: dict[str, str] = {}  # top-level name -> what `from microapp import` bound it to
         for node in _top_level(tree.body):
             if isinstance(node, ast.ImportFrom) and node.module == SDK_MODULE and not node.level:
                 starred |= any(alias.name == "*" for alias in node.names)
+                imported.update((a.asname or a.name, a.name) for a in node.names if a.name != "*")
                 self._import_from(node)
             elif isinstance(node, ast.Import):
                 self.modules.update(alias.asname or alias.name for alias in node.names
@@ -84,9 +96,18 @@ class _Folder:
         # A name the app binds at its top level (but by `import microapp`) is the app's own.
         own = _bound(tree.body, sdk_imports=False) | _assigned_global(tree)
         self.modules -= own
+        # top-level name -> the SDK object it is (Serial), unless the app binds it otherwise
+        if starred:
+            imported = {**{name: name for name in OBJECT_CONSTANTS}, **imported}
+        other = _bound(tree.body, sdk_imports=False, sdk_from=False) | _assigned_global(tree)
+        self.objects = {name: sdk for name, sdk in imported.items()
+                        if sdk in OBJECT_CONSTANTS and name not in other}
+        # an attribute the app assigns or deletes anywhere (`Serial.CHAR = 4`) stays a lookup
+        self.assigned = {node.attr for node in ast.walk(tree)
+                         if isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load)}
         # the names `from microapp import *` gives that reach the SDK's
         self.starred = frozenset(CONSTANTS) - own if starred else frozenset()
-        if self.starred or self.modules:
+        if self.starred or self.modules or self.objects:
             self._visit(tree.body, (), frozenset())
 
     def _import_from(self, node: ast.ImportFrom) -> None:
@@ -126,10 +147,27 @@ class _Folder:
                   and node.attr in CONSTANTS
                   and not _shadowed(node.value.id, shadowing, class_own)):
                 self._replace(node, f"({CONSTANTS[node.attr]})")
+            elif (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load)
+                  and (found := self._object_constant(node, shadowing, class_own)) is not None):
+                self._replace(node, f"({found})")
             elif isinstance(node, _SCOPES):
                 self._visit_scope(node, shadowing, class_own)
             else:
                 self._visit(ast.iter_child_nodes(node), shadowing, class_own)
+
+    def _object_constant(self, node: ast.Attribute, shadowing, class_own) -> int | None:
+        """The value of `Serial.CHAR` or `m.Serial.CHAR` when that is the SDK object's constant."""
+        owner = node.value
+        if isinstance(owner, ast.Name):
+            sdk, root = self.objects.get(owner.id), owner.id
+        elif (isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name)
+              and owner.value.id in self.modules):
+            sdk, root = owner.attr, owner.value.id
+        else:
+            return None
+        if sdk is None or node.attr in self.assigned or _shadowed(root, shadowing, class_own):
+            return None
+        return OBJECT_CONSTANTS.get(sdk, {}).get(node.attr)
 
     def _visit_scope(self, node, shadowing, class_own) -> None:
         # What the enclosing scope evaluates: decorators, defaults, annotations, bases, and a
@@ -181,16 +219,19 @@ def _top_level(body) -> Iterator[ast.stmt]:
                 yield from _top_level(case.body)
 
 
-def _bound(body, sdk_imports: bool = True) -> set[str]:
+def _bound(body, sdk_imports: bool = True, sdk_from: bool = True) -> set[str]:
     """The names a scope's own statements bind (not looking into the scopes nested in it, but
     for a comprehension's walrus, which binds in the scope around it); sdk_imports=False: not
-    those `import microapp [as m]` binds."""
+    those `import microapp [as m]` binds; sdk_from=False: nor those `from microapp import`
+    binds."""
     found: set[str] = set()
     pending = list(body)
     while pending:
         node = pending.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             found.add(node.name)
+        elif isinstance(node, ast.ImportFrom) and not sdk_from and node.module == SDK_MODULE:
+            pass
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             found.update((a.asname or a.name).split(".")[0] for a in node.names
                          if a.name != "*" and (sdk_imports or a.name != SDK_MODULE))

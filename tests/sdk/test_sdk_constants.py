@@ -9,7 +9,7 @@ import types
 import pytest
 
 from firmware import app_sdk
-from host.sdk_constants import CONSTANTS, fold
+from host.sdk_constants import CONSTANTS, OBJECT_CONSTANTS, fold
 from host.simulator import Simulation
 from shared_buffers import protocol as P
 
@@ -87,12 +87,26 @@ APPS = {
                     return "other"
         RESULT = (kind(1), kind(0))
         """,
+    "Serial's kinds": """
+        from microapp import *
+        from microapp import Serial as S
+        import microapp as m
+        def f(Serial):
+            return Serial.CHAR
+        RESULT = (Serial.CHAR, Serial.SHORT, S.DOUBLE, m.Serial.UINT, [Serial.ARR for _ in (1,)],
+                  f(types.SimpleNamespace(CHAR=-1)))
+        """,
+    "a kind the app assigns stays its own": """
+        from microapp import *
+        Serial.CHAR = 9
+        RESULT = (Serial.CHAR, Serial.INT)
+        """,
 }
 
 
 def _run(source, constants):
     sdk = types.ModuleType("microapp")
-    sdk.Serial = object()
+    sdk.Serial = types.SimpleNamespace(**(OBJECT_CONSTANTS["Serial"] if constants else {}))
     if constants:
         vars(sdk).update(CONSTANTS)
     saved = sys.modules.get("microapp")
@@ -148,6 +162,7 @@ def test_the_constants_are_bluenets_and_the_sdks_numbers():
 def test_no_sdk_module_holds_them_so_sim_and_board_agree():
     # The board's SDK (app_sdk is what `import microapp` gives) and so the simulator's view.
     assert not set(CONSTANTS) & set(dir(app_sdk))
+    assert not set(OBJECT_CONSTANTS["Serial"]) & set(dir(app_sdk.Serial))
     lines = []
     Simulation("import microapp\n"
                "def setup():\n"
