@@ -11,7 +11,7 @@ binds itself (at the top level, in a function, class or comprehension) is the ap
 stays. Constants leave `from microapp import ...` lists. The SDK's objects' constants
 (OBJECT_CONSTANTS: Serial.CHAR...) are folded where the object reaches the SDK's the same way:
 `Serial.CHAR` (Serial star-imported or `from microapp import Serial [as S]`), `m.Serial.CHAR`;
-not an attribute of that name that the app assigns anywhere.
+not where the app assigns that attribute (or `m.Serial`) anywhere.
 The edits keep every line where it was (tracebacks number the app's own lines). docs/sdk.md,
 "Constants".
 """
@@ -102,8 +102,9 @@ class _Folder:
         other = _bound(tree.body, sdk_imports=False, sdk_from=False) | _assigned_global(tree)
         self.objects = {name: sdk for name, sdk in imported.items()
                         if sdk in OBJECT_CONSTANTS and name not in other}
-        # an attribute the app assigns or deletes anywhere (`Serial.CHAR = 4`) stays a lookup
-        self.assigned = {node.attr for node in ast.walk(tree)
+        # what the app assigns or deletes anywhere (`Serial.CHAR = 4`, `m.Serial = x`) stays a
+        # lookup: the dotted paths
+        self.assigned = {_dotted(node) for node in ast.walk(tree)
                          if isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load)}
         # the names `from microapp import *` gives that reach the SDK's
         self.starred = frozenset(CONSTANTS) - own if starred else frozenset()
@@ -165,7 +166,8 @@ class _Folder:
             sdk, root = owner.attr, owner.value.id
         else:
             return None
-        if sdk is None or node.attr in self.assigned or _shadowed(root, shadowing, class_own):
+        if (sdk is None or _dotted(node) in self.assigned or _dotted(owner) in self.assigned
+                or _shadowed(root, shadowing, class_own)):
             return None
         return OBJECT_CONSTANTS.get(sdk, {}).get(node.attr)
 
@@ -195,6 +197,16 @@ class _Folder:
             rest += [cond for g in generators for cond in g.ifs]
             rest += [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
             self._visit(rest, shadowing + (targets,), frozenset())
+
+
+def _dotted(node: ast.AST) -> str:
+    """`a.b.c` of an attribute chain on a name ("" for anything else)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        head = _dotted(node.value)
+        return head and f"{head}.{node.attr}"
+    return ""
 
 
 def _shadowed(name: str, shadowing: tuple[frozenset[str], ...], class_own: frozenset[str]) -> bool:

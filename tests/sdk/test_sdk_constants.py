@@ -98,8 +98,13 @@ APPS = {
         """,
     "a kind the app assigns stays its own": """
         from microapp import *
+        import microapp as m
         Serial.CHAR = 9
-        RESULT = (Serial.CHAR, Serial.INT)
+        class A:
+            def f(self):
+                self.INT = 0  # another object's: Serial.INT is still the SDK's
+        m.Serial = types.SimpleNamespace(UINT=-7)
+        RESULT = (Serial.CHAR, Serial.INT, m.Serial.UINT)
         """,
 }
 
