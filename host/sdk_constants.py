@@ -93,13 +93,14 @@ class _Folder:
             elif isinstance(node, ast.Import):
                 self.modules.update(alias.asname or alias.name for alias in node.names
                                     if alias.name == SDK_MODULE)
-        # A name the app binds at its top level (but by `import microapp`) is the app's own.
-        own = _bound(tree.body, sdk_imports=False) | _assigned_global(tree)
+        # `other`: the names the app binds at its top level but by importing the SDK; with the
+        # names it imports from the SDK, the app's own (`import microapp` binds no name of its)
+        other = _bound(tree.body, sdk_imports=False) | _assigned_global(tree)
+        own = other | {name for name, sdk in imported.items() if sdk != SDK_MODULE}
         self.modules -= own
         # top-level name -> the SDK object it is (Serial), unless the app binds it otherwise
         if starred:
             imported = {**{name: name for name in OBJECT_CONSTANTS}, **imported}
-        other = _bound(tree.body, sdk_imports=False, sdk_from=False) | _assigned_global(tree)
         self.objects = {name: sdk for name, sdk in imported.items()
                         if sdk in OBJECT_CONSTANTS and name not in other}
         # what the app assigns or deletes anywhere (`Serial.CHAR = 4`, `m.Serial = x`) stays a
@@ -231,18 +232,18 @@ def _top_level(body) -> Iterator[ast.stmt]:
                 yield from _top_level(case.body)
 
 
-def _bound(body, sdk_imports: bool = True, sdk_from: bool = True) -> set[str]:
+def _bound(body, sdk_imports: bool = True) -> set[str]:
     """The names a scope's own statements bind (not looking into the scopes nested in it, but
     for a comprehension's walrus, which binds in the scope around it); sdk_imports=False: not
-    those `import microapp [as m]` binds; sdk_from=False: nor those `from microapp import`
-    binds."""
+    those `import microapp [as m]` and `from microapp import ...` bind."""
     found: set[str] = set()
     pending = list(body)
     while pending:
         node = pending.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             found.add(node.name)
-        elif isinstance(node, ast.ImportFrom) and not sdk_from and node.module == SDK_MODULE:
+        elif (isinstance(node, ast.ImportFrom) and not sdk_imports and node.module == SDK_MODULE
+              and not node.level):
             pass
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             found.update((a.asname or a.name).split(".")[0] for a in node.names
